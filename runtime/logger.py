@@ -1,0 +1,231 @@
+"""Logs as OpenFn prints them: ``[R/T] ✔ fetch completed in 12ms``.
+
+A :class:`Logger` has a namespace (``CLI``, ``CMP``, ``R/T``, ``JOB``) and a
+level (``debug`` < ``info`` < ``default`` < ``none``); errors always print.
+All loggers of a run share one :class:`LogSink`, which writes text or JSON
+lines and masks every configuration value as ``****`` before anything leaves
+the process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Iterable, Iterator, TextIO
+
+__all__ = ["Logger", "LogSink", "Masker", "create_loggers", "parse_log_spec", "format_duration",
+           "job_logging"]
+
+LEVELS = {"debug": 0, "info": 1, "default": 2, "none": 9}
+_PRIORITY = {"debug": 0, "info": 1, "success": 2, "warn": 2, "always": 2, "error": 100}
+_ICONS = {"debug": "❯", "info": "ℹ", "success": "✔", "warn": "⚠", "always": "♦", "error": "✘"}
+COMPONENTS = {"cli": "CLI", "compiler": "CMP", "cmp": "CMP", "runtime": "R/T", "rt": "R/T",
+              "r/t": "R/T", "job": "JOB"}
+MASK = "****"
+
+
+def format_duration(ms: float) -> str:
+    """``123ms``, ``1.234s`` or ``2m 3.5s``, as OpenFn prints durations."""
+    ms = int(round(ms))
+    if ms < 1000:
+        return f"{ms}ms"
+    seconds = round(ms / 1000, 3)
+    if seconds < 60:
+        return f"{seconds:g}s"
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}m {round(rest, 3):g}s"
+
+
+class Masker:
+    """Replaces secrets (every configuration value) with ``****`` in text."""
+
+    def __init__(self) -> None:
+        self._secrets: list[str] = []
+
+    def add_configuration(self, configuration: Any) -> None:
+        """Learn every leaf value of a configuration as a secret."""
+        for value in _leaves(configuration):
+            text = str(value)
+            if len(text) >= 3 and text not in self._secrets and not isinstance(value, bool):
+                self._secrets.append(text)
+        self._secrets.sort(key=len, reverse=True)
+
+    def mask(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+    def render(self, value: Any) -> str:
+        """Render a logged value: strings as they are, objects as 2-space JSON."""
+        if isinstance(value, str):
+            return self.mask(value)
+        if isinstance(value, dict) and "configuration" in value:
+            value = {**value, "configuration": _masked(value["configuration"])}
+        try:
+            text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            text = repr(value)
+        return self.mask(text)
+
+
+def _leaves(value: Any) -> Iterable[Any]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _leaves(item)
+    elif value is not None:
+        yield value
+
+
+def _masked(configuration: Any) -> Any:
+    if isinstance(configuration, dict):
+        return {key: MASK for key in configuration}
+    return MASK
+
+
+class LogSink:
+    """Where every logger of a run writes: one stream, text or JSON lines."""
+
+    def __init__(self, stream: TextIO | None = None, json_lines: bool = False,
+                 masker: Masker | None = None):
+        self.stream = stream or sys.stdout
+        self.json_lines = json_lines
+        self.masker = masker or Masker()
+        self._lock = threading.Lock()
+
+    def write(self, namespace: str, level: str, args: tuple) -> None:
+        if self.json_lines:
+            message = [self._json_arg(a) for a in args]
+            line = json.dumps({"level": level, "name": namespace, "message": message,
+                               "time": str(time.time_ns())}, ensure_ascii=False)
+        else:
+            text = " ".join(self.masker.render(a) for a in args)
+            line = f"[{namespace}] {_ICONS[level]} {text}"
+        with self._lock:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+    def _json_arg(self, value: Any) -> Any:
+        rendered = self.masker.render(value)
+        if isinstance(value, str):
+            return rendered
+        try:
+            return json.loads(rendered)
+        except ValueError:
+            return rendered
+
+    def blank(self) -> None:
+        with self._lock:
+            self.stream.write("\n")
+
+
+class Logger:
+    """One namespace's logger: ``logger.success("State written to output.json")``."""
+
+    def __init__(self, namespace: str, level: str, sink: LogSink):
+        self.namespace = namespace
+        self.level = level
+        self.sink = sink
+
+    def enabled(self, kind: str) -> bool:
+        return _PRIORITY[kind] >= LEVELS[self.level]
+
+    def _log(self, kind: str, args: tuple) -> None:
+        if self.enabled(kind):
+            self.sink.write(self.namespace, kind, args)
+
+    def debug(self, *args: Any) -> None:
+        self._log("debug", args)
+
+    def info(self, *args: Any) -> None:
+        self._log("info", args)
+
+    def success(self, *args: Any) -> None:
+        self._log("success", args)
+
+    def warn(self, *args: Any) -> None:
+        self._log("warn", args)
+
+    def always(self, *args: Any) -> None:
+        self._log("always", args)
+
+    def error(self, *args: Any) -> None:
+        self._log("error", args)
+
+    def blank(self) -> None:
+        if LEVELS[self.level] < LEVELS["none"]:
+            self.sink.blank()
+
+
+def parse_log_spec(spec: str | None) -> dict[str, str]:
+    """``"debug,job=none"`` → a level per namespace (``CLI``, ``CMP``, ``R/T``, ``JOB``).
+
+    The default is ``default`` everywhere except the job, whose ``print`` and
+    ``log`` always show (``debug``) unless the level is ``none``.
+    """
+    levels = {"CLI": "default", "CMP": "default", "R/T": "default", "JOB": "debug"}
+    for part in filter(None, (p.strip() for p in (spec or "").split(","))):
+        name, _, level = part.rpartition("=")
+        if level not in LEVELS:
+            raise ValueError(f"unknown log level '{level}' (use one of: {', '.join(LEVELS)})")
+        if not name:
+            levels = {ns: level for ns in levels}
+            if level != "none":
+                levels["JOB"] = "debug"
+            continue
+        if name.lower() not in COMPONENTS:
+            raise ValueError(f"unknown log component '{name}' (use cli, compiler, runtime or job)")
+        levels[COMPONENTS[name.lower()]] = level
+    return levels
+
+
+def create_loggers(spec: str | None = None, sink: LogSink | None = None) -> dict[str, Logger]:
+    """One logger per namespace sharing ``sink``, levels from a ``--log`` spec."""
+    sink = sink or LogSink()
+    return {ns: Logger(ns, level, sink) for ns, level in parse_log_spec(spec).items()}
+
+
+# -- the bridge from the standard library's ``logging`` (used by adaptors and ``print``) --
+
+_job_logger: ContextVar[Logger | None] = ContextVar("pyfn_job_logger", default=None)
+_fallback: list[Logger] = []
+_KINDS = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warn"}
+
+
+class _Bridge(logging.Handler):
+    """Sends ``pyfn.job`` and ``pyfn.adaptor.*`` records to the running job's ``[JOB]`` logger."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logger = _job_logger.get() or (_fallback[-1] if _fallback else None)
+        if logger is None:
+            return
+        kind = _KINDS.get(record.levelno, "error" if record.levelno > logging.WARNING else "debug")
+        logger._log(kind, (record.getMessage(),))
+
+
+_bridge = _Bridge()
+
+
+@contextmanager
+def job_logging(logger: Logger) -> Iterator[None]:
+    """While the block runs, adaptor and job log lines go to ``logger``."""
+    root = logging.getLogger("pyfn")
+    if _bridge not in root.handlers:
+        root.addHandler(_bridge)
+        root.setLevel(logging.DEBUG)
+        root.propagate = False
+    token = _job_logger.set(logger)
+    _fallback.append(logger)
+    try:
+        yield
+    finally:
+        _fallback.remove(logger)
+        _job_logger.reset(token)

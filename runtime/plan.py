@@ -1,0 +1,97 @@
+"""The execution plan: steps joined by edges, as OpenFn's ExecutionPlan.
+
+A single job is a plan of one step (``job-1``); a workflow YAML compiles to a
+plan of many (see ``runtime.workflow``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .compiler import CompiledJob
+from .errors import UsageError
+from .linker import Adaptor
+
+__all__ = ["Edge", "Step", "Plan", "plan_for_job", "find_step", "describe_plan"]
+
+Condition = Callable[[Any, str], bool]
+
+
+@dataclass
+class Edge:
+    """An edge to ``target``; ``check(state, upstream_id)`` decides whether it is followed."""
+
+    target: str
+    condition: str | None = None
+    check: Condition | None = None
+    label: str | None = None
+    disabled: bool = False
+
+    def follows(self, state: Any, upstream: str) -> bool:
+        if self.disabled:
+            return False
+        return True if self.check is None else bool(self.check(state, upstream))
+
+
+@dataclass
+class Step:
+    """A step: a job run with an adaptor, its configuration and default state, and its edges."""
+
+    id: str
+    job: CompiledJob | None
+    adaptor: Adaptor = field(default_factory=lambda: Adaptor("common"))
+    name: str | None = None
+    configuration: dict | None = None
+    state: dict | None = None
+    next: list[Edge] = field(default_factory=list)
+    wait_all: bool = False
+
+
+@dataclass
+class Plan:
+    """Steps by id, where to start, and the workflow's credentials."""
+
+    name: str
+    steps: dict[str, Step]
+    start: str
+    credentials: dict | None = None
+
+    def parents(self, step_id: str) -> list[str]:
+        return [s.id for s in self.steps.values() if any(e.target == step_id for e in s.next)]
+
+
+def plan_for_job(job: CompiledJob, adaptor: Adaptor, name: str) -> Plan:
+    """The plan of a single job, as the OpenFn CLI wraps a lone job file."""
+    step = Step(id="job-1", job=job, adaptor=adaptor, name=name)
+    return Plan(name=name, steps={step.id: step}, start=step.id)
+
+
+def find_step(plan: Plan, pattern: str) -> str:
+    """The id of the step matching ``pattern``: an exact id, or a unique fragment of an id or name."""
+    if pattern in plan.steps:
+        return pattern
+    needle = pattern.lower()
+    matches = [s.id for s in plan.steps.values()
+               if needle in s.id.lower() or needle in (s.name or "").lower()]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UsageError(f"No step matches '{pattern}'",
+                         hint=f"Steps are: {', '.join(plan.steps)}")
+    raise UsageError(f"'{pattern}' matches several steps: {', '.join(matches)}",
+                     hint="Give more of the id, or the exact id")
+
+
+def describe_plan(plan: Plan) -> str:
+    """The compiled plan as ``pyfn compile WORKFLOW`` prints it: steps, edges, conditions."""
+    lines = [f"Workflow {plan.name}: {len(plan.steps)} steps, start at {plan.start}"]
+    for step in plan.steps.values():
+        job = f"{step.job.path} ({len(step.job.operations)} operations)" if step.job else "no job"
+        wait = ", waits for all parents" if step.wait_all else ""
+        lines.append(f"  {step.id} [{step.adaptor.name}] {job}{wait}")
+        for edge in step.next:
+            rule = "disabled" if edge.disabled else (edge.condition or "always")
+            label = f" ({edge.label})" if edge.label else ""
+            lines.append(f"    -> {edge.target} when {rule}{label}")
+    return "\n".join(lines)

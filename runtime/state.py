@@ -1,0 +1,116 @@
+"""The state rules of OpenFn's runtime.
+
+* the default input is ``{"data": {}, "configuration": {}}``;
+* each step's input is a JSON copy of the previous output, merged over the
+  step's default state, with ``configuration`` = credentials < previous < step;
+* an operation that returns nothing hands a null state (an empty dict) on;
+* after a step, ``configuration`` is removed and the state made plain JSON:
+  datetimes become ISO strings, tuples and sets lists; a value that cannot be
+  written (a function, bytes, an object) is an error naming its key path.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from decimal import Decimal
+from typing import Any
+
+from .errors import SerializationError
+
+__all__ = ["default_state", "null_state", "is_null_state", "assemble_state", "to_json",
+           "clean_state", "clone"]
+
+PROPS_TO_REMOVE = ("configuration",)
+
+
+def default_state() -> dict:
+    """The input of a run when none is given."""
+    return {"data": {}, "configuration": {}}
+
+
+class _NullState(dict):
+    """The ``{}`` handed on when an operation returned nothing (recognisable by type)."""
+
+
+def null_state() -> dict:
+    """The empty state handed to the next operation when one returned nothing."""
+    return _NullState()
+
+
+def is_null_state(value: Any) -> bool:
+    return isinstance(value, _NullState)
+
+
+def assemble_state(previous: dict | None, default: dict | None = None,
+                   configuration: dict | None = None, credentials: dict | None = None) -> dict:
+    """A step's input: ``previous`` over ``default``, configuration merged, as OpenFn's assembleState."""
+    previous = clone(previous or {})
+    default = default or {}
+    state = {**default, **previous}
+    state["configuration"] = {**(credentials or {}), **(previous.get("configuration") or {}),
+                              **(configuration or {})}
+    data = previous.get("data")
+    if "data" not in previous:
+        data = default.get("data", {})
+    elif isinstance(data, dict) and isinstance(default.get("data"), dict):
+        data = {**default["data"], **data}
+    state["data"] = data
+    return state
+
+
+def clone(state: Any) -> Any:
+    """A JSON copy, as OpenFn's ``clone`` (``JSON.parse(stringify(x))``): new containers throughout."""
+    return to_json(state)
+
+
+def clean_state(state: dict) -> dict:
+    """Remove ``configuration`` and make the state plain JSON."""
+    cleaned = {k: v for k, v in state.items() if k not in PROPS_TO_REMOVE}
+    return to_json(cleaned)
+
+
+def to_json(value: Any, path: str = "state") -> Any:
+    """A plain-JSON copy of ``value``; raises :class:`SerializationError` naming the key path."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {_key(k, path): to_json(v, _child(path, k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, (set, frozenset)):
+        return [to_json(v, f"{path}[{i}]") for i, v in enumerate(sorted(value, key=repr))]
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return _iso(value)
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise SerializationError(
+        f"{path} holds a {type(value).__name__} value, which cannot be written as JSON",
+        hint="Convert it in the job before the step ends (for example str(...) or list(...)), "
+             "or delete that key", keyPath=path)
+
+
+def _key(key: Any, path: str) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, (int, float, bool)) or key is None:
+        return json.dumps(key)
+    raise SerializationError(f"{path} has a key of type {type(key).__name__}, which JSON cannot hold",
+                             hint="Use strings as keys", keyPath=path)
+
+
+def _child(path: str, key: Any) -> str:
+    text = str(key)
+    return f"{path}.{text}" if text.isidentifier() else f"{path}[{json.dumps(text)}]"
+
+
+def _iso(value: _dt.date | _dt.time) -> str:
+    if isinstance(value, _dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(_dt.timezone.utc)
+        return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if isinstance(value, _dt.datetime):
+        return value.isoformat(timespec="milliseconds")
+    return value.isoformat()

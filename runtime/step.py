@@ -1,0 +1,113 @@
+"""Run one step: check its configuration, load its job, run the operations, clean the state.
+
+A ``fail`` error is written to ``state["errors"][step_id]`` on the step's input
+state (as OpenFn does: work done by earlier operations in the step is kept
+only where they changed that state in place) and the run goes on; a
+``crash`` or ``kill`` propagates and aborts the run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .context import RunContext
+from .errors import ConfigurationError, PyfnError
+from .expression import run_operations
+from .job import load_job
+from .linker import link
+from .logger import format_duration, job_logging
+from .plan import Step
+from .report import log_error
+from .state import clean_state, is_null_state, to_json
+from .timeout import step_deadline
+
+__all__ = ["StepResult", "execute_step"]
+
+
+@dataclass
+class StepResult:
+    """A step's output state (``None`` when the job returned nothing) and its error, if it failed."""
+
+    state: Any
+    error: PyfnError | None
+    duration_ms: float
+
+
+def execute_step(step: Step, state: dict, ctx: RunContext, key: str | None = None) -> StepResult:
+    """Run ``step`` on its assembled input ``state``; ``key`` names this visit (``x-1``)."""
+    key = key or step.id
+    log = ctx.log
+    ctx.masker.add_configuration(state.get("configuration"))
+    log.always(f"Starting step {step.name or key}")
+    ctx.emit("step-start", step=key, state=state)
+    started = time.perf_counter()
+    try:
+        result = _run_job(step, state, ctx)
+    except PyfnError as error:
+        elapsed = (time.perf_counter() - started) * 1000
+        if error.severity != "fail":
+            log.error(f"{key} aborted with error ({format_duration(elapsed)})")
+            raise
+        return _failed(step, key, state, error, elapsed, ctx)
+    elapsed = (time.perf_counter() - started) * 1000
+    output = _output(step, key, result, ctx)
+    log.success(f"{step.name or key} completed in {format_duration(elapsed)}")
+    ctx.emit("step-complete", step=key, state=output, duration=elapsed)
+    return StepResult(output, None, elapsed)
+
+
+def _run_job(step: Step, state: dict, ctx: RunContext) -> Any:
+    if step.job is None:
+        return state
+    module = step.adaptor.module
+    check_configuration(step, state.get("configuration"), getattr(module, "CONFIGURATION_SCHEMA", None))
+    with job_logging(ctx.loggers["JOB"]), step_deadline(ctx.options.timeout_ms, ctx.options.on_stuck):
+        operations = load_job(step.job, link(step.adaptor))
+        return run_operations(operations, state, module, step.job.path, ctx)
+
+
+def _failed(step: Step, key: str, state: dict, error: PyfnError, elapsed: float,
+            ctx: RunContext) -> StepResult:
+    log = ctx.log
+    log.error(f"{key} aborted with error ({format_duration(elapsed)})")
+    log_error(log, error)
+    log.error(f"Check state.errors.{step.id} for details")
+    errors = state.get("errors") if isinstance(state.get("errors"), dict) else {}
+    state["errors"] = {**errors, step.id: error.to_state()}
+    output = clean_state(state)
+    ctx.emit("step-complete", step=key, state=output, duration=elapsed, error=error)
+    return StepResult(output, error, elapsed)
+
+
+def _output(step: Step, key: str, result: Any, ctx: RunContext) -> Any:
+    if is_null_state(result):
+        if step.next:
+            ctx.log.warn(f"WARNING: step {key} did not return a state object. "
+                         f"This may cause downstream jobs to fail.")
+        return None
+    return clean_state(result) if isinstance(result, dict) else to_json(result)
+
+
+def check_configuration(step: Step, configuration: Any, schema: dict | None) -> None:
+    """Check a step's configuration against its adaptor's JSON Schema, naming what is wrong."""
+    if not schema:
+        return
+    import jsonschema  # only steps whose adaptor publishes a schema pay for it
+
+    validator = jsonschema.Draft7Validator(schema)
+    problems = []
+    for problem in sorted(validator.iter_errors(configuration or {}), key=str):
+        where = ".".join(str(p) for p in problem.absolute_path)
+        if problem.validator == "required":
+            problems.append(problem.message)
+        else:
+            expected = f"{problem.validator} {problem.validator_value!r}"
+            problems.append(f"configuration.{where} must match {expected}")
+    if problems:
+        raise ConfigurationError(
+            f"The configuration of step {step.id} ({step.adaptor.name} adaptor) is invalid: "
+            + "; ".join(problems),
+            hint=f"Add the missing keys to the step's configuration (pyfn docs {step.adaptor.name} "
+                 f"shows the configuration schema)")

@@ -1,0 +1,54 @@
+"""Shared helpers: run the ``pyfn`` command the way a user does, as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class CliResult:
+    """Exit code and output of one ``pyfn`` invocation."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_pyfn(*args: str, cwd: Path | None = None, timeout: float = 60, env: dict | None = None) -> CliResult:
+    """Run ``python -m runtime.cli ARGS`` and capture everything."""
+    proc = subprocess.run([sys.executable, "-m", "runtime.cli", *map(str, args)], cwd=cwd or ROOT,
+                          capture_output=True, text=True, timeout=timeout, env=env)
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def pyfn():
+    """Run the pyfn CLI as a subprocess: ``pyfn("execute", "job.py", "-a", "common")``."""
+    return run_pyfn
+
+
+@pytest.fixture
+def write(tmp_path):
+    """Write a file under tmp_path (dedented text, or JSON for dicts/lists); return its path."""
+    def _write(name: str, content) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, (dict, list)):
+            path.write_text(json.dumps(content), encoding="utf-8")
+        else:
+            path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+        return path
+    return _write

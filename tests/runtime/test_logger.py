@@ -1,0 +1,60 @@
+"""OpenFn-style log lines, levels, masking and JSON output."""
+
+import io
+import json
+
+import pytest
+
+from runtime.logger import LogSink, Masker, create_loggers, format_duration, parse_log_spec
+
+
+@pytest.mark.parametrize("ms, text", [(0, "0ms"), (123, "123ms"), (1234, "1.234s"), (1200, "1.2s"),
+                                      (123_500, "2m 3.5s")])
+def test_durations_print_as_openfn_does(ms, text):
+    assert format_duration(ms) == text
+
+
+def test_default_levels_show_job_logs_but_not_runtime_info():
+    assert parse_log_spec(None) == {"CLI": "default", "CMP": "default", "R/T": "default", "JOB": "debug"}
+    assert parse_log_spec("none")["JOB"] == "none"
+    assert parse_log_spec("info")["JOB"] == "debug"
+    assert parse_log_spec("debug,job=none") == {"CLI": "debug", "CMP": "debug", "R/T": "debug",
+                                                "JOB": "none"}
+
+
+def test_bad_log_spec_is_rejected_with_the_choices():
+    with pytest.raises(ValueError, match="unknown log level 'loud'"):
+        parse_log_spec("loud")
+    with pytest.raises(ValueError, match="unknown log component 'db'"):
+        parse_log_spec("db=debug")
+
+
+def test_lines_have_namespace_and_icon_and_errors_always_print():
+    out = io.StringIO()
+    loggers = create_loggers("none", LogSink(out))
+    loggers["R/T"].success("hidden")
+    loggers["R/T"].error("shown")
+    assert out.getvalue() == "[R/T] ✘ shown\n"
+
+
+def test_every_configuration_value_is_masked_in_text_and_objects():
+    masker = Masker()
+    masker.add_configuration({"apiKey": "abc123", "nested": {"password": "hunter2"}, "port": 8080,
+                              "flag": True})
+    out = io.StringIO()
+    log = create_loggers("debug", LogSink(out, masker=masker))["JOB"]
+    log.info("key=abc123 pw=hunter2 port=8080")
+    log.info({"configuration": {"apiKey": "abc123"}, "data": {"echo": "hunter2"}})
+    text = out.getvalue()
+    assert "abc123" not in text and "hunter2" not in text and "8080" not in text
+    assert '"apiKey": "****"' in text
+
+
+def test_json_lines():
+    out = io.StringIO()
+    log = create_loggers("info", LogSink(out, json_lines=True))["R/T"]
+    log.info("Starting step", {"a": 1})
+    line = json.loads(out.getvalue())
+    assert line["level"] == "info" and line["name"] == "R/T"
+    assert line["message"] == ["Starting step", {"a": 1}]
+    assert line["time"].isdigit()
