@@ -1,0 +1,5 @@
+"""``python -m runtime.cli`` is ``pyfn``."""
+
+from . import main
+
+main()

@@ -1,0 +1,111 @@
+"""Command definitions: typed options and help text; the work happens in sibling modules.
+
+Heavy modules are imported inside each command so ``pyfn execute`` pays only
+for what it runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+__all__ = ["register"]
+
+LOG_HELP = ("Log level: none, default, info or debug; per component too, e.g. "
+            "'debug,job=none' (components: cli, compiler, runtime, job)")
+
+
+def execute(
+    path: Path = typer.Argument(..., help="The job (.py) or workflow (.yaml, .yml, .json) to run."),
+    adaptor: Optional[str] = typer.Option(
+        None, "-a", "--adaptor",
+        help="Adaptor whose operations the job uses: common, http or commcare. OpenFn names "
+             "(@openfn/language-http@7.2.0, http@7) work too; the version is ignored."),
+    state_path: Optional[Path] = typer.Option(
+        None, "-s", "--state-path", help="Input state file (JSON). Default: {data: {}, configuration: {}}."),
+    state_stdin: Optional[str] = typer.Option(
+        None, "-S", "--state-stdin", help="Input state as JSON text (wins over -s)."),
+    output_path: Optional[Path] = typer.Option(
+        None, "-o", "--output-path", help="Where to write the final state. Default: output.json beside the job."),
+    output_stdout: bool = typer.Option(
+        False, "-O", "--output-stdout", help="Print the final state instead of writing a file."),
+    log: Optional[str] = typer.Option(None, "-l", "--log", help=LOG_HELP),
+    log_json: bool = typer.Option(False, "--log-json", help="Print log lines as JSON objects."),
+    timeout: int = typer.Option(
+        300_000, "-t", "--timeout", help="Time limit per step in milliseconds (0: none)."),
+    immutable: bool = typer.Option(
+        False, "--immutable", help="Give every operation a deep copy of the state."),
+    start: Optional[str] = typer.Option(
+        None, "--start", help="Workflow: start at this step (exact id or a unique fragment of an id or name)."),
+    end: Optional[str] = typer.Option(None, "--end", help="Workflow: stop after this step."),
+    only: Optional[str] = typer.Option(None, "--only", help="Workflow: run only this step."),
+    cache_steps: bool = typer.Option(
+        False, "--cache-steps",
+        help="Workflow: write each step's output to .cli-cache/<workflow>/<step>.json; with --start "
+             "and no -s, start from the cached output of the step's parent."),
+    credentials: Optional[Path] = typer.Option(
+        None, "--credentials", "--creds",
+        help="Workflow: credential map (JSON/YAML {name: configuration}) replacing the workflow's."),
+) -> None:
+    """Run a job or a workflow against a state file and write the final state (configuration removed).
+
+    Exit code 0 when the run completes, even if a step recorded an error in
+    state.errors; 1 when it crashes, times out or aborts (no output is written);
+    2 for bad arguments.
+    """
+    from .execute import ExecuteArgs, run_execute
+
+    raise typer.Exit(run_execute(ExecuteArgs(
+        path=path, adaptor=adaptor, state_path=state_path, state_text=state_stdin,
+        output_path=output_path, output_stdout=output_stdout, log=log, log_json=log_json,
+        timeout_ms=timeout, immutable=immutable, start=start, end=end, only=only,
+        cache_steps=cache_steps, credentials=credentials)))
+
+
+def compile_(
+    path: Path = typer.Argument(..., help="The job (.py) or workflow (.yaml, .yml, .json) to compile."),
+    adaptor: Optional[str] = typer.Option(None, "-a", "--adaptor", help="The job's adaptor (default: common)."),
+) -> None:
+    """Show a job's compiled operations (lazy state made explicit) or a workflow's plan."""
+    from .show import run_compile
+
+    raise typer.Exit(run_compile(path, adaptor))
+
+
+def validate(
+    path: Path = typer.Argument(..., help="The workflow (.yaml, .yml, .json) to check."),
+    credentials: Optional[Path] = typer.Option(
+        None, "--credentials", "--creds", help="Credential map replacing the workflow's."),
+) -> None:
+    """Check a workflow without running it: report every problem with its line (exit 1), or "valid"."""
+    from .show import run_validate
+
+    raise typer.Exit(run_validate(path, credentials))
+
+
+def docs(
+    adaptor: str = typer.Argument(..., help="Adaptor name: common, http or commcare."),
+    operation: Optional[str] = typer.Argument(None, help="One operation to show in full."),
+) -> None:
+    """Print an adaptor's operations with their signatures and docstrings."""
+    from .show import run_docs
+
+    raise typer.Exit(run_docs(adaptor, operation))
+
+
+def demo() -> None:
+    """Run the shipped demo offline and show where its output went."""
+    from .demo import run_demo
+
+    raise typer.Exit(run_demo())
+
+
+def register(app: typer.Typer) -> None:
+    """Add every command to ``app``."""
+    app.command()(execute)
+    app.command("compile")(compile_)
+    app.command()(validate)
+    app.command()(docs)
+    app.command()(demo)

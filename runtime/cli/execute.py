@@ -1,0 +1,181 @@
+"""``pyfn execute``: load state, compile, run, write the output, report — OpenFn's CLI flow."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..compiler import compile_job
+from ..context import RunContext, RunOptions
+from ..errors import PyfnError, StepTimeoutError, UsageError
+from ..linker import link, resolve_adaptor
+from ..logger import LogSink, create_loggers, format_duration
+from ..output import load_state_file, parse_state_text, serialize_output, write_output
+from ..plan import Plan, find_step, plan_for_job
+from ..report import log_error
+from ..run import execute_plan
+from ..state import default_state
+from ..workflow import WORKFLOW_SUFFIXES, load_workflow
+from .cache import StepCache
+
+__all__ = ["ExecuteArgs", "run_execute"]
+
+
+@dataclass
+class ExecuteArgs:
+    """The arguments of ``pyfn execute``."""
+
+    path: Path
+    adaptor: str | None = None
+    state_path: Path | None = None
+    state_text: str | None = None
+    output_path: Path | None = None
+    output_stdout: bool = False
+    log: str | None = None
+    log_json: bool = False
+    timeout_ms: int = 300_000
+    immutable: bool = False
+    start: str | None = None
+    end: str | None = None
+    only: str | None = None
+    cache_steps: bool = False
+    credentials: Path | None = None
+
+
+def run_execute(args: ExecuteArgs) -> int:
+    """Run ``pyfn execute``; return the exit code."""
+    started = time.perf_counter()
+    try:
+        loggers = create_loggers(args.log, LogSink(json_lines=args.log_json))
+    except ValueError as exc:
+        return usage_failure(str(exc))
+    ctx = RunContext(RunOptions(timeout_ms=args.timeout_ms, immutable=args.immutable,
+                                on_stuck=_exit_when_stuck(loggers, started)), loggers)
+    try:
+        plan = _load_plan(args, ctx)
+        cache = _prepare_cache(plan, args, ctx)
+        state = _input_state(args, ctx, plan, cache)
+        result = execute_plan(plan, state, ctx)
+    except PyfnError as error:
+        return _abort(error, ctx, started)
+    return _finish(result, args, ctx, started)
+
+
+def _load_plan(args: ExecuteArgs, ctx: RunContext) -> Plan:
+    path = args.path
+    if not path.is_file():
+        kind = "Workflow" if path.suffix in WORKFLOW_SUFFIXES else "Job"
+        raise UsageError(f"{kind} file not found: {path}" if not path.exists() else f"Not a file: {path}",
+                         hint="Give the path of a job (.py) or a workflow (.yaml, .yml, .json)")
+    if path.suffix not in WORKFLOW_SUFFIXES:
+        return _load_job_plan(args, ctx)
+    plan = load_workflow(path, args.credentials)
+    ctx.loggers["CMP"].success(f"Compiled all expressions in workflow {plan.name}")
+    if args.only:
+        ctx.options.start = ctx.options.end = find_step(plan, args.only)
+    else:
+        ctx.options.start = find_step(plan, args.start) if args.start else None
+        ctx.options.end = find_step(plan, args.end) if args.end else None
+    return plan
+
+
+def _prepare_cache(plan: Plan, args: ExecuteArgs, ctx: RunContext) -> StepCache | None:
+    if not args.cache_steps:
+        return None
+    cache = StepCache(args.path, plan.name)
+    if not ctx.options.start:
+        cache.clear()
+    ctx.notify = cache.observer()
+    return cache
+
+
+def _input_state(args: ExecuteArgs, ctx: RunContext, plan: Plan, cache: StepCache | None) -> dict:
+    cli = ctx.loggers["CLI"]
+    cached = cache.input_for(plan, ctx.options.start) if cache and ctx.options.start else None
+    if args.state_text is not None:
+        state = parse_state_text(args.state_text, "-S/--state-stdin")
+        cli.success("Loaded state from -S/--state-stdin")
+    elif args.state_path is not None:
+        state = load_state_file(args.state_path)
+        cli.success(f"Loaded state from {args.state_path}")
+    elif cached is not None:
+        parent, state = cached
+        cli.success(f"Loaded the cached output of step {parent} as input of {ctx.options.start}")
+    else:
+        state = default_state()
+        cli.info("No state provided - using default state", state)
+    ctx.masker.add_configuration(state.get("configuration"))
+    return state
+
+
+def _load_job_plan(args: ExecuteArgs, ctx: RunContext) -> Plan:
+    path = args.path
+    adaptor = resolve_adaptor(args.adaptor)
+    if adaptor.requested_version:
+        ctx.loggers["CLI"].info(f"pyfn ships one version of each adaptor: ignoring version "
+                                f"{adaptor.requested_version} of {adaptor.name}")
+    source = path.read_text(encoding="utf-8")
+    job = compile_job(source, str(path), link(adaptor))
+    ctx.loggers["CMP"].success(f"Compiled job from {path} ({len(job.operations)} operations)")
+    return plan_for_job(job, adaptor, path.stem)
+
+
+def _finish(result: Any, args: ExecuteArgs, ctx: RunContext, started: float) -> int:
+    cli = ctx.loggers["CLI"]
+    try:
+        if args.output_stdout:
+            cli.success("Result: " + serialize_output(result))
+        else:
+            target = args.output_path or args.path.parent / "output.json"
+            write_output(result, target)
+            cli.success(f"State written to {target}")
+    except PyfnError as error:
+        return _abort(error, ctx, started)
+    failed = _failed_steps(result)
+    if failed:
+        cli.warn(f"Errors reported in {failed} jobs")
+    elapsed = format_duration((time.perf_counter() - started) * 1000)
+    cli.success(f"Finished in {elapsed}" + ("" if failed else " ✨"))
+    return 0
+
+
+def _failed_steps(result: Any) -> int:
+    """How many steps recorded errors, in the one final state or across several leaves."""
+    if not isinstance(result, dict):
+        return 0
+    leaves = [result] if "errors" in result or "data" in result else list(result.values())
+    failed = set()
+    for leaf in leaves:
+        errors = leaf.get("errors") if isinstance(leaf, dict) else None
+        failed.update(errors if isinstance(errors, dict) else ())
+    return len(failed)
+
+
+def _abort(error: PyfnError, ctx: RunContext, started: float) -> int:
+    if isinstance(error, UsageError):
+        log_error(ctx.loggers["CLI"], error)
+        return error.exit_code
+    ctx.log.error("CRITICAL ERROR! Aborting execution")
+    log_error(ctx.log, error)
+    elapsed = format_duration((time.perf_counter() - started) * 1000)
+    ctx.loggers["CLI"].always(f"Workflow failed in {elapsed}.")
+    return error.exit_code
+
+
+def _exit_when_stuck(loggers, started: float):
+    def on_stuck(error: StepTimeoutError) -> None:
+        loggers["R/T"].error("CRITICAL ERROR! Aborting execution")
+        log_error(loggers["R/T"], error)
+        elapsed = format_duration((time.perf_counter() - started) * 1000)
+        loggers["CLI"].always(f"Workflow failed in {elapsed}.")
+        os._exit(1)
+    return on_stuck
+
+
+def usage_failure(message: str, hint: str | None = None) -> int:
+    """Report bad arguments found before the loggers exist; return exit code 2."""
+    log_error(create_loggers()["CLI"], UsageError(message, hint=hint))
+    return 2

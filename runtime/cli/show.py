@@ -1,0 +1,90 @@
+"""``pyfn compile`` and ``pyfn docs``: show what a job compiles to and what an adaptor offers."""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from pathlib import Path
+
+from ..compiler import compile_job
+from ..errors import PyfnError, UsageError
+from ..linker import link, public_names, resolve_adaptor
+from ..logger import create_loggers
+from ..plan import describe_plan
+from ..report import log_error
+from ..workflow import WORKFLOW_SUFFIXES, load_workflow
+
+__all__ = ["run_compile", "run_validate", "run_docs", "describe_operation"]
+
+
+def run_compile(path: Path, adaptor_name: str | None) -> int:
+    """Print a job's compiled operations or a workflow's plan; return the exit code."""
+    try:
+        if not path.is_file():
+            raise UsageError(f"File not found: {path}", hint="Give the path of a job or a workflow")
+        if path.suffix in WORKFLOW_SUFFIXES:
+            text = describe_plan(load_workflow(path))
+        else:
+            job = compile_job(path.read_text(encoding="utf-8"), str(path),
+                              link(resolve_adaptor(adaptor_name)))
+            text = job.describe()
+    except PyfnError as error:
+        log_error(create_loggers()["CMP"], error)
+        return error.exit_code
+    print(text)
+    return 0
+
+
+def run_validate(path: Path, credentials: Path | None) -> int:
+    """Print every problem of a workflow (exit 1), or "valid" and a line per step (exit 0)."""
+    try:
+        plan = load_workflow(path, credentials)
+    except PyfnError as error:
+        log_error(create_loggers()["CLI"], error)
+        return error.exit_code
+    print(f"valid: {path}")
+    print(describe_plan(plan))
+    return 0
+
+
+def run_docs(adaptor_name: str, operation: str | None) -> int:
+    """Print an adaptor's operations, or one operation in full; return the exit code."""
+    try:
+        adaptor = resolve_adaptor(adaptor_name)
+        names = public_names(adaptor.module)
+        if operation is not None and operation not in names:
+            raise UsageError(f"{adaptor.name} has no operation '{operation}'",
+                             hint=f"Run 'pyfn docs {adaptor.name}' to list its operations")
+    except PyfnError as error:
+        log_error(create_loggers()["CLI"], error)
+        return error.exit_code
+    if operation is not None:
+        print(describe_operation(operation, names[operation]))
+        return 0
+    print(_adaptor_summary(adaptor.name, adaptor.module, names))
+    return 0
+
+
+def _adaptor_summary(name: str, module, names: dict) -> str:
+    lines = [f"Adaptor {name}", ""]
+    doc = inspect.getdoc(module)
+    if doc:
+        lines += [doc, ""]
+    if name != "common":
+        lines += ["Jobs with this adaptor also have every common operation (pyfn docs common).", ""]
+    width = max((len(n) for n in names), default=0)
+    for op_name, value in names.items():
+        summary = (inspect.getdoc(value) or "").split("\n", 1)[0]
+        lines.append(f"  {op_name.ljust(width)}  {summary}")
+    lines += ["", f"Run 'pyfn docs {name} OPERATION' for one operation in full."]
+    return "\n".join(lines)
+
+
+def describe_operation(name: str, value) -> str:
+    """``name(signature)`` and the docstring, as ``pyfn docs ADAPTOR OPERATION`` prints it."""
+    try:
+        signature = str(inspect.signature(value))
+    except (TypeError, ValueError):
+        signature = ""
+    doc = inspect.getdoc(value) or "(no documentation)"
+    return f"{name}{signature}\n\n{textwrap.indent(doc, '  ')}"
