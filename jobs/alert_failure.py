@@ -1,0 +1,9 @@
+# Failure path of workflows/branching.yaml: turn the upstream error into an alert message.
+fn(lambda state: {
+    **state,
+    "alert": {
+        "to": "data-manager@example.org",
+        "subject": "Registrations were not sent to the CRM",
+        "reasons": [f"{step}: {error['message']}" for step, error in state["errors"].items()],
+    },
+})

@@ -1,0 +1,8 @@
+# Step 2 of workflows/visits.yaml: keep completed visits and shape them for the warehouse.
+fn(lambda state: {
+    **state,
+    "data": [
+        {"visit_id": row["id"], "village": human_proper(row["village"]), "household_size": int(row["size"])}
+        for row in state["data"] if row["status"] == "done"
+    ],
+})
