@@ -99,12 +99,8 @@ def check_configuration(step: Step, configuration: Any, schema: dict | None) -> 
     validator = jsonschema.Draft7Validator(schema)
     problems = []
     for problem in sorted(validator.iter_errors(configuration or {}), key=str):
-        where = ".".join(str(p) for p in problem.absolute_path)
-        if problem.validator == "required":
-            problems.append(problem.message)
-        else:
-            expected = f"{problem.validator} {problem.validator_value!r}"
-            problems.append(f"configuration.{where} must match {expected}")
+        where = ".".join(["configuration", *map(str, problem.absolute_path)])
+        problems.append(f"{where}: {problem.message}")
     if problems:
         raise ConfigurationError(
             f"The configuration of step {step.id} ({step.adaptor.name} adaptor) is invalid: "

@@ -192,3 +192,14 @@ class TestBadInput:
         job = write("job.py", "fn(lambda state: state)\n")
         result = pyfn("execute", job, "--frobnicate")
         assert result.code == 2 and "No such option" in result.output
+
+
+def test_configuration_is_checked_against_the_adaptors_schema_before_the_step(pyfn, write):
+    job = write("job.py", 'get("/never-requested")\n')
+    state = '{"configuration": {"baseUrl": "http://127.0.0.1:9", "username": "u", "access_token": 5}}'
+    result = pyfn("execute", job, "-a", "http", "-S", state)
+    assert result.code == 1
+    assert "The configuration of step job-1 (http adaptor) is invalid" in result.stdout
+    assert "'password' is a dependency of 'username'" in result.stdout
+    assert "configuration.access_token: " in result.stdout
+    assert "never-requested" not in result.stdout.split("invalid")[0]
