@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 from .errors import URLError
 
-__all__ = ["ERROR_URL_MISMATCH", "encode_query", "origin", "resolve_url", "with_query"]
+__all__ = ["ERROR_URL_MISMATCH", "encode_query", "origin", "parse_query", "resolve_url", "with_query"]
 
 ERROR_URL_MISMATCH = "Target origin does not match baseUrl origin"
 _ABSOLUTE = re.compile(r"^https?://", re.IGNORECASE)
@@ -47,7 +47,7 @@ def resolve_url(path: Any, base_url: str | None) -> tuple[str, dict[str, Any]]:
         full = path
     else:
         full = _join(str(base_url), path)
-    return _normalize(full), _parse_query(urlsplit(full).query)
+    return _normalize(full), parse_query(urlsplit(full).query)
 
 
 def _assert_url(path: str, base_url: str | None) -> None:
@@ -98,7 +98,7 @@ def origin(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or "").lower(), port
 
 
-def _parse_query(query_string: str) -> dict[str, Any]:
+def parse_query(query_string: str) -> dict[str, Any]:
     """Node's ``querystring.parse``: one string per key, a list when a key repeats."""
     query: dict[str, Any] = {}
     for key, value in parse_qsl(query_string, keep_blank_values=True):

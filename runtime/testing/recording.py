@@ -15,9 +15,11 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterable
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
-__all__ = ["RecordedRequest", "RecordingHandler", "RecordingServer", "Response", "as_response", "parse_query"]
+from adaptors.http.urls import parse_query  # Node's querystring shape, as jobs see it
+
+__all__ = ["RecordedRequest", "RecordingHandler", "RecordingServer", "Response", "as_response"]
 
 @dataclass
 class RecordedRequest:
@@ -86,19 +88,6 @@ def _encode_body(body: Any) -> tuple[bytes | Iterable[bytes], str | None]:
 
 def as_response(value: Any) -> Response:
     return value if isinstance(value, Response) else Response(200, value)
-
-
-def parse_query(query_string: str) -> dict[str, str | list[str]]:
-    """Node's ``querystring.parse`` shape: a value per key, a list when the key repeats."""
-    query: dict[str, str | list[str]] = {}
-    for key, value in parse_qsl(query_string, keep_blank_values=True):
-        if key not in query:
-            query[key] = value
-        elif isinstance(query[key], list):
-            query[key].append(value)
-        else:
-            query[key] = [query[key], value]
-    return query
 
 
 class RecordingServer(ThreadingHTTPServer):
