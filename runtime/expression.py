@@ -10,8 +10,6 @@ wrapped operations run through the adaptor's own ``execute`` when it has one
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import time
 from types import ModuleType
 from typing import Any, Callable
@@ -47,8 +45,8 @@ def _wrap(op: Operation, job_path: str, ctx: RunContext) -> Callable[[Any], Any]
         started = time.perf_counter()
         try:
             result = op.fn(state)
-            if inspect.isawaitable(result):
-                result = asyncio.run(_await(result))
+            if hasattr(result, "__await__"):
+                result = _run_awaitable(result)
         except Exception as exc:
             raise classify(exc, job_path, op.name, op.line) from exc
         log.debug(f"{op.label.capitalize()} complete in "
@@ -63,5 +61,11 @@ def _wrap(op: Operation, job_path: str, ctx: RunContext) -> Callable[[Any], Any]
     return operation
 
 
-async def _await(awaitable: Any) -> Any:
-    return await awaitable
+def _run_awaitable(awaitable: Any) -> Any:
+    """Await an operation's coroutine (``async def`` callbacks), as OpenFn awaits promises."""
+    import asyncio  # only jobs with async operations pay for it
+
+    async def wait() -> Any:
+        return await awaitable
+
+    return asyncio.run(wait())

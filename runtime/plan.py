@@ -13,9 +13,10 @@ from .compiler import CompiledJob
 from .errors import UsageError
 from .linker import Adaptor
 
-__all__ = ["Edge", "Step", "Plan", "plan_for_job", "find_step", "describe_plan"]
+__all__ = ["Edge", "Step", "Plan", "WORKFLOW_SUFFIXES", "plan_for_job", "find_step", "describe_plan"]
 
 Condition = Callable[[Any, str], bool]
+WORKFLOW_SUFFIXES = (".yaml", ".yml", ".json")  # files holding a workflow; anything else is a job
 
 
 @dataclass

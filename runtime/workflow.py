@@ -26,12 +26,11 @@ from .credentials import CredentialProblem, load_credential_map, read_config_fil
 from .errors import PyfnError, UsageError, ValidationError
 from .linker import link, resolve_adaptor
 from .marks import Marked, line_of, load_marked
-from .plan import Edge, Plan, Step
+from .plan import WORKFLOW_SUFFIXES, Edge, Plan, Step
 from .validate import Problems, check_graph
 
-__all__ = ["load_workflow", "WORKFLOW_SUFFIXES"]
+__all__ = ["load_workflow"]
 
-WORKFLOW_SUFFIXES = (".yaml", ".yml", ".json")
 TOP_KEYS = {"id", "name", "description", "start", "credentials", "steps", "options", "globals"}
 STEP_KEYS = {"id", "name", "description", "adaptor", "adaptors", "job", "expression",
              "configuration", "state", "next", "wait"}

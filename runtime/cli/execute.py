@@ -14,11 +14,10 @@ from ..errors import PyfnError, StepTimeoutError, UsageError
 from ..linker import link, resolve_adaptor
 from ..logger import LogSink, create_loggers, format_duration
 from ..output import load_state_file, parse_state_text, serialize_output, write_output
-from ..plan import Plan, find_step, plan_for_job
+from ..plan import WORKFLOW_SUFFIXES, Plan, find_step, plan_for_job
 from ..report import log_error
 from ..run import execute_plan
 from ..state import default_state
-from ..workflow import WORKFLOW_SUFFIXES, load_workflow
 from .cache import StepCache
 
 __all__ = ["ExecuteArgs", "run_execute"]
@@ -72,6 +71,8 @@ def _load_plan(args: ExecuteArgs, ctx: RunContext) -> Plan:
                          hint="Give the path of a job (.py) or a workflow (.yaml, .yml, .json)")
     if path.suffix not in WORKFLOW_SUFFIXES:
         return _load_job_plan(args, ctx)
+    from ..workflow import load_workflow  # YAML is only loaded for workflows
+
     plan = load_workflow(path, args.credentials)
     ctx.loggers["CMP"].success(f"Compiled all expressions in workflow {plan.name}")
     if args.only:

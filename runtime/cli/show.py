@@ -12,7 +12,8 @@ from ..linker import link, public_names, resolve_adaptor
 from ..logger import create_loggers
 from ..plan import describe_plan
 from ..report import log_error
-from ..workflow import WORKFLOW_SUFFIXES, load_workflow
+from ..plan import WORKFLOW_SUFFIXES
+from ..workflow import load_workflow
 
 __all__ = ["run_compile", "run_validate", "run_docs", "describe_operation"]
 

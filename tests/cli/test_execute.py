@@ -203,3 +203,17 @@ def test_configuration_is_checked_against_the_adaptors_schema_before_the_step(py
     assert "'password' is a dependency of 'username'" in result.stdout
     assert "configuration.access_token: " in result.stdout
     assert "never-requested" not in result.stdout.split("invalid")[0]
+
+
+def test_running_a_common_job_loads_nothing_it_does_not_need(write):
+    """Cold start matters (pyfn execute is run per job): no YAML, HTTP, schema or server stack."""
+    import subprocess
+    import sys
+
+    job = write("job.py", "fn(lambda state: state)\n")
+    probe = ("import sys, runtime.cli.execute as e; "
+             f"e.run_execute(e.ExecuteArgs(path=__import__('pathlib').Path(r'{job}'), log='none')); "
+             "print(sorted(m for m in ('yaml', 'requests', 'jsonschema', 'jsonpath_ng', 'pydantic', "
+             "'rich', 'starlette', 'uvicorn', 'sqlite3', 'asyncio') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip().splitlines()[-1] == "[]"
