@@ -102,6 +102,13 @@ def demo() -> None:
     raise typer.Exit(run_demo())
 
 
+def commcare(ctx: typer.Context) -> None:
+    """The CommCare HQ simulator: 'pyfn commcare serve --help' for its options."""
+    from ..simulator.cli import app as simulator  # imported only when asked for: it seeds data
+
+    simulator(args=ctx.args, prog_name="pyfn commcare", standalone_mode=True)
+
+
 def register(app: typer.Typer) -> None:
     """Add every command to ``app``."""
     app.command()(execute)
@@ -109,3 +116,5 @@ def register(app: typer.Typer) -> None:
     app.command()(validate)
     app.command()(docs)
     app.command()(demo)
+    app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+                add_help_option=False)(commcare)
