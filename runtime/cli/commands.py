@@ -102,6 +102,16 @@ def demo() -> None:
     raise typer.Exit(run_demo())
 
 
+def init(
+    folder: Path = typer.Argument(..., help="Folder to create the project in (created if missing)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite files that already exist."),
+) -> None:
+    """Scaffold a project: a job, a workflow, a state file, a passing test, CI and a credentials template."""
+    from .init import run_init
+
+    raise typer.Exit(run_init(folder, force))
+
+
 def commcare(ctx: typer.Context) -> None:
     """The CommCare HQ simulator: 'pyfn commcare serve --help' for its options."""
     from ..simulator.cli import app as simulator  # imported only when asked for: it seeds data
@@ -116,5 +126,6 @@ def register(app: typer.Typer) -> None:
     app.command()(validate)
     app.command()(docs)
     app.command()(demo)
+    app.command()(init)
     app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
                 add_help_option=False)(commcare)
