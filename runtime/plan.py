@@ -13,7 +13,8 @@ from .compiler import CompiledJob
 from .errors import UsageError
 from .linker import Adaptor
 
-__all__ = ["Edge", "Step", "Plan", "WORKFLOW_SUFFIXES", "plan_for_job", "find_step", "describe_plan"]
+__all__ = ["Edge", "Step", "WebhookAuth", "Trigger", "Plan", "WORKFLOW_SUFFIXES", "plan_for_job", "find_step",
+           "describe_plan", "describe_trigger"]
 
 Condition = Callable[[Any, str], bool]
 WORKFLOW_SUFFIXES = (".yaml", ".yml", ".json")  # files holding a workflow; anything else is a job
@@ -50,13 +51,61 @@ class Step:
 
 
 @dataclass
+class WebhookAuth:
+    """How a webhook checks its caller, with the secrets resolved from the credential map.
+
+    ``type`` is ``basic`` (``username`` and ``password``) or ``api_key`` (the
+    ``x-api-key`` header holds ``api_key``). The secrets never appear in a repr.
+
+    Example:
+        >>> WebhookAuth("api_key", "forwarding-key", api_key="k-123")
+        WebhookAuth(type='api_key', credential='forwarding-key')
+    """
+
+    type: str
+    credential: str
+    username: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+    api_key: str | None = field(default=None, repr=False)
+
+
+@dataclass
+class Trigger:
+    """A trigger of a workflow; ``pyfn serve`` serves each ``webhook`` at ``/i/<path>``.
+
+    ``reply`` is ``async`` (the ids at once) or ``sync`` (wait for the run);
+    ``dedupe`` is a JSONPath into the request body whose value identifies a
+    delivery (``dedupe_expr`` is its compiled form); ``line`` is where the
+    trigger is in the workflow file.
+
+    Example:
+        >>> Trigger("webhook", "commcare-registrations").url_path
+        '/i/commcare-registrations'
+    """
+
+    type: str
+    path: str
+    auth: WebhookAuth | None = None
+    reply: str = "async"
+    dedupe: str | None = None
+    enabled: bool = True
+    line: int | None = None
+    dedupe_expr: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def url_path(self) -> str:
+        return f"/i/{self.path}"
+
+
+@dataclass
 class Plan:
-    """Steps by id, where to start, and the workflow's credentials."""
+    """Steps by id, where to start, the workflow's credentials and its triggers."""
 
     name: str
     steps: dict[str, Step]
     start: str
     credentials: dict | None = None
+    triggers: list[Trigger] = field(default_factory=list)
 
     def parents(self, step_id: str) -> list[str]:
         return [s.id for s in self.steps.values() if any(e.target == step_id for e in s.next)]
@@ -95,4 +144,22 @@ def describe_plan(plan: Plan) -> str:
             rule = "disabled" if edge.disabled else (edge.condition or "always")
             label = f" ({edge.label})" if edge.label else ""
             lines.append(f"    -> {edge.target} when {rule}{label}")
+    for trigger in plan.triggers:
+        lines.append(f"  trigger {trigger.type} {trigger.url_path}: {describe_trigger(trigger)}")
     return "\n".join(lines)
+
+
+def describe_trigger(trigger: Trigger) -> str:
+    """``auth basic (forwarding-basic), reply async, dedupe $.id`` — one line, no secrets.
+
+    Example:
+        >>> describe_trigger(Trigger("webhook", "forms", reply="sync", enabled=False))
+        'no auth, reply sync, disabled'
+    """
+    parts = [f"auth {trigger.auth.type} ({trigger.auth.credential})" if trigger.auth else "no auth",
+             f"reply {trigger.reply}"]
+    if trigger.dedupe:
+        parts.append(f"dedupe {trigger.dedupe}")
+    if not trigger.enabled:
+        parts.append("disabled")
+    return ", ".join(parts)

@@ -12,6 +12,8 @@ steps:
     job: ../jobs/fetch_cases.py     # relative to this file; or `expression:` inline
     configuration: commcare-prod    # credential name, JSON/YAML file, or mapping
     next: {upsert: on_job_success, notify-failure: on_job_failure}
+triggers:                           # optional; served by `pyfn serve` (see runtime.triggers)
+  - {type: webhook, path: commcare-cases, auth: {type: api_key, credential: forwarding-key}}
 ```
 """
 
@@ -27,11 +29,12 @@ from .errors import PyfnError, UsageError, ValidationError
 from .linker import link, resolve_adaptor
 from .marks import Marked, line_of, load_marked
 from .plan import WORKFLOW_SUFFIXES, Edge, Plan, Step
+from .triggers import parse_triggers
 from .validate import Problems, check_graph
 
 __all__ = ["load_workflow"]
 
-TOP_KEYS = {"id", "name", "description", "start", "credentials", "steps", "options", "globals"}
+TOP_KEYS = {"id", "name", "description", "start", "credentials", "steps", "options", "globals", "triggers"}
 STEP_KEYS = {"id", "name", "description", "adaptor", "adaptors", "job", "expression",
              "configuration", "state", "next", "wait"}
 EDGE_KEYS = {"condition", "label", "disabled"}
@@ -104,7 +107,8 @@ class _Builder:
         start = doc.get("start") or (next(iter(steps)) if steps else "")
         options = doc.get("options") if isinstance(doc.get("options"), dict) else {}
         start = options.get("start", start)
-        plan = Plan(name=str(doc.get("name") or self.path.stem), steps=steps, start=str(start))
+        plan = Plan(name=str(doc.get("name") or self.path.stem), steps=steps, start=str(start),
+                    triggers=parse_triggers(doc, self.credentials, self.problems, self.path.stem))
         check_graph(plan, doc, raw_by_id, self.problems)
         return plan
 

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from . import commands
+from . import commands, server_commands
 
 __all__ = ["app", "main"]
 
@@ -25,6 +25,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 commands.register(app)
+server_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,141 @@
+"""``pyfn runs list`` and ``pyfn runs show``: work orders and runs from the run store, for people.
+
+Stored states never hold ``configuration`` (it is removed before they are
+stored, as Lightning does); should one appear anyway, it is shown masked.
+
+Example:
+    >>> from runtime.store import RunSummary
+    >>> run = RunSummary("0b0e", "9a9a", "wf", "forms", "success", None, 1, "w", "2024-05-02T10:00:00.000000Z",
+    ...                  started_at="2024-05-02T10:00:00.000000Z", finished_at="2024-05-02T10:00:01.200000Z")
+    >>> _duration(run)
+    '1.2s'
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from ..logger import MASK, format_duration
+from ..store import AmbiguousId, RunDetail, RunSummary, open_store
+
+__all__ = ["run_list", "run_show"]
+
+_COLUMNS = ("RUN", "WORK ORDER", "WORKFLOW", "STATE", "ERROR", "ATTEMPT", "INSERTED", "DURATION")
+
+
+def _open(project: Path, db: Path | None):
+    path = db if db is not None else project / "state" / "pyfn.db"
+    if not path.is_file():
+        raise FileNotFoundError(f"No run store at {path}: start pyfn serve in {project} first, or give --db")
+    return open_store(path)
+
+
+def run_list(project: Path, db: Path | None, workflow: str | None, state: str | None, limit: int,
+             as_json: bool) -> int:
+    """Print the newest runs (and counts by state); return the exit code.
+
+    Example::
+
+        run_list(Path("."), None, workflow="commcare-registrations", state="failed", limit=20, as_json=False)
+    """
+    try:
+        store = _open(project, db)
+    except FileNotFoundError as error:
+        print(error)
+        return 1
+    try:
+        runs, counts = store.list_runs(workflow, state, limit), store.counts(workflow)
+    finally:
+        store.close()
+    if as_json:
+        print(json.dumps([{**asdict(r), "duration_ms": r.duration_ms} for r in runs], indent=2))
+        return 0
+    rows = [(r.id, r.work_order_id[:8], r.workflow, r.state, r.error_type or "-", str(r.attempt),
+             r.inserted_at[:23].replace("T", " "), _duration(r)) for r in runs]
+    widths = [max(len(c), *(len(row[i]) for row in rows)) if rows else len(c) for i, c in enumerate(_COLUMNS)]
+    for row in [_COLUMNS, *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    total = sum(counts.values())
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"
+    print(f"\n{len(rows)} of {total} run(s) shown; by state: {summary}")
+    return 0
+
+
+def run_show(project: Path, db: Path | None, ident: str, as_json: bool) -> int:
+    """Print one run in full: input, steps (input, output, error), logs, final state.
+
+    Example::
+
+        run_show(Path("."), None, "3f2c9a1e", as_json=False)
+    """
+    try:
+        store = _open(project, db)
+    except FileNotFoundError as error:
+        print(error)
+        return 1
+    try:
+        detail = store.get_run(ident)
+    except AmbiguousId as error:
+        print(f"{error.args[0]}: give more of the id")
+        return 1
+    finally:
+        store.close()
+    if detail is None:
+        print(f"No run or work order matches '{ident}' (pyfn runs list shows them)")
+        return 1
+    if as_json:
+        print(json.dumps(_as_dict(detail), indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(_describe(detail)))
+    return 0
+
+
+def _duration(run: RunSummary) -> str:
+    took = run.duration_ms
+    return "-" if took is None else format_duration(took)
+
+
+def _masked(state: Any) -> Any:
+    if isinstance(state, dict) and "configuration" in state:
+        return {**state, "configuration": MASK}
+    return state
+
+
+def _pretty(value: Any, indent: str = "    ") -> str:
+    text = json.dumps(_masked(value), indent=2, ensure_ascii=False)
+    return "\n".join(indent + line for line in text.splitlines())
+
+
+def _as_dict(detail: RunDetail) -> dict:
+    data = asdict(detail)
+    data["input"], data["final_state"] = _masked(detail.input), _masked(detail.final_state)
+    for step in data["steps"]:
+        step["input"], step["output"] = _masked(step["input"]), _masked(step["output"])
+    data["run"]["duration_ms"] = detail.run.duration_ms
+    return data
+
+
+def _describe(detail: RunDetail) -> list[str]:
+    run = detail.run
+    lines = [f"Run {run.id} (attempt {run.attempt}) of workflow {run.workflow}",
+             f"  work order {run.work_order_id}, trigger {run.trigger or '-'}",
+             f"  state {run.state}" + (f" ({run.error_type})" if run.error_type else "") + f", took {_duration(run)}",
+             f"  inserted {run.inserted_at}, claimed {run.claimed_at or '-'}, started {run.started_at or '-'}, "
+             f"finished {run.finished_at or '-'}",
+             "", "Input:", _pretty(detail.input), "", f"Steps ({len(detail.steps)}):"]
+    for step in detail.steps:
+        took = "-" if step.duration_ms is None else format_duration(step.duration_ms)
+        verdict = f"failed: {step.error.get('name')}: {step.error.get('message')}" if step.error else \
+            ("ok" if step.finished_at else "did not finish")
+        lines += [f"  {step.step} ({took}) {verdict}", "    input:", _pretty(step.input, "      "),
+                  "    output:", _pretty(step.output, "      ")]
+    lines += ["", f"Logs ({len(detail.logs)} lines):"]
+    lines += [f"  {at[11:23]} {line}" for at, line in detail.logs]
+    if detail.final_state is not None:
+        lines += ["", "Final state:", _pretty(detail.final_state)]
+    if detail.webhook_response is not None:
+        lines += ["", "Webhook response:", _pretty(detail.webhook_response)]
+    return lines

@@ -1,0 +1,171 @@
+"""The HTTP side of ``pyfn serve``: Starlette routes and Lightning's answers.
+
+| request | answer |
+|---|---|
+| ``POST|PUT|PATCH /i/<path>``, accepted | 201 ``{"work_order_id", "run_id"}`` (``reply: async``) |
+| the same, ``reply: sync`` | 201 ``{"data": <final state>, "meta": {...}}`` once the run ends, or the job's ``state["webhookResponse"]`` ``{status, body}``; 202 with ``meta`` if it has not ended within the sync timeout |
+| a delivery whose ``dedupe`` key was seen | 200 ``{"work_order_id", "run_id", "duplicate": true}``, nothing started |
+| unknown path | 404 ``{"error": "Webhook not found"}`` |
+| disabled trigger | 403 ``{"message": "Unable to process request, trigger is disabled."}`` |
+| missing or wrong credentials | 401 ``{"error": "Unauthorized"}`` |
+| body over the limit | 413 ``{"error": "Request entity too large", ...}`` |
+| invalid JSON for a JSON content type | 400 ``{"error": "Invalid JSON body: <parse error>"}`` |
+| the store cannot commit the delivery | 503 (the sender retries) |
+| ``GET /health`` | 200 ``{"status": "ok", "workflows": n, "webhooks": m}`` |
+
+A delivery is committed to the store before its 2xx goes back. Answers carry
+``x-meta-work-order-id`` and ``x-meta-run-id``.
+
+Example:
+    >>> AppSettings(max_body_bytes=1024).sync_timeout_s
+    30.0
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..logger import Logger, format_duration
+from ..store import Accepted, RunStore
+from .payload import BadBody, BodyTooLarge, input_state, parse_body, read_body
+from .project import Project
+
+__all__ = ["AppSettings", "create_app"]
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """Limits of the HTTP side: the body limit (Lightning's 10 MB) and how long a sync reply waits."""
+
+    max_body_bytes: int = 10 * 1024 * 1024
+    sync_timeout_s: float = 30.0
+
+
+def create_app(project: Project, store: RunStore, wake: Callable[[], None], log: Logger,
+               settings: AppSettings = AppSettings()) -> Starlette:
+    """The ASGI app serving ``project``'s webhooks; ``wake()`` tells the workers a run was queued.
+
+    Example:
+        >>> from pathlib import Path
+        >>> from runtime.store import open_store
+        >>> from runtime.server.service import server_logger
+        >>> app = create_app(Project(Path(".")), open_store(":memory:"), lambda: None, server_logger())
+        >>> [route.path for route in app.routes]
+        ['/i/{path:path}', '/health']
+    """
+    hooks = _Webhooks(project, store, wake, log, settings)
+    routes = [Route("/i/{path:path}", hooks.receive, methods=["POST", "PUT", "PATCH"]),
+              Route("/health", hooks.health, methods=["GET"])]
+    return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": "Not found"}, status_code=404)
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": "Method not allowed: send POST, PUT or PATCH"}, status_code=405,
+                        headers={"Allow": "POST, PUT, PATCH"})
+
+
+class _Webhooks:
+    """The request handlers, sharing the project, the store and the settings."""
+
+    def __init__(self, project: Project, store: RunStore, wake: Callable[[], None], log: Logger,
+                 settings: AppSettings):
+        self.project, self.store, self.wake, self.log, self.settings = project, store, wake, log, settings
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok", "workflows": len(self.project.workflows),
+                             "webhooks": len(self.project.webhooks)})
+
+    async def receive(self, request: Request) -> Response:
+        started = time.perf_counter()
+        response = await self._answer(request)
+        self._log(request, response, started)
+        return response
+
+    async def _answer(self, request: Request) -> Response:
+        hook = self.project.webhooks.get(request.path_params["path"].strip("/"))
+        if hook is None:
+            return JSONResponse({"error": "Webhook not found"}, status_code=404)
+        if not hook.trigger.enabled:
+            return JSONResponse({"message": "Unable to process request, trigger is disabled."}, status_code=403)
+        if not hook.authorised(request.headers):
+            return JSONResponse({"error": "Unauthorized"}, status_code=401, headers=hook.challenge)
+        try:
+            body = await read_body(request.headers.get("content-length"), request.stream(),
+                                   self.settings.max_body_bytes)
+            data = parse_body(body, request.headers.get("content-type"))
+        except BodyTooLarge:
+            limit = self.settings.max_body_bytes
+            return JSONResponse({"error": "Request entity too large",
+                                 "detail": f"the body is over the limit of {limit} bytes"}, status_code=413)
+        except BadBody as error:
+            return JSONResponse({"error": str(error)}, status_code=error.status)
+        state = input_state(data, request.method, request.url.path, request.headers.items(),
+                            request.url.query)
+        try:
+            accepted = self.store.accept(hook.workflow, hook.trigger.path, state, hook.dedupe_key(data))
+        except Exception as exc:  # noqa: BLE001 - not stored: a 5xx makes the sender retry
+            self.log.error(f"could not store a delivery to {request.url.path}: {type(exc).__name__}: {exc}")
+            return JSONResponse({"error": "The delivery could not be stored; retry later"}, status_code=503)
+        if accepted.duplicate:
+            return _ids(accepted, 200, duplicate=True)
+        self.wake()
+        if hook.trigger.reply == "sync":
+            return await self._sync_reply(accepted)
+        return _ids(accepted, 201)
+
+    async def _sync_reply(self, accepted: Accepted) -> Response:
+        """Wait for the run to end, then answer ``{data, meta}`` or the job's ``webhookResponse``."""
+        summary = await anyio.to_thread.run_sync(self.store.wait_for, accepted.run_id,
+                                                 self.settings.sync_timeout_s)
+        headers = _meta_headers(accepted)
+        if summary is None or not summary.final:
+            meta = summary.meta() if summary else {"work_order_id": accepted.work_order_id,
+                                                   "run_id": accepted.run_id}
+            return JSONResponse({"data": None, "meta": meta,
+                                 "message": f"The run did not finish within {self.settings.sync_timeout_s:g}s; "
+                                            f"it goes on"}, status_code=202, headers=headers)
+        detail = await anyio.to_thread.run_sync(self.store.get_run, accepted.run_id)
+        envelope = {"data": detail.final_state, "meta": summary.meta()}
+        custom = detail.webhook_response or {}
+        status = _status(custom.get("status"))
+        body = custom["body"] if "body" in custom else envelope
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    def _log(self, request: Request, response: Response, started: float) -> None:
+        took = format_duration((time.perf_counter() - started) * 1000)
+        text = f"{request.method} {request.url.path} {response.status_code} in {took}"
+        run_id = response.headers.get("x-meta-run-id")
+        if run_id:
+            self.log.success(f"{text}: run {run_id}")
+        else:
+            self.log.warn(text)
+
+
+def _meta_headers(accepted: Accepted) -> dict[str, str]:
+    return {"x-meta-work-order-id": accepted.work_order_id, "x-meta-run-id": accepted.run_id}
+
+
+def _ids(accepted: Accepted, status: int, **extra: Any) -> Response:
+    body = {"work_order_id": accepted.work_order_id, "run_id": accepted.run_id, **extra}
+    return JSONResponse(body, status_code=status, headers=_meta_headers(accepted))
+
+
+def _status(value: Any) -> int:
+    """A ``webhookResponse.status`` as an HTTP status (201 when absent or not a valid code)."""
+    try:
+        status = int(value)
+    except (TypeError, ValueError):
+        return 201
+    return status if 200 <= status <= 599 else 201

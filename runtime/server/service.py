@@ -1,0 +1,186 @@
+"""``pyfn serve``: load the project, open the store, recover lost runs, serve webhooks, run the queue.
+
+Start-up, in order: every workflow is loaded and validated (any problem: exit 1,
+all of them listed); the store is opened and claimed for this server instance
+(a uuid, recorded on every claim); runs a dead server left ``claimed`` or
+``started`` are marked ``lost`` and queued again; the forkserver starts; the
+worker threads start; uvicorn serves the app on the bound socket.
+
+SIGTERM or SIGINT: uvicorn stops accepting and finishes the requests in flight;
+the workers claim nothing more and the running runs get ``shutdown_timeout_s``
+to finish; those still running are stopped, marked ``lost`` and queued again
+for the next start. A second signal skips the wait.
+
+Example:
+    >>> ServeOptions(project=Path("demo")).database
+    PosixPath('demo/state/pyfn.db')
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..errors import PyfnError, UsageError
+from ..logger import Logger, LogSink
+from ..plan import describe_trigger
+from ..report import log_error
+from ..store import StoreBusy, open_store
+from .project import Project, load_project
+
+__all__ = ["ServeOptions", "serve", "server_logger"]
+
+
+@dataclass
+class ServeOptions:
+    """The options of ``pyfn serve`` (see ``pyfn serve --help``).
+
+    Example:
+        >>> ServeOptions(workers=0).worker_count, ServeOptions(db=Path("x.db")).database
+        (0, PosixPath('x.db'))
+    """
+
+    project: Path = Path(".")
+    host: str = "127.0.0.1"
+    port: int = 4000
+    workers: int | None = None
+    db: Path | None = None
+    max_body_mb: float = 10.0
+    run_timeout_ms: int = 300_000
+    memory_mb: int = 500
+    sync_timeout_s: float = 30.0
+    shutdown_timeout_s: float = 30.0
+    fsync: bool = False
+
+    @property
+    def database(self) -> Path:
+        return self.db if self.db is not None else self.project / "state" / "pyfn.db"
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers if self.workers is not None else (os.cpu_count() or 1)
+
+
+def server_logger() -> Logger:
+    """The ``[SRV]`` logger: one line per delivery, per run end, and the server's own news.
+
+    Example:
+        >>> server_logger().success("listening on http://127.0.0.1:4000")
+        [SRV] ✔ listening on http://127.0.0.1:4000
+    """
+    return Logger("SRV", "default", LogSink(sys.stdout))
+
+
+def serve(options: ServeOptions) -> int:
+    """Run the server until SIGTERM/SIGINT; return the exit code (1: could not start).
+
+    Example::
+
+        raise SystemExit(serve(ServeOptions(project=Path("."), port=4000, workers=2)))
+    """
+    log = server_logger()
+    try:
+        project = load_project(options.project)
+        store = open_store(options.database, fsync=options.fsync)
+    except PyfnError as error:
+        log_error(log, error)
+        return 1
+    worker_id = str(uuid.uuid4())
+    try:
+        store.register_worker(worker_id)
+        sock = _bind(options.host, options.port)
+    except (StoreBusy, UsageError) as error:
+        log.error(str(error.message if isinstance(error, PyfnError) else error))
+        store.close()
+        return 1
+    try:
+        return _run(options, project, store, worker_id, sock, log)
+    finally:
+        store.close()
+
+
+def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: socket.socket, log: Logger) -> int:
+    from .supervisor import Limits, Supervisor, forkserver_context
+    from .workers import WorkerPool
+
+    paths = [str(path) for path in project.workflows.values()]
+    context = forkserver_context(paths) if options.worker_count else None  # before any thread starts
+    for lost, queued in store.recover_lost([worker_id]):
+        log.warn(f"run {lost} was left unfinished by a server that stopped: marked lost, queued again as {queued}")
+    supervisor = Supervisor(store, context, Limits(options.run_timeout_ms, options.memory_mb))
+    pool = WorkerPool(store, project.workflows, supervisor, worker_id, options.worker_count, log)
+    pool.start()
+    _announce(options, project, sock, log)
+    signals = _Signals()
+    _serve_http(options, project, store, pool.wake, sock, log)
+    running = len(pool.running)
+    if running:
+        log.always(f"stopping: {running} run(s) still running get {options.shutdown_timeout_s:g}s to finish")
+    signals.on_signal = pool.abort  # a second signal: stop waiting
+    stopped = pool.stop(options.shutdown_timeout_s)
+    log.always("pyfn serve stopped" + (f" ({len(stopped)} run(s) will run again at the next start)"
+                                        if stopped else ""))
+    return 0
+
+
+def _serve_http(options: ServeOptions, project: Project, store, wake: Callable[[], None], sock: socket.socket,
+                log: Logger) -> None:
+    import uvicorn
+
+    from .app import AppSettings, create_app
+
+    settings = AppSettings(int(options.max_body_mb * 1024 * 1024), options.sync_timeout_s)
+    app = create_app(project, store, wake, log, settings)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                            timeout_graceful_shutdown=max(1, round(options.shutdown_timeout_s)))
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted sockets only when the listening
+    # socket says so, and without it every keep-alive answer waits 40 ms for a delayed ACK
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}",
+                         hint="Choose another --port, or stop what uses it") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _announce(options: ServeOptions, project: Project, sock: socket.socket, log: Logger) -> None:
+    host, port = sock.getsockname()[:2]
+    base = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    hooks = len(project.webhooks)
+    log.always(f"pyfn serve: {len(project.workflows)} workflow(s), {hooks} webhook(s), "
+               f"{options.worker_count} worker(s), store {options.database}")
+    for path in project.skipped:
+        log.info(f"skipped {path}: not a workflow (no steps)")
+    for hook in project.webhooks.values():
+        log.always(f"{base}{hook.trigger.url_path} -> {hook.workflow} ({describe_trigger(hook.trigger)})")
+    if not hooks:
+        log.warn("no workflow has a webhook trigger: nothing to receive (add triggers: to a workflow)")
+    log.success(f"listening on {base} (Ctrl-C to stop)")
+
+
+class _Signals:
+    """SIGINT/SIGTERM handlers for after uvicorn returns: the first one is uvicorn's re-raise; then ``on_signal``."""
+
+    def __init__(self) -> None:
+        self.on_signal: Callable[[], object] | None = None
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum, frame) -> None:
+        if self.on_signal is not None:
+            self.on_signal()

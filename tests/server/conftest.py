@@ -1,0 +1,134 @@
+"""Helpers for the trigger server tests: a real ``pyfn serve`` subprocess on a free port, and polling."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).resolve().parent / "fixtures" / "project"
+FORWARDING_PASSWORD = "fw-pass-7f3e9a"
+API_KEY = "key-5b1c2d"
+DESTINATION_PASSWORD = "dest-pass-0a9b8c"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02, message: str = "timed out"):
+    """Poll ``predicate`` until it returns something truthy; return it (fail after ``timeout`` s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(message)
+        time.sleep(interval)
+
+
+class Server:
+    """``pyfn serve`` as a user runs it, in its own process; its output goes to a file."""
+
+    def __init__(self, tmp: Path, *args: str, destination: str = "http://127.0.0.1:9", port: int | None = None,
+                 project: Path = PROJECT):
+        self.tmp, self.args, self.project = tmp, args, project
+        self.port = port or free_port()
+        self.db = tmp / "pyfn.db"
+        self.env = {**os.environ, "PYFN_TEST_FORWARDING_PASSWORD": FORWARDING_PASSWORD,
+                    "PYFN_TEST_API_KEY": API_KEY, "PYFN_TEST_DESTINATION_URL": destination,
+                    "PYFN_TEST_DESTINATION_PASSWORD": DESTINATION_PASSWORD}
+        self.process: subprocess.Popen | None = None
+        self.starts = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.tmp / f"serve-{self.starts}.log"
+
+    def start(self, wait: bool = True) -> "Server":
+        self.starts += 1
+        with open(self.log_path, "wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "runtime.cli", "serve", str(self.project), "--port", str(self.port),
+                 "--db", str(self.db), *self.args], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        if wait:
+            wait_until(self._ready, timeout=20, message=f"pyfn serve did not start:\n{self.output()}")
+        return self
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"pyfn serve exited with {self.process.returncode}:\n{self.output()}")
+        try:
+            return requests.get(f"{self.url}/health", timeout=1).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    def output(self) -> str:
+        return "".join(self.tmp.joinpath(f"serve-{n}.log").read_text(errors="replace")
+                       for n in range(1, self.starts + 1) if self.tmp.joinpath(f"serve-{n}.log").exists())
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown at all, as a crash or an OOM killer would stop it."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return -9
+
+    def post(self, path: str, body=None, *, session=None, **kwargs) -> requests.Response:
+        kwargs.setdefault("timeout", 10)
+        return (session or requests).post(f"{self.url}/i/{path}", json=body, **kwargs)
+
+
+@pytest.fixture
+def server_factory(tmp_path):
+    """Make servers (started by the test); every one still running is stopped at the end."""
+    made: list[Server] = []
+
+    def make(*args: str, **kwargs) -> Server:
+        server = Server(tmp_path / f"server-{len(made) + 1}", *args, **kwargs)
+        server.tmp.mkdir(parents=True, exist_ok=True)
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.stop(timeout=10)
+
+
+def open_db(path: Path):
+    """The run store a server wrote (read it while the server runs, or after)."""
+    from runtime.store import open_store
+
+    return open_store(path)
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One server for a whole test module (tests that only read answers and the store)."""
+    tmp = tmp_path_factory.mktemp("shared-server")
+    server = Server(tmp, "--workers", "1").start()
+    yield server
+    server.stop(timeout=10)
