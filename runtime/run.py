@@ -74,6 +74,7 @@ class _Walk:
         state = assemble_state(previous, step.state, step.configuration, self.plan.credentials)
         result = execute_step(step, state, self.ctx, key)
         targets = self._next(step, result.state)
+        self.ctx.emit("step-next", step=key, next=targets)
         for target in targets:
             if self.plan.steps[target].wait_all:
                 self.held.setdefault(target, {})[key] = result.state

@@ -122,7 +122,7 @@ def execute(request: RunRequest, conn: Any) -> tuple[str, str | None, str | None
     except Exception as exc:  # noqa: BLE001 - anything else is a crash of the run, reported
         ctx.log.error(f"CRITICAL ERROR! {type(exc).__name__}: {exc}")
         return "crashed", type(exc).__name__, None, recorder.webhook_response
-    state, error_type = recorder.verdict(result)
+    state, error_type = recorder.verdict()
     return state, error_type, _json(result), recorder.webhook_response
 
 
@@ -148,20 +148,21 @@ class _Recorder:
 
     def __init__(self, conn: Any):
         self.conn = conn
-        self.outputs: dict[str, Any] = {}
         self.errors: dict[str, PyfnError] = {}
         self.webhook_response: dict | None = None
+        self.leaves: list[str] = []
 
     def notify(self, event: str, **payload: Any) -> None:
         step = payload.get("step")
-        if event == "step-start":
+        if event == "step-next" and not payload["next"]:
+            self.leaves.append(step)
+        elif event == "step-start":
             state = payload.get("state")
             if isinstance(state, dict):
                 state = {k: v for k, v in state.items() if k != "configuration"}
             self.conn.send(("step-start", now_iso(), step, _json(state)))
         elif event == "step-complete":
             state, error = payload.get("state"), payload.get("error")
-            self.outputs[step] = state
             if error is not None:
                 self.errors[step] = error
             if isinstance(state, dict) and isinstance(state.get("webhookResponse"), dict):
@@ -169,16 +170,9 @@ class _Recorder:
             self.conn.send(("step-complete", now_iso(), step, _json(state),
                             None if error is None else _json(error.to_state())))
 
-    def leaves(self, result: Any) -> list[str]:
-        """The step keys whose output is the result: several leaves give ``{key: state}``."""
-        if isinstance(result, dict) and result and all(
-                key in self.outputs and self.outputs[key] is value for key, value in result.items()):
-            return list(result)
-        return [key for key, output in self.outputs.items() if output is result and result is not None]
-
-    def verdict(self, result: Any) -> tuple[str, str | None]:
-        """Lightning's rule: the run failed only if a leaf step recorded an error."""
-        for key in self.leaves(result):
+    def verdict(self) -> tuple[str, str | None]:
+        """Lightning's rule: the run failed only if a leaf step (one with no next step) recorded an error."""
+        for key in self.leaves:
             if key in self.errors:
                 return "failed", self.errors[key].name
         return "success", None
