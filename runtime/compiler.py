@@ -185,7 +185,7 @@ class _Lazify:
 
     def call(self, call: ast.Call) -> ast.Call:
         args = [self._argument(a) for a in call.args]
-        keywords = [ast.keyword(k.arg, self._argument(k.value)) for k in call.keywords]
+        keywords = [ast.copy_location(ast.keyword(k.arg, self._argument(k.value)), k) for k in call.keywords]
         new = ast.Call(func=call.func, args=args, keywords=keywords)
         return ast.copy_location(new, call)
 

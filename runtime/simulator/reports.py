@@ -1,4 +1,5 @@
-"""Configurable report (UCR) data: ``/a/<domain>/api/configurablereportdata/v1/<report_id>/``.
+"""Configurable report (UCR) data: ``/a/<domain>/api/configurablereportdata/v1/<report_id>/``
+(also at the older ``/a/<domain>/api/v0.5/configurablereportdata/<report_id>/``).
 
 Pages hold at most 50 rows (``limit`` is clamped, ``offset`` moves on);
 ``next_page`` is the relative URL of the next page keeping the filters, or
@@ -122,4 +123,6 @@ def register(app, sim) -> None:
     routes = _Routes(sim)
     app.route("GET", r"/a/(?P<domain>[^/]+)/api/configurablereportdata/v1/(?P<report_id>[^/]+)/",
               routes.report_data)
+    app.route("GET", r"/a/(?P<domain>[^/]+)/api/v0\.5/configurablereportdata/(?P<report_id>[^/]+)/",
+              routes.report_data)  # the older path, which OpenFn's fetchReportData uses
     app.route("GET", r"/a/(?P<domain>[^/]+)/api/v0\.5/simplereportconfiguration/", routes.report_list)

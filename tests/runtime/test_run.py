@@ -160,3 +160,8 @@ def test_each_run_starts_with_fresh_adaptor_state():
     time.sleep(0.01)
     second = Run(source)
     assert first.result["cursor"] < second.result["cursor"]
+
+
+def test_operations_with_keyword_arguments_load_and_run():
+    run = Run('cursor("2024-01-01T00:00:00Z", key="since")\nfn(lambda state: state)\n')
+    assert run.result["since"] == "2024-01-01T00:00:00Z"
