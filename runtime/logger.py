@@ -198,6 +198,7 @@ def create_loggers(spec: str | None = None, sink: LogSink | None = None) -> dict
 _job_logger: ContextVar[Logger | None] = ContextVar("pyfn_job_logger", default=None)
 _fallback: list[Logger] = []
 _KINDS = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warn"}
+_BRIDGED = ("pyfn.job", "pyfn.adaptor.")  # what a job and its adaptors log; not pyfn's servers
 
 
 class _Bridge(logging.Handler):
@@ -205,7 +206,7 @@ class _Bridge(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         logger = _job_logger.get() or (_fallback[-1] if _fallback else None)
-        if logger is None:
+        if logger is None or not record.name.startswith(_BRIDGED):
             return
         kind = _KINDS.get(record.levelno, "error" if record.levelno > logging.WARNING else "debug")
         logger._log(kind, (record.getMessage(),))

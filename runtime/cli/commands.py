@@ -95,11 +95,14 @@ def docs(
     raise typer.Exit(run_docs(adaptor, operation))
 
 
-def demo() -> None:
-    """Run the shipped demo offline and show where its output went."""
+def demo(
+    examples: Optional[list[str]] = typer.Argument(
+        None, help="Which examples: registrations, reminders, bulk-import (default: all)."),
+) -> None:
+    """Run the shipped CommCare examples offline, against the bundled HQ simulator and local stand-ins."""
     from .demo import run_demo
 
-    raise typer.Exit(run_demo())
+    raise typer.Exit(run_demo(examples))
 
 
 def init(

@@ -42,8 +42,8 @@ _MEDICATIONS = [("ORS", "1 sachet"), ("Zinc", "20 mg"), ("Amoxicillin", "250 mg"
 
 
 def _question(label: str, path: str, kind: str, repeat: str | None = None, options=None) -> dict:
-    tag = {"Text": "input", "Int": "input", "Date": "input", "Decimal": "input", "Select": "select1",
-           "Repeat": "repeat"}[kind]
+    tag = {"Text": "input", "Int": "input", "Date": "input", "Decimal": "input", "PhoneNumber": "input",
+           "Select": "select1", "Repeat": "repeat"}[kind]
     return {"label": label, "tag": tag, "value": path, "type": kind, "repeat": repeat, "group": repeat,
             "options": [{"label": o, "value": o} for o in options or []], "required": False}
 
@@ -60,7 +60,8 @@ def build_app(domain: str) -> dict:
                     _question("Village", "/data/village", "Text"), _question("Household size", "/data/hh_size", "Int"),
                     _question("Members", members, "Repeat"), _question("Name", f"{members}/name", "Text", members),
                     _question("Sex", f"{members}/sex", "Select", members, ["female", "male"]),
-                    _question("Date of birth", f"{members}/dob", "Date", members)]
+                    _question("Date of birth", f"{members}/dob", "Date", members),
+                    _question("Phone number", f"{members}/phone", "PhoneNumber", members)]
     visit = [_question("Visit date", "/data/visit_date", "Date"),
              _question("Temperature", "/data/temperature", "Decimal"), _question("Weight", "/data/weight", "Decimal"),
              _question("Outcome", "/data/outcome", "Select", None, ["ongoing", "recovered", "referred", "moved"]),
@@ -77,7 +78,7 @@ def build_app(domain: str) -> dict:
                  "forms": [{"xmlns": REGISTRATION_XMLNS, "name": {"en": "Register Household"},
                             "unique_id": "register-household", "questions": registration}]},
                 {"name": {"en": "Patients"}, "case_type": "patient", "unique_id": "patients",
-                 "case_properties": ["sex", "dob", "village", "status", "last_visit_date", "weight", "visits"],
+                 "case_properties": ["sex", "dob", "village", "status", "phone", "last_visit_date", "weight", "visits"],
                  "forms": [{"xmlns": VISIT_XMLNS, "name": {"en": "Patient Visit"}, "unique_id": "patient-visit",
                             "questions": visit}]}],
             "resource_uri": f"/a/{domain}/api/v0.5/application/{APP_ID}/"}
@@ -152,8 +153,9 @@ class _Generator:
             sex = self.rng.choice(("female", "male"))
             dob = dates.iso(_START - self.rng.randrange(365, 80 * 365) * _DAY)[:10]
             patient_id = self.uid()
-            props = {"sex": sex, "dob": dob, "village": village, "status": "active"}
-            members.append({"name": f"{first} {surname}", "sex": sex, "dob": dob, "case": self.block(
+            phone = f"+2547{int(patient_id[:8], 16) % 10**8:08d}"  # from the id: the rng sequence stays
+            props = {"sex": sex, "dob": dob, "village": village, "status": "active", "phone": phone}
+            members.append({"name": f"{first} {surname}", "sex": sex, "dob": dob, "phone": phone, "case": self.block(
                 patient_id, user, stamp, {"case_type": "patient", "case_name": f"{first} {surname}",
                                          "owner_id": user["id"]}, props,
                 {"parent": {"@case_type": "household", "@relationship": "child", "#text": household_id}})})

@@ -126,7 +126,7 @@ class DestinationAPI:
 
     # -- routes and records ----------------------------------------------------------------
     def route(self, method: str, path: str, response: Handler | Response | Any) -> None:
-        """Answer ``method`` (``"*"`` for any) on exactly ``path`` (query ignored).
+        """Answer ``method`` (``"*"`` for any) on ``path`` (query ignored); ``/contacts/*`` is a prefix.
 
         ``response`` is a ``Response``, a callable ``(RecordedRequest) -> Response | data``
         called per request, or plain data answered as a 200 (dict/list as JSON, str as text).
@@ -157,7 +157,7 @@ class DestinationAPI:
 
     def answer(self, request: RecordedRequest) -> Response:
         """The response to ``request``: a user route, else a built-in, else 404."""
-        handler = self._routes.get((request.method, request.path), self._routes.get(("*", request.path)))
+        handler = self._route_for(request)
         if handler is not None:
             result = handler(request) if callable(handler) else handler
             return as_response(result)
@@ -166,6 +166,15 @@ class DestinationAPI:
             if match:
                 return getattr(self, name)(request, *match.groups())
         return Response(404, {"error": "not found", "path": request.path})
+
+    def _route_for(self, request: RecordedRequest) -> Any:
+        for method in (request.method, "*"):
+            if (method, request.path) in self._routes:
+                return self._routes[(method, request.path)]
+        prefixes = [(path, handler) for (method, path), handler in self._routes.items()
+                    if path.endswith("*") and method in (request.method, "*")
+                    and request.path.startswith(path[:-1])]
+        return max(prefixes, key=lambda item: len(item[0]))[1] if prefixes else None
 
     # -- built-in routes -------------------------------------------------------------------
     def _echo(self, request: RecordedRequest, _rest: str | None = None) -> Response:

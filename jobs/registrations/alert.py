@@ -1,0 +1,6 @@
+# Failure path: tell the data manager which form did not reach the CRM, and why.
+post("/alerts", {
+    "subject": "A CommCare registration did not reach the CRM",
+    "form_id": state["data"].get("form_id"),
+    "reasons": [f"{step}: {error['message']}" for step, error in state["errors"].items()],
+})

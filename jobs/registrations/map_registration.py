@@ -1,0 +1,27 @@
+# Map a registration form, as CommCare's data forwarding posts it (JSON), to CRM patient records.
+# Map question ids (form.members[].sex), never labels; map choices through an explicit table;
+# keep CommCare's case id and form id as the CRM's external ids.
+SEX = {"female": "Female", "male": "Male"}   # CommCare choice value -> CRM picklist value
+
+
+def to_patient(form, member):
+    first, _, last = member["name"].partition(" ")
+    return {
+        "CommCare_Case_ID__c": member["case"]["@case_id"],
+        "CommCare_Form_ID__c": form["id"],
+        "FirstName__c": first,
+        "LastName__c": last or first,
+        "Sex__c": SEX.get(member.get("sex"), "Unknown"),
+        "Birthdate__c": member.get("dob"),
+        "Phone__c": member.get("phone"),
+        "Village__c": form["form"].get("village"),
+        "Household_Case_ID__c": form["form"]["case"]["@case_id"],
+    }
+
+
+# A repeat group arrives as a list, or as a single object when it has one entry: to_array handles both.
+fn(lambda state: {**state, "data": {
+    "form_id": state["data"]["id"],
+    "patients": [to_patient(state["data"], member) for member in to_array(state["data"]["form"].get("members", []))],
+}})
+log("Mapped", len(state["data"]["patients"]), "patients from form", state["data"]["form_id"])

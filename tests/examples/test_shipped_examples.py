@@ -1,0 +1,97 @@
+"""The seed's three integrations, shipped in jobs/ and workflows/, tested with pyfn's own kit."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from runtime.testing.recording import Response
+from runtime.testing.standins import SOBJECTS
+
+ROOT = Path(__file__).resolve().parents[2]
+REGISTRATION = "http://openrosa.org/formdesigner/pyfn-demo/register-household"
+
+
+def forwarded_registration(hq) -> dict:
+    """A registration form as data forwarding posts it: the form API's JSON."""
+    return {"data": hq.forms(xmlns=REGISTRATION)[0]}
+
+
+def test_registrations_upsert_each_member_by_case_id(world, run_workflow):
+    hq, crm, _ = world
+    form = forwarded_registration(hq)
+    result = run_workflow(ROOT / "workflows/commcare-registrations.yaml", form)
+    result.assert_ok()
+    members = form["data"]["form"]["members"]
+    members = members if isinstance(members, list) else [members]
+    assert result.data["upserted"] == len(members) == len(crm.records)
+    for member in members:
+        record = crm.records[("Patient__c", member["case"]["@case_id"])]
+        assert record["CommCare_Form_ID__c"] == form["data"]["id"]
+        assert record["Sex__c"] == {"female": "Female", "male": "Male"}[member["sex"]]
+        assert record["Phone__c"] == member["phone"] and record["Birthdate__c"] == member["dob"]
+
+
+def test_a_redelivered_form_updates_the_same_records(world, run_workflow):
+    hq, crm, _ = world
+    form = forwarded_registration(hq)
+    for _ in range(2):
+        run_workflow(ROOT / "workflows/commcare-registrations.yaml", form).assert_ok()
+    statuses = [r for r in crm.requests if r.method == "PATCH"]
+    assert len(crm.records) == len(statuses) // 2
+
+
+def test_crm_failure_takes_the_alert_path(world, run_workflow):
+    hq, crm, _ = world
+    crm.route("PATCH", SOBJECTS + "*", Response(503, [{"errorCode": "SERVER_UNAVAILABLE"}]))
+    result = run_workflow(ROOT / "workflows/commcare-registrations.yaml", forwarded_registration(hq))
+    result.assert_failed("upsert-patients", "returned 503")
+    assert crm.alerts[0]["subject"] == "A CommCare registration did not reach the CRM"
+    assert "upsert-patients: PATCH to" in crm.alerts[0]["reasons"][0]
+
+
+def test_reminders_resume_from_the_cursor(world, run_workflow):
+    hq, _, sms = world
+    first = run_workflow(ROOT / "workflows/daily-reminders.yaml")
+    first.assert_ok()
+    assert len(sms.sent) == len(first.data["sent"]) > 0
+    assert all(m["to"].startswith("+254") for m in sms.sent)
+    again = run_workflow(ROOT / "workflows/daily-reminders.yaml", first.state)
+    again.assert_ok()
+    assert len(sms.sent) == len(first.data["sent"]), "an unchanged case was reminded twice"
+    case_id = hq.add_case("patient", "Neema Wanjiru", {"status": "active", "phone": "+254711000222"})
+    third = run_workflow(ROOT / "workflows/daily-reminders.yaml", again.state)
+    assert [m["case_id"] for m in third.data["sent"]] == [case_id]
+    assert sms.sent[-1]["body"] == "Hello Neema, please come to the clinic for your first check-up."
+
+
+def test_reminders_record_refused_numbers(world, run_workflow):
+    hq, _, sms = world
+    hq.add_case("patient", "Juma Baraka", {"status": "active", "phone": "0711000333"})
+    result = run_workflow(ROOT / "workflows/daily-reminders.yaml")
+    result.assert_ok()
+    refused = result.data["refused"]
+    assert [r["to"] for r in refused] == ["0711000333"] and "international" in refused[0]["detail"]
+
+
+def test_bulk_import_creates_cases_and_reports_row_errors(world, run_workflow):
+    hq, _, _ = world
+    state = {"data": {"file": str(ROOT / "state/people.csv")}}
+    result = run_workflow(ROOT / "workflows/bulk-import.yaml", state)
+    result.assert_ok()
+    assert result.data["created"] == 4 and result.data["updated"] == 0
+    problems = sorted(r["problem"] for r in result.data["rejected_before_import"])
+    assert problems == ["no name", "unknown sex 'unknown'"]
+    imported = {c["external_id"]: c for c in hq.cases(case_type="patient")
+                if (c.get("external_id") or "").startswith("P-")}
+    assert sorted(imported) == ["P-1001", "P-1002", "P-1003", "P-1006"]
+    assert imported["P-1003"]["properties"]["sex"] == "female"
+    again = run_workflow(ROOT / "workflows/bulk-import.yaml", state)
+    assert again.data["created"] == 0 and again.data["updated"] == 4
+
+
+@pytest.mark.parametrize("example", ["registrations", "reminders", "bulk-import"])
+def test_the_demo_runs_each_example_from_one_command(pyfn, example):
+    result = pyfn("demo", example, timeout=120)
+    assert result.code == 0, result.output
+    assert "Finished in" in result.stdout and "Done:" in result.stdout
