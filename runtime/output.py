@@ -55,7 +55,10 @@ def serialize_output(result: Any) -> str:
         return ""
     if isinstance(result, dict) and ("configuration" in result or "data" in result):
         result = {k: v for k, v in result.items() if k != "configuration"}
-    return json.dumps(to_json(result), indent=2, ensure_ascii=False)
+    try:  # a step's output is plain JSON already: no need to copy it once more
+        return json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        return json.dumps(to_json(result), indent=2, ensure_ascii=False)
 
 
 def write_output(result: Any, path: str | Path) -> Path:

@@ -17,7 +17,7 @@ from ..output import load_state_file, parse_state_text, serialize_output, write_
 from ..plan import WORKFLOW_SUFFIXES, Plan, find_step, plan_for_job
 from ..report import log_error
 from ..run import execute_plan
-from ..state import default_state
+from ..state import default_state, hand_over
 from .cache import StepCache
 
 __all__ = ["ExecuteArgs", "run_execute"]
@@ -109,7 +109,7 @@ def _input_state(args: ExecuteArgs, ctx: RunContext, plan: Plan, cache: StepCach
         state = default_state()
         cli.info("No state provided - using default state", state)
     ctx.masker.add_configuration(state.get("configuration"))
-    return state
+    return hand_over(state)  # parsed here, held by no one: the first step need not copy it
 
 
 def _load_job_plan(args: ExecuteArgs, ctx: RunContext) -> Plan:

@@ -2,46 +2,31 @@
 
 commcare-export pins ``jsonpath-ng~=1.6.0`` and ``openpyxl==3.1.5``, so it lives in a venv of its own:
 ``$PYFN_COMMCARE_EXPORT_VENV``, by default ``~/.cache/pyfn/commcare-export-1.16.0``, created on first use
-(about 10 s) and kept. A failed install fails the test: it is never skipped. Select these tests with
-``-m commcare_export``.
+(about 10 s) and kept, by ``bench.peers.commcare_export`` (the benchmarks race the same install). A failed
+install fails the test: it is never skipped. Select these tests with ``-m commcare_export``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from bench.peers import commcare_export as install_commcare_export
 from runtime.simulator import CommCareSimulator, dates
 
 pytestmark = pytest.mark.commcare_export
-VERSION = "1.16.0"
-
-
-def _venv() -> Path:
-    default = Path.home() / ".cache" / "pyfn" / f"commcare-export-{VERSION}"
-    path = Path(os.environ.get("PYFN_COMMCARE_EXPORT_VENV", default))
-    ready = path / ".installed"
-    if not ready.exists():
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(path)], check=True)
-        install = subprocess.run([str(path / "bin" / "pip"), "install", "--quiet", f"commcare-export=={VERSION}"],
-                                 capture_output=True, text=True)
-        assert install.returncode == 0, f"installing commcare-export failed:\n{install.stdout}\n{install.stderr}"
-        ready.write_text(VERSION)
-    return path / "bin" / "commcare-export"
 
 
 @pytest.fixture(scope="module")
 def commcare_export():
-    """The path of the ``commcare-export`` executable (installed on first use)."""
-    return _venv()
+    """The path of the ``commcare-export`` executable (installed on first use, shared with ``bench/``)."""
+    return install_commcare_export()
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""pyfn benchmarks against the real peers: ``python bench/run.py`` (see ``bench/results.md``)."""
