@@ -42,9 +42,9 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 
-from adaptors.http.session import step_session
+from adaptors.http.session import execute as http_execute
 
 from . import http_namespace as http
 from .cases_v2 import get_cases, list_cases
@@ -64,21 +64,6 @@ CONFIGURATION_SCHEMA: dict[str, Any] = json.loads(
     resources.files(__name__).joinpath("configuration-schema.json").read_text(encoding="utf-8"))
 """JSON Schema (draft-07) of ``state["configuration"]``; the runtime checks it before a step."""
 
-def execute(*operations: Callable[[dict], dict]) -> Callable[[dict], dict]:
-    """Run ``operations`` in order in one HTTP session, from OpenFn's commcare initial state.
-
-    The state starts as ``{"references": [], "data": None, **state}``; the session is closed when
-    the last operation returns or one raises.
-
-    Example:
-        execute(get("case", {"type": "patient"}), fn(lambda state: state))(state)
-    """
-
-    def run(state: dict) -> dict:
-        state = {"references": [], "data": None, **state}
-        with step_session():
-            for operation in operations:
-                state = operation(state)
-        return state
-
-    return run
+# As OpenFn's commcare adaptor: start from {"references": [], "data": None, **state} and run the
+# step's operations in one HTTP session, closed when the last returns or one raises.
+execute = http_execute
