@@ -12,9 +12,10 @@ from typing import Any, Callable
 from .compiler import CompiledJob
 from .errors import UsageError
 from .linker import Adaptor
+from .policy import RunPolicy
 
 __all__ = ["Edge", "Step", "WebhookAuth", "Trigger", "Plan", "WORKFLOW_SUFFIXES", "plan_for_job", "find_step",
-           "describe_plan", "describe_trigger"]
+           "describe_plan", "describe_trigger", "describe_policy"]
 
 Condition = Callable[[Any, str], bool]
 WORKFLOW_SUFFIXES = (".yaml", ".yml", ".json")  # files holding a workflow; anything else is a job
@@ -71,30 +72,49 @@ class WebhookAuth:
 
 @dataclass
 class Trigger:
-    """A trigger of a workflow; ``pyfn serve`` serves each ``webhook`` at ``/i/<path>``.
+    """A trigger of a workflow: ``pyfn serve`` serves each ``webhook`` at ``/i/<path>`` and fires each ``cron``.
 
-    ``reply`` is ``async`` (the ids at once) or ``sync`` (wait for the run);
-    ``dedupe`` is a JSONPath into the request body whose value identifies a
-    delivery (``dedupe_expr`` is its compiled form); ``line`` is where the
-    trigger is in the workflow file.
+    Webhooks: ``reply`` is ``async`` (the ids at once) or ``sync`` (wait for the
+    run); ``dedupe`` is a JSONPath into the request body whose value identifies
+    a delivery (``dedupe_expr`` is its compiled form). Cron triggers: ``id``
+    names it (``cron`` by default), ``schedule`` is five-field cron in
+    ``timezone`` (``cron`` is its :class:`~runtime.schedule.CronSchedule`),
+    ``cursor_step`` is the step whose last successful output is the next input
+    (``None``: the final state), ``state`` the first run's input, and
+    ``catch_up`` whether a schedule missed while the server was down runs once
+    at start. ``line`` is where the trigger is in the workflow file.
 
     Example:
         >>> Trigger("webhook", "commcare-registrations").url_path
         '/i/commcare-registrations'
+        >>> Trigger("cron", id="nightly", schedule="0 2 * * *").key
+        'nightly'
     """
 
     type: str
-    path: str
+    path: str = ""
     auth: WebhookAuth | None = None
     reply: str = "async"
     dedupe: str | None = None
     enabled: bool = True
     line: int | None = None
     dedupe_expr: Any = field(default=None, repr=False, compare=False)
+    id: str | None = None
+    schedule: str | None = None
+    timezone: str = "UTC"
+    cursor_step: str | None = None
+    state: dict | None = None
+    catch_up: bool = True
+    cron: Any = field(default=None, repr=False, compare=False)
 
     @property
     def url_path(self) -> str:
         return f"/i/{self.path}"
+
+    @property
+    def key(self) -> str:
+        """What the run store records as a work order's trigger: a webhook's path, a cron trigger's id."""
+        return self.path if self.type == "webhook" else str(self.id)
 
 
 @dataclass
@@ -106,6 +126,7 @@ class Plan:
     start: str
     credentials: dict | None = None
     triggers: list[Trigger] = field(default_factory=list)
+    policy: RunPolicy = field(default_factory=RunPolicy)
 
     def parents(self, step_id: str) -> list[str]:
         return [s.id for s in self.steps.values() if any(e.target == step_id for e in s.next)]
@@ -145,7 +166,11 @@ def describe_plan(plan: Plan) -> str:
             label = f" ({edge.label})" if edge.label else ""
             lines.append(f"    -> {edge.target} when {rule}{label}")
     for trigger in plan.triggers:
-        lines.append(f"  trigger {trigger.type} {trigger.url_path}: {describe_trigger(trigger)}")
+        where = trigger.url_path if trigger.type == "webhook" else trigger.key
+        lines.append(f"  trigger {trigger.type} {where}: {describe_trigger(trigger)}")
+    policy = describe_policy(plan.policy)
+    if policy:
+        lines.append(f"  policy: {policy}")
     return "\n".join(lines)
 
 
@@ -155,11 +180,41 @@ def describe_trigger(trigger: Trigger) -> str:
     Example:
         >>> describe_trigger(Trigger("webhook", "forms", reply="sync", enabled=False))
         'no auth, reply sync, disabled'
+        >>> describe_trigger(Trigger("cron", id="cron", schedule="0 2 * * *", cursor_step="fetch"))
+        'schedule 0 2 * * * (UTC), cursor fetch, catch up'
     """
+    if trigger.type == "cron":
+        parts = [f"schedule {trigger.schedule} ({trigger.timezone})",
+                 f"cursor {trigger.cursor_step or 'final state'}", "catch up" if trigger.catch_up else "no catch-up"]
+        return ", ".join(parts + ([] if trigger.enabled else ["disabled"]))
     parts = [f"auth {trigger.auth.type} ({trigger.auth.credential})" if trigger.auth else "no auth",
              f"reply {trigger.reply}"]
     if trigger.dedupe:
         parts.append(f"dedupe {trigger.dedupe}")
     if not trigger.enabled:
         parts.append("disabled")
+    return ", ".join(parts)
+
+
+def describe_policy(policy: RunPolicy) -> str:
+    """``retry 3x after 30s (x2), max concurrency 1, history 90 days`` — empty for the default policy.
+
+    Example:
+        >>> from runtime.policy import RetryPolicy
+        >>> describe_policy(RunPolicy(RetryPolicy(3, 30, 2), max_concurrency=1, keep_dataclips_days=7))
+        'retry 3x after 30s (x2) on crashed, failed, max concurrency 1, dataclips 7 days'
+    """
+    parts = []
+    if policy.retry:
+        retry = policy.retry
+        backoff = f" (x{retry.backoff:g})" if retry.backoff != 1 else ""
+        parts.append(f"retry {retry.max}x after {retry.delay:g}s{backoff} on {', '.join(sorted(retry.on))}")
+    if policy.max_concurrency:
+        parts.append(f"max concurrency {policy.max_concurrency}")
+    if policy.history_days:
+        parts.append(f"history {policy.history_days:g} days")
+    if policy.keep_dataclips_days:
+        parts.append(f"dataclips {policy.keep_dataclips_days:g} days")
+    if policy.zero_persistence:
+        parts.append("zero persistence")
     return ", ".join(parts)

@@ -1,9 +1,9 @@
 """A workflow's ``triggers:`` list → validated :class:`~runtime.plan.Trigger` objects.
 
-Only ``webhook`` triggers exist for now; ``pyfn serve`` serves each at
-``/i/<path>`` (see ``docs/server.md``). Every problem is reported with its line,
-as for steps, and the auth secrets are resolved from the workflow's credential
-map (``${ENV}`` applied) when the workflow loads.
+``pyfn serve`` serves each ``webhook`` trigger at ``/i/<path>`` and fires each
+``cron`` trigger on its schedule (see ``docs/server.md``). Every problem is
+reported with its line, as for steps, and the auth secrets are resolved from
+the workflow's credential map (``${ENV}`` applied) when the workflow loads.
 
 ```yaml
 credentials:
@@ -15,39 +15,57 @@ triggers:
     reply: async                                 # or sync: wait for the run and answer its result
     dedupe: "$.id"                               # JSONPath into the body naming a delivery
     enabled: true                                # false: 403, nothing is accepted
+  - type: cron
+    id: nightly                                  # default: cron (cron-2, ... for more)
+    schedule: "0 2 * * *"                        # five-field cron (runtime.schedule)
+    timezone: Africa/Nairobi                     # an IANA name; UTC by default
+    cursor_step: fetch-cases                     # its last successful output is the next input
+    state: {data: {since: "2024-01-01"}}         # the first run's input ({} by default)
+    catch_up: true                               # a schedule missed while down runs once at start
 ```
+
+A trigger's key (a webhook's path, a cron trigger's id) is unique in its
+workflow; ``manual`` is the key of runs started by hand and cannot be used.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Collection
 
 from .credentials import CredentialProblem, substitute_env
 from .marks import line_of
 from .plan import Trigger, WebhookAuth
+from .schedule import CronError, CronSchedule
 from .validate import Problems
 
-__all__ = ["parse_triggers", "TRIGGER_KEYS", "AUTH_FIELDS", "REPLIES"]
+__all__ = ["parse_triggers", "TRIGGER_KEYS", "CRON_KEYS", "AUTH_FIELDS", "REPLIES", "MANUAL"]
 
 TRIGGER_KEYS = {"id", "name", "description", "type", "path", "auth", "reply", "dedupe", "enabled"}
+CRON_KEYS = {"id", "name", "description", "type", "schedule", "timezone", "cursor_step", "state", "catch_up",
+             "enabled"}
+TYPES = ("webhook", "cron")
+MANUAL = "manual"  # the trigger key of runs started by hand (pyfn trigger)
 AUTH_KEYS = {"type", "credential"}
 AUTH_FIELDS = {"basic": ("username", "password"), "api_key": ("api_key",)}
 REPLIES = {"async": "async", "sync": "sync", "before_start": "async", "after_completion": "sync"}
 _PATH = re.compile(r"[A-Za-z0-9._~-]+(?:/[A-Za-z0-9._~-]+)*")
 
 
-def parse_triggers(doc: Any, credentials: dict | None, problems: Problems, default_path: str) -> list[Trigger]:
+def parse_triggers(doc: Any, credentials: dict | None, problems: Problems, default_path: str,
+                   step_ids: Collection[str] | None = None) -> list[Trigger]:
     """The triggers of a workflow document, adding a problem (with its line) for each mistake.
 
-    ``default_path`` is the path of a webhook that gives none (the workflow file's stem).
+    ``default_path`` is the path of a webhook that gives none (the workflow file's stem);
+    ``step_ids`` are the workflow's steps, which a ``cursor_step`` must name.
 
     Example:
         >>> from runtime.validate import Problems
         >>> problems = Problems("wf.yaml")
-        >>> doc = {"triggers": [{"type": "webhook", "path": "/forms", "reply": "sync"}]}
-        >>> [(t.path, t.reply) for t in parse_triggers(doc, None, problems, "wf")], problems.items
-        ([('forms', 'sync')], [])
+        >>> doc = {"triggers": [{"type": "webhook", "path": "/forms", "reply": "sync"},
+        ...                     {"type": "cron", "schedule": "0 2 * * *", "cursor_step": "fetch"}]}
+        >>> [(t.key, t.reply) for t in parse_triggers(doc, None, problems, "wf", ["fetch"])], problems.items
+        ([('forms', 'sync'), ('cron', 'async')], [])
     """
     raw = doc.get("triggers")
     if raw is None:
@@ -57,11 +75,18 @@ def parse_triggers(doc: Any, credentials: dict | None, problems: Problems, defau
         return []
     triggers: list[Trigger] = []
     for index, item in enumerate(raw):
-        trigger = _Parser(problems, credentials, index).trigger(item, default_path)
+        crons = sum(t.type == "cron" for t in triggers)
+        default_id = "cron" if not crons else f"cron-{crons + 1}"
+        trigger = _Parser(problems, credentials, index, step_ids).trigger(item, default_path, default_id)
         if trigger is None:
             continue
-        if any(t.path == trigger.path for t in triggers):
-            problems.add(line_of(item, "path") or line_of(item), f"duplicate trigger path '{trigger.path}'")
+        what = "path" if trigger.type == "webhook" else "id"
+        if any(t.key == trigger.key for t in triggers):
+            problems.add(line_of(item, what) or line_of(item), f"duplicate trigger {what} '{trigger.key}'")
+            continue
+        if trigger.key == MANUAL:
+            problems.add(line_of(item, what) or line_of(item),
+                         f"trigger {what} '{MANUAL}' is reserved for runs started by hand (pyfn trigger)")
             continue
         triggers.append(trigger)
     return triggers
@@ -70,24 +95,29 @@ def parse_triggers(doc: Any, credentials: dict | None, problems: Problems, defau
 class _Parser:
     """Parses one trigger, adding its problems."""
 
-    def __init__(self, problems: Problems, credentials: dict | None, index: int):
+    def __init__(self, problems: Problems, credentials: dict | None, index: int,
+                 step_ids: Collection[str] | None = None):
         self.problems, self.credentials, self.label = problems, credentials, f"trigger {index + 1}"
+        self.step_ids = step_ids
 
     def add(self, line: int | None, message: str) -> None:
         self.problems.add(line, f"{self.label}: {message}")
 
-    def trigger(self, raw: Any, default_path: str) -> Trigger | None:
+    def trigger(self, raw: Any, default_path: str, default_id: str = "cron") -> Trigger | None:
         if not isinstance(raw, dict):
-            self.add(None, "a trigger must be a mapping (type: webhook, path: ...)")
+            self.add(None, "a trigger must be a mapping (type: webhook, path: ... or type: cron, schedule: ...)")
             return None
-        for key in raw:
-            if key not in TRIGGER_KEYS:
-                self.add(line_of(raw, key), f"unknown key '{key}' (expected one of: "
-                                            f"{', '.join(sorted(TRIGGER_KEYS))})")
         kind = raw.get("type", "webhook")
-        if kind != "webhook":
-            self.add(line_of(raw, "type"), f"unknown trigger type {kind!r} (expected: webhook)")
+        if kind not in TYPES:
+            self.add(line_of(raw, "type"), f"unknown trigger type {kind!r} (expected: webhook or cron)")
             return None
+        allowed = TRIGGER_KEYS if kind == "webhook" else CRON_KEYS
+        for key in raw:
+            if key not in allowed:
+                self.add(line_of(raw, key), f"unknown key '{key}' for a {kind} trigger (expected one of: "
+                                            f"{', '.join(sorted(allowed))})")
+        if kind == "cron":
+            return self._cron(raw, default_id)
         trigger = Trigger("webhook", self._path(raw, default_path), line=line_of(raw))
         trigger.auth = self._auth(raw)
         trigger.reply = self._reply(raw)
@@ -103,6 +133,54 @@ class _Parser:
                                            f"and '/' between segments (e.g. commcare-registrations)")
         return path
 
+    def _cron(self, raw: Any, default_id: str) -> Trigger:
+        trigger = Trigger("cron", line=line_of(raw), id=self._id(raw, default_id), enabled=self._enabled(raw),
+                          cursor_step=self._cursor_step(raw), state=self._state(raw))
+        trigger.catch_up = self._flag(raw, "catch_up", True)
+        trigger.timezone = str(raw.get("timezone", "UTC"))
+        schedule = raw.get("schedule")
+        if schedule is None:
+            self.add(line_of(raw), "a cron trigger needs schedule: five-field cron such as \"0 2 * * *\"")
+            return trigger
+        try:
+            trigger.cron = CronSchedule.parse(str(schedule), trigger.timezone)
+            trigger.schedule, trigger.timezone = trigger.cron.expression, trigger.cron.timezone
+        except CronError as error:
+            where = "timezone" if str(error).startswith(("unknown timezone", "timezone")) else "schedule"
+            self.add(line_of(raw, where), f"{where}: {error}")
+        return trigger
+
+    def _id(self, raw: Any, default: str) -> str:
+        value = raw.get("id", default)
+        if not isinstance(value, str) or not _PATH.fullmatch(value) or "/" in value:
+            self.add(line_of(raw, "id"), f"id {value!r} must be letters, digits, '.', '_', '~' and '-'")
+            return default
+        return value
+
+    def _cursor_step(self, raw: Any) -> str | None:
+        value = raw.get("cursor_step")
+        if value is None:
+            return None
+        if self.step_ids is not None and value not in self.step_ids:
+            self.add(line_of(raw, "cursor_step"), f"cursor_step '{value}' is not a step of this workflow "
+                                                  f"(steps: {', '.join(self.step_ids) or 'none'})")
+            return None
+        return str(value)
+
+    def _state(self, raw: Any) -> dict | None:
+        value = raw.get("state")
+        if value is not None and not isinstance(value, dict):
+            self.add(line_of(raw, "state"), f"state must be a mapping (the first run's input), not {value!r}")
+            return None
+        return value
+
+    def _flag(self, raw: Any, key: str, default: bool) -> bool:
+        value = raw.get(key, default)
+        if not isinstance(value, bool):
+            self.add(line_of(raw, key), f"{key} must be true or false, not {value!r}")
+            return default
+        return value
+
     def _reply(self, raw: Any) -> str:
         value = raw.get("reply", "async")
         if value not in REPLIES:
@@ -111,11 +189,7 @@ class _Parser:
         return REPLIES[value]
 
     def _enabled(self, raw: Any) -> bool:
-        value = raw.get("enabled", True)
-        if not isinstance(value, bool):
-            self.add(line_of(raw, "enabled"), f"enabled must be true or false, not {value!r}")
-            return True
-        return value
+        return self._flag(raw, "enabled", True)
 
     def _dedupe(self, raw: Any) -> tuple[str | None, Any]:
         value = raw.get("dedupe")

@@ -14,6 +14,9 @@ steps:
     next: {upsert: on_job_success, notify-failure: on_job_failure}
 triggers:                           # optional; served by `pyfn serve` (see runtime.triggers)
   - {type: webhook, path: commcare-cases, auth: {type: api_key, credential: forwarding-key}}
+  - {type: cron, schedule: "0 2 * * *", cursor_step: fetch-cases}
+retry: {max: 3, delay: 30s, backoff: 2}   # and max_concurrency, history_days, keep_dataclips_days,
+                                          # zero_persistence: see runtime.policy
 ```
 """
 
@@ -29,12 +32,14 @@ from .errors import PyfnError, UsageError, ValidationError
 from .linker import link, resolve_adaptor
 from .marks import Marked, line_of, load_marked
 from .plan import WORKFLOW_SUFFIXES, Edge, Plan, Step
+from .policy import POLICY_KEYS, parse_policy
 from .triggers import parse_triggers
 from .validate import Problems, check_graph
 
 __all__ = ["load_workflow"]
 
-TOP_KEYS = {"id", "name", "description", "start", "credentials", "steps", "options", "globals", "triggers"}
+TOP_KEYS = {"id", "name", "description", "start", "credentials", "steps", "options", "globals", "triggers",
+            *POLICY_KEYS}
 STEP_KEYS = {"id", "name", "description", "adaptor", "adaptors", "job", "expression",
              "configuration", "state", "next", "wait"}
 EDGE_KEYS = {"condition", "label", "disabled"}
@@ -108,7 +113,8 @@ class _Builder:
         options = doc.get("options") if isinstance(doc.get("options"), dict) else {}
         start = options.get("start", start)
         plan = Plan(name=str(doc.get("name") or self.path.stem), steps=steps, start=str(start),
-                    triggers=parse_triggers(doc, self.credentials, self.problems, self.path.stem))
+                    triggers=parse_triggers(doc, self.credentials, self.problems, self.path.stem, list(steps)),
+                    policy=parse_policy(doc, self.problems))
         check_graph(plan, doc, raw_by_id, self.problems)
         return plan
 

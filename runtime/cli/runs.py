@@ -1,4 +1,4 @@
-"""``pyfn runs list`` and ``pyfn runs show``: work orders and runs from the run store, for people.
+"""``pyfn runs list``, ``show`` and ``retry``: work orders and runs from the run store, for people.
 
 Stored states never hold ``configuration`` (it is removed before they are
 stored, as Lightning does); should one appear anyway, it is shown masked.
@@ -21,7 +21,7 @@ from typing import Any
 from ..logger import MASK, format_duration
 from ..store import AmbiguousId, RunDetail, RunSummary, open_store
 
-__all__ = ["run_list", "run_show"]
+__all__ = ["run_list", "run_show", "run_retry"]
 
 _COLUMNS = ("RUN", "WORK ORDER", "WORKFLOW", "STATE", "ERROR", "ATTEMPT", "INSERTED", "DURATION")
 
@@ -93,6 +93,43 @@ def run_show(project: Path, db: Path | None, ident: str, as_json: bool) -> int:
     return 0
 
 
+def run_retry(project: Path, db: Path | None, ident: str, from_step: str | None, wait: bool,
+              timeout_s: float) -> int:
+    """Queue a new run of a run's work order: from the start, or from a step with its saved input.
+
+    Example::
+
+        run_retry(Path("."), None, "3f2c9a1e", from_step="upsert", wait=False, timeout_s=600)
+    """
+    from ..store import NotRetryable
+    from .trigger import wait_and_report
+
+    try:
+        store = _open(project, db)
+    except FileNotFoundError as error:
+        print(error)
+        return 1
+    try:
+        accepted = store.retry(ident, from_step)
+        run = store.get_run(accepted.run_id).run
+        where = f"from step {run.start_step} with its saved input" if run.start_step else "with its original input"
+        print(f"Queued run {run.id} (attempt {run.attempt}) of work order {run.work_order_id}, {where}")
+        if wait:
+            return wait_and_report(store, run.id, timeout_s)
+        if not store.server_running():
+            print("No pyfn serve is running on this store: the run starts when one starts")
+        return 0
+    except AmbiguousId as error:
+        print(f"{error.args[0]}: give more of the id")
+    except NotRetryable as error:
+        print(f"Cannot retry: {error}")
+    except LookupError as error:
+        print(f"{error.args[0]} (pyfn runs list shows them)")
+    finally:
+        store.close()
+    return 1
+
+
 def _duration(run: RunSummary) -> str:
     took = run.duration_ms
     return "-" if took is None else format_duration(took)
@@ -120,11 +157,13 @@ def _as_dict(detail: RunDetail) -> dict:
 
 def _describe(detail: RunDetail) -> list[str]:
     run = detail.run
-    lines = [f"Run {run.id} (attempt {run.attempt}) of workflow {run.workflow}",
+    start = f", from step {run.start_step}" if run.start_step else ""
+    lines = [f"Run {run.id} (attempt {run.attempt}, {run.cause}{start}) of workflow {run.workflow}",
              f"  work order {run.work_order_id}, trigger {run.trigger or '-'}",
              f"  state {run.state}" + (f" ({run.error_type})" if run.error_type else "") + f", took {_duration(run)}",
              f"  inserted {run.inserted_at}, claimed {run.claimed_at or '-'}, started {run.started_at or '-'}, "
              f"finished {run.finished_at or '-'}",
+             *([f"  inputs and outputs wiped at {detail.wiped_at}"] if detail.wiped_at else []),
              "", "Input:", _pretty(detail.input), "", f"Steps ({len(detail.steps)}):"]
     for step in detail.steps:
         took = "-" if step.duration_ms is None else format_duration(step.duration_ms)

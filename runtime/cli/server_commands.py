@@ -1,4 +1,4 @@
-"""``pyfn serve`` and ``pyfn runs list|show``: the trigger server and its run store, from the command line.
+"""``pyfn serve``, ``pyfn trigger`` and ``pyfn runs list|show|retry``: the trigger server and its run store.
 
 The server stack (starlette, uvicorn) and sqlite3 are imported inside the
 commands, so ``pyfn execute`` never loads them.
@@ -43,13 +43,24 @@ def serve(
     fsync: bool = typer.Option(
         False, "--fsync",
         help="Make every accepted delivery survive a power cut too, not only a crash (slower commits)."),
+    api_token: Optional[str] = typer.Option(
+        None, "--api-token", envvar="PYFN_API_TOKEN", show_envvar=True,
+        help="The token of the run history's API and page (Authorization: Bearer TOKEN). "
+             "Default: a new random one, printed at start."),
+    cleanup_interval_s: float = typer.Option(
+        3600.0, "--cleanup-interval-s", min=0,
+        help="How often the retention cleanup (history_days, keep_dataclips_days) runs, in seconds; "
+             "it also runs at start. 0: never."),
 ) -> None:
-    """Serve the webhooks of every workflow in PROJECT_DIR/workflows and run what they receive.
+    """Serve the webhooks and cron triggers of every workflow in PROJECT_DIR/workflows, and run what they start.
 
-    Each webhook trigger is served at /i/<path>. A delivery is committed to the
-    run store before the answer goes back; workers run each run in its own
-    process within its time and memory limits. Exit code 1 when a workflow is
-    invalid (every problem is listed) or the port or store is taken.
+    Each webhook trigger is served at /i/<path>; each cron trigger fires on its
+    schedule with the last successful output as input. Every run is committed
+    to the run store first; workers run each in its own process within its
+    time and memory limits, retrying and limiting concurrency as each workflow
+    says. The run history is at /runs (and its JSON API at /api/runs), behind
+    the API token. Exit code 1 when a workflow is invalid (every problem is
+    listed) or the port or store is taken.
 
     Example: pyfn serve ~/my-project --host 0.0.0.0 --port 8080 --workers 4
     (more in docs/server.md)
@@ -59,10 +70,40 @@ def serve(
     raise typer.Exit(run_server(ServeOptions(
         project=project, host=host, port=port, workers=workers, db=db, max_body_mb=max_body_mb,
         run_timeout_ms=run_timeout_ms, memory_mb=memory_mb, sync_timeout_s=sync_timeout_s,
-        shutdown_timeout_s=shutdown_timeout_s, fsync=fsync)))
+        shutdown_timeout_s=shutdown_timeout_s, fsync=fsync, api_token=api_token,
+        cleanup_interval_s=cleanup_interval_s)))
 
 
-runs_app = typer.Typer(help="Show the work orders and runs in the run store.", no_args_is_help=True,
+WAIT_HELP = "Wait for the run to end and print its outcome (exit 0 only for success)."
+WAIT_TIMEOUT_HELP = "With --wait: give up waiting after this many seconds (the run goes on)."
+
+
+def trigger(
+    workflow: str = typer.Argument(..., help="The workflow's name (or its file) in PROJECT_DIR/workflows.",
+                                   metavar="WORKFLOW"),
+    project: Path = typer.Argument(Path("."), help=PROJECT_HELP, metavar="[PROJECT_DIR]"),
+    state: Optional[Path] = typer.Option(
+        None, "--state", "-s",
+        help="The input state (a JSON file). Default: the cron cursor, as the next scheduled run would get it "
+             "(the last successful output of cursor_step or the final state; else the trigger's state:; else {})."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
+    wait_timeout_s: float = typer.Option(600.0, "--wait-timeout-s", help=WAIT_TIMEOUT_HELP),
+) -> None:
+    """Start a run of WORKFLOW by hand, as Lightning's manual run: queued first in line in the run store.
+
+    It works whether or not pyfn serve is running: a running server picks the
+    run up at once, a stopped one when it starts. Prints the work order and
+    run ids. A manual run that succeeds moves the cron cursor on.
+
+    Example: pyfn trigger commcare-sync --state state/backfill.json --wait
+    """
+    from .trigger import run_trigger
+
+    raise typer.Exit(run_trigger(project, workflow, state, db, wait, wait_timeout_s))
+
+
+runs_app = typer.Typer(help="Show the work orders and runs in the run store, and retry them.", no_args_is_help=True,
                        add_completion=False, rich_markup_mode=None)
 
 
@@ -103,7 +144,34 @@ def runs_show(
     raise typer.Exit(run_show(project, db, run_id, as_json))
 
 
+@runs_app.command("retry")
+def runs_retry(
+    run_id: str = typer.Argument(..., help="A run id, a work order id (its latest run), or a unique prefix.",
+                                 metavar="RUN_ID"),
+    project: Path = typer.Argument(Path("."), help=PROJECT_HELP, metavar="[PROJECT_DIR]"),
+    from_step: Optional[str] = typer.Option(
+        None, "--from-step",
+        help="Start at this step of the run (its key as pyfn runs show lists it, or a unique prefix), "
+             "with the input that step was given. Default: the whole workflow with the original input."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
+    wait_timeout_s: float = typer.Option(600.0, "--wait-timeout-s", help=WAIT_TIMEOUT_HELP),
+) -> None:
+    """Run a run's work order again: a new run (next attempt), first in line, as Lightning's retry.
+
+    Impossible when the input is no longer stored (wiped by keep_dataclips_days,
+    or never kept: zero_persistence), or while the work order has a run
+    waiting or running: the reason is printed and the exit code is 1.
+
+    Example: pyfn runs retry 3f2c9a1e --from-step upsert-patients
+    """
+    from .runs import run_retry
+
+    raise typer.Exit(run_retry(project, db, run_id, from_step, wait, wait_timeout_s))
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``serve`` and ``runs`` to ``app``."""
+    """Add ``serve``, ``trigger`` and ``runs`` to ``app``."""
     app.command()(serve)
+    app.command()(trigger)
     app.add_typer(runs_app, name="runs")

@@ -12,6 +12,7 @@
 | invalid JSON for a JSON content type | 400 ``{"error": "Invalid JSON body: <parse error>"}`` |
 | the store cannot commit the delivery | 503 (the sender retries) |
 | ``GET /health`` | 200 ``{"status": "ok", "workflows": n, "webhooks": m}`` |
+| ``/api/runs…``, ``/runs…`` | the run history's JSON API and page, behind the API token (``runtime.server.api``) |
 
 A delivery is committed to the store before its 2xx goes back. Answers carry
 ``x-meta-work-order-id`` and ``x-meta-run-id``.
@@ -23,9 +24,10 @@ Example:
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import anyio.to_thread
 from starlette.applications import Starlette
@@ -41,6 +43,12 @@ from .project import Project
 __all__ = ["AppSettings", "create_app"]
 
 
+class _Replies(Protocol):
+    def expect(self, run_id: str) -> None: ...
+
+    def take(self, run_id: str) -> tuple[Any, dict | None] | None: ...
+
+
 @dataclass(frozen=True)
 class AppSettings:
     """Limits of the HTTP side: the body limit (Lightning's 10 MB) and how long a sync reply waits."""
@@ -50,8 +58,13 @@ class AppSettings:
 
 
 def create_app(project: Project, store: RunStore, wake: Callable[[], None], log: Logger,
-               settings: AppSettings = AppSettings()) -> Starlette:
+               settings: AppSettings = AppSettings(), *, api_token: str | None = None,
+               replies: _Replies | None = None) -> Starlette:
     """The ASGI app serving ``project``'s webhooks; ``wake()`` tells the workers a run was queued.
+
+    With an ``api_token``, the run history's API and page are served too.
+    ``replies`` hands sync replies the outcome of zero-persistence runs, whose
+    final state is not stored (``runtime.server.workers.Replies``).
 
     Example:
         >>> from pathlib import Path
@@ -61,9 +74,13 @@ def create_app(project: Project, store: RunStore, wake: Callable[[], None], log:
         >>> [route.path for route in app.routes]
         ['/i/{path:path}', '/health']
     """
-    hooks = _Webhooks(project, store, wake, log, settings)
+    hooks = _Webhooks(project, store, wake, log, settings, replies)
     routes = [Route("/i/{path:path}", hooks.receive, methods=["POST", "PUT", "PATCH"]),
               Route("/health", hooks.health, methods=["GET"])]
+    if api_token:
+        from .api import api_routes
+
+        routes += api_routes(project, store, wake, api_token)
     return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
 
 
@@ -80,8 +97,9 @@ class _Webhooks:
     """The request handlers, sharing the project, the store and the settings."""
 
     def __init__(self, project: Project, store: RunStore, wake: Callable[[], None], log: Logger,
-                 settings: AppSettings):
+                 settings: AppSettings, replies: _Replies | None = None):
         self.project, self.store, self.wake, self.log, self.settings = project, store, wake, log, settings
+        self.replies = replies
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok", "workflows": len(self.project.workflows),
@@ -120,6 +138,8 @@ class _Webhooks:
             return JSONResponse({"error": "The delivery could not be stored; retry later"}, status_code=503)
         if accepted.duplicate:
             return _ids(accepted, 200, duplicate=True)
+        if hook.trigger.reply == "sync" and self.replies:
+            self.replies.expect(accepted.run_id)  # before any worker can end it
         self.wake()
         if hook.trigger.reply == "sync":
             return await self._sync_reply(accepted)
@@ -131,14 +151,21 @@ class _Webhooks:
                                                  self.settings.sync_timeout_s)
         headers = _meta_headers(accepted)
         if summary is None or not summary.final:
+            if self.replies:
+                self.replies.take(accepted.run_id)  # nobody will take it later
             meta = summary.meta() if summary else {"work_order_id": accepted.work_order_id,
                                                    "run_id": accepted.run_id}
             return JSONResponse({"data": None, "meta": meta,
                                  "message": f"The run did not finish within {self.settings.sync_timeout_s:g}s; "
                                             f"it goes on"}, status_code=202, headers=headers)
         detail = await anyio.to_thread.run_sync(self.store.get_run, accepted.run_id)
-        envelope = {"data": detail.final_state, "meta": summary.meta()}
-        custom = detail.webhook_response or {}
+        final_state, webhook_response = detail.final_state, detail.webhook_response
+        kept = self.replies.take(accepted.run_id) if self.replies else None
+        if kept is not None:  # a zero-persistence run: its outcome was never stored
+            final_state = None if kept[0] is None else json.loads(kept[0])
+            webhook_response = kept[1]
+        envelope = {"data": final_state, "meta": summary.meta()}
+        custom = webhook_response or {}
         status = _status(custom.get("status"))
         body = custom["body"] if "body" in custom else envelope
         return JSONResponse(body, status_code=status, headers=headers)

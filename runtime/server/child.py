@@ -38,7 +38,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..context import RunContext, RunOptions
-from ..errors import PyfnError
+from ..errors import PyfnError, UsageError
+from ..plan import Plan
 from ..logger import LogSink, create_loggers
 from ..report import log_error
 from ..run import execute_plan
@@ -51,7 +52,10 @@ _NICENESS = 5
 
 @dataclass(frozen=True)
 class RunRequest:
-    """What the child needs: the run's id, the workflow file and the input state as JSON text.
+    """What the child needs: the run's id, the workflow file, the input state as JSON text, where to start.
+
+    ``start`` is a step key of an earlier run (``x`` or a visit ``x-1``) for a
+    retry from that step; ``None`` starts at the workflow's start.
 
     Example:
         >>> RunRequest("run-1", "workflows/forms.yaml", '{"data": {}}', attempt=2).attempt
@@ -62,6 +66,7 @@ class RunRequest:
     workflow_path: str
     input: str
     attempt: int = 1
+    start: str | None = None
 
 
 def main(request: RunRequest, conn: Any) -> None:
@@ -109,7 +114,11 @@ def execute(request: RunRequest, conn: Any) -> tuple[str, str | None, str | None
     ctx = RunContext(RunOptions(timeout_ms=0), create_loggers(None, sink), notify=recorder.notify)
     try:
         plan = plan_for(request.workflow_path)
-        ctx.log.info(f"Run {request.run_id} of workflow {plan.name} (attempt {request.attempt})")
+        ctx.options.start = start_step(plan, request.start)
+        where = f", from step {ctx.options.start}" if ctx.options.start else ""
+        ctx.log.info(f"Run {request.run_id} of workflow {plan.name} (attempt {request.attempt}{where})")
+        if ctx.options.start:
+            ctx.log.always(f"Retry from step {request.start}: starting there with its saved input")
         result = execute_plan(plan, json.loads(request.input), ctx)
     except PyfnError as error:
         ctx.log.error("CRITICAL ERROR! Aborting execution")
@@ -124,6 +133,24 @@ def execute(request: RunRequest, conn: Any) -> tuple[str, str | None, str | None
         return "crashed", type(exc).__name__, None, recorder.webhook_response
     state, error_type = recorder.verdict()
     return state, error_type, _json(result), recorder.webhook_response
+
+
+def start_step(plan: Plan, key: str | None) -> str | None:
+    """The step id a retry from step key ``key`` (``x``, or a visit ``x-1``) starts at.
+
+    Example:
+        >>> from runtime.plan import Step
+        >>> plan = Plan("wf", {"fetch": Step("fetch", None), "load": Step("load", None)}, "fetch")
+        >>> start_step(plan, "load-2"), start_step(plan, None)
+        ('load', None)
+    """
+    if key is None or key in plan.steps:
+        return key
+    base, _, visit = key.rpartition("-")
+    if visit.isdigit() and base in plan.steps:
+        return base
+    raise UsageError(f"Step {key} is not in workflow {plan.name} any more: the retry cannot start there",
+                     hint=f"Its steps are: {', '.join(plan.steps)}; retry from the start instead")
 
 
 class _LogStream:

@@ -5,7 +5,8 @@ holds a workflow (a ``steps``, ``jobs`` or ``workflow`` key) is loaded; other
 files there (a credential map, say) are skipped and named. Every problem of
 every workflow is collected, plus the project-wide ones: two workflows with
 one name, two webhooks on one path. One :class:`~runtime.errors.ValidationError`
-lists them all.
+lists them all. Cron triggers are listed in ``crons`` for the scheduler, and
+each workflow's run policy (retries, concurrency, retention) is its plan's.
 
 Example:
     >>> import tempfile, pathlib
@@ -15,8 +16,8 @@ Example:
     ...     "steps: [{expression: 'fn(lambda state: state)'}]\\n"
     ...     "triggers: [{type: webhook, path: hello}]\\n")
     >>> project = load_project(root)
-    >>> list(project.webhooks), project.workflows["hello"].name
-    (['hello'], 'hello.yaml')
+    >>> list(project.webhooks), project.workflows["hello"].name, project.crons, project.limits
+    (['hello'], 'hello.yaml', [], {})
 """
 
 from __future__ import annotations
@@ -26,18 +27,31 @@ from pathlib import Path
 
 from ..errors import PyfnError, UsageError, ValidationError
 from ..marks import load_marked
-from ..plan import WORKFLOW_SUFFIXES, Plan
+from ..plan import WORKFLOW_SUFFIXES, Plan, Trigger
 from ..workflow import load_workflow
 from .triggers import Webhook
 
-__all__ = ["Project", "load_project"]
+__all__ = ["Project", "CronJob", "load_project"]
 
 _WORKFLOW_KEYS = ("steps", "jobs", "workflow")
 
 
+@dataclass(frozen=True, eq=False)
+class CronJob:
+    """A cron trigger and the workflow it runs (hashed by identity: the scheduler keeps one state per job).
+
+    Example:
+        >>> CronJob("sync", Trigger("cron", id="nightly", schedule="0 2 * * *")).trigger.key
+        'nightly'
+    """
+
+    workflow: str
+    trigger: Trigger
+
+
 @dataclass
 class Project:
-    """The workflows of a project (name → file), their plans and the webhooks by path.
+    """The workflows of a project (name → file), their plans, the webhooks by path and the cron triggers.
 
     Example:
         >>> Project(Path("demo")).webhooks
@@ -49,6 +63,13 @@ class Project:
     plans: dict[str, Plan] = field(default_factory=dict)
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     skipped: list[Path] = field(default_factory=list)
+    crons: list[CronJob] = field(default_factory=list)
+
+    @property
+    def limits(self) -> dict[str, int]:
+        """``max_concurrency`` of each workflow that sets one, for the store's ``claim``."""
+        return {name: plan.policy.max_concurrency for name, plan in self.plans.items()
+                if plan.policy.max_concurrency}
 
 
 def load_project(root: Path) -> Project:
@@ -98,6 +119,9 @@ def _add(project: Project, path: Path, plan: Plan) -> list[str]:
     project.workflows[plan.name] = path
     project.plans[plan.name] = plan
     for trigger in plan.triggers:
+        if trigger.type == "cron":
+            project.crons.append(CronJob(plan.name, trigger))
+            continue
         other = project.webhooks.get(trigger.path)
         if other is not None:
             where = f"{path}:{trigger.line}" if trigger.line else str(path)

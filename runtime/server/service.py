@@ -4,12 +4,17 @@ Start-up, in order: every workflow is loaded and validated (any problem: exit 1,
 all of them listed); the store is opened and claimed for this server instance
 (a uuid, recorded on every claim); runs a dead server left ``claimed`` or
 ``started`` are marked ``lost`` and queued again; the forkserver starts; the
-worker threads start; uvicorn serves the app on the bound socket.
+worker threads start; cron triggers catch up on schedules missed while the
+server was down and the scheduler starts (``runtime.server.scheduler``); the
+retention cleanup starts (``runtime.server.retention``); uvicorn serves the
+app — webhooks, and the run history's API and page behind the API token —
+on the bound socket.
 
 SIGTERM or SIGINT: uvicorn stops accepting and finishes the requests in flight;
-the workers claim nothing more and the running runs get ``shutdown_timeout_s``
-to finish; those still running are stopped, marked ``lost`` and queued again
-for the next start. A second signal skips the wait.
+the scheduler and the cleanup stop; the workers claim nothing more and the
+running runs get ``shutdown_timeout_s`` to finish; those still running are
+stopped, marked ``lost`` and queued again for the next start. A second signal
+skips the wait.
 
 Example:
     >>> ServeOptions(project=Path("demo")).database
@@ -19,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -57,6 +63,8 @@ class ServeOptions:
     sync_timeout_s: float = 30.0
     shutdown_timeout_s: float = 30.0
     fsync: bool = False
+    api_token: str | None = None
+    cleanup_interval_s: float = 3600.0
 
     @property
     def database(self) -> Path:
@@ -106,6 +114,9 @@ def serve(options: ServeOptions) -> int:
 
 
 def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: socket.socket, log: Logger) -> int:
+    from .clock import ServerClock
+    from .retention import Housekeeper
+    from .scheduler import Scheduler
     from .supervisor import Limits, Supervisor, forkserver_context
     from .workers import WorkerPool
 
@@ -114,11 +125,22 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
     for lost, queued in store.recover_lost([worker_id]):
         log.warn(f"run {lost} was left unfinished by a server that stopped: marked lost, queued again as {queued}")
     supervisor = Supervisor(store, context, Limits(options.run_timeout_ms, options.memory_mb))
-    pool = WorkerPool(store, project.workflows, supervisor, worker_id, options.worker_count, log)
+    policies = {name: plan.policy for name, plan in project.plans.items()}
+    pool = WorkerPool(store, project.workflows, supervisor, worker_id, options.worker_count, log, policies)
     pool.start()
-    _announce(options, project, sock, log)
+    clock = ServerClock.from_env()
+    if clock.is_test:
+        log.warn(clock.describe())
+    scheduler = Scheduler(store, project.crons, clock, pool.wake, log)
+    keeper = Housekeeper(store, project.plans, clock, options.cleanup_interval_s, log)
+    scheduler.start()
+    keeper.start()
+    token = options.api_token or secrets.token_urlsafe(24)
+    _announce(options, project, sock, log, token)
     signals = _Signals()
-    _serve_http(options, project, store, pool.wake, sock, log)
+    _serve_http(options, project, store, pool, token, sock, log, on_exit=scheduler.halt)
+    scheduler.stop()
+    keeper.stop()
     running = len(pool.running)
     if running:
         log.always(f"stopping: {running} run(s) still running get {options.shutdown_timeout_s:g}s to finish")
@@ -129,17 +151,22 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
     return 0
 
 
-def _serve_http(options: ServeOptions, project: Project, store, wake: Callable[[], None], sock: socket.socket,
-                log: Logger) -> None:
+def _serve_http(options: ServeOptions, project: Project, store, pool, token: str, sock: socket.socket,
+                log: Logger, on_exit: Callable[[], None]) -> None:
     import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:  # SIGTERM/SIGINT: no cron firing from now on
+            on_exit()
+            super().handle_exit(sig, frame)
 
     from .app import AppSettings, create_app
 
     settings = AppSettings(int(options.max_body_mb * 1024 * 1024), options.sync_timeout_s)
-    app = create_app(project, store, wake, log, settings)
+    app = create_app(project, store, pool.wake, log, settings, api_token=token, replies=pool.replies)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                             timeout_graceful_shutdown=max(1, round(options.shutdown_timeout_s)))
-    uvicorn.Server(config).run(sockets=[sock])
+    Server(config).run(sockets=[sock])
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -158,18 +185,26 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _announce(options: ServeOptions, project: Project, sock: socket.socket, log: Logger) -> None:
+def _announce(options: ServeOptions, project: Project, sock: socket.socket, log: Logger, token: str) -> None:
     host, port = sock.getsockname()[:2]
     base = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     hooks = len(project.webhooks)
     log.always(f"pyfn serve: {len(project.workflows)} workflow(s), {hooks} webhook(s), "
-               f"{options.worker_count} worker(s), store {options.database}")
+               f"{len(project.crons)} cron trigger(s), {options.worker_count} worker(s), store {options.database}")
     for path in project.skipped:
         log.info(f"skipped {path}: not a workflow (no steps)")
     for hook in project.webhooks.values():
         log.always(f"{base}{hook.trigger.url_path} -> {hook.workflow} ({describe_trigger(hook.trigger)})")
-    if not hooks:
-        log.warn("no workflow has a webhook trigger: nothing to receive (add triggers: to a workflow)")
+    for job in project.crons:
+        log.always(f"cron {job.trigger.key} -> {job.workflow} ({describe_trigger(job.trigger)})")
+    if not hooks and not project.crons:
+        log.warn("no workflow has a webhook or cron trigger: nothing will start a run but pyfn trigger "
+                 "(add triggers: to a workflow)")
+    if options.api_token:
+        log.always(f"run history: {base}/runs (API token: the one given by --api-token or PYFN_API_TOKEN)")
+    else:
+        log.always(f"run history: {base}/runs?token={token} (API token {token}; choose one with --api-token "
+                   f"or PYFN_API_TOKEN)")
     log.success(f"listening on {base} (Ctrl-C to stop)")
 
 

@@ -112,17 +112,20 @@ class Supervisor:
     def __init__(self, store: RunStore, context: Any, limits: Limits):
         self.store, self.context, self.limits = store, context, limits
 
-    def run(self, claimed: ClaimedRun, workflow_path: str, abort: threading.Event) -> Outcome:
-        """Execute ``claimed`` and return its outcome (the caller records the end)."""
+    def run(self, claimed: ClaimedRun, workflow_path: str, abort: threading.Event, persist: bool = True) -> Outcome:
+        """Execute ``claimed`` and return its outcome (the caller records the end).
+
+        ``persist=False`` (zero persistence) records each step without its input and output.
+        """
         receiver, sender = self.context.Pipe(duplex=False)
-        request = RunRequest(claimed.id, workflow_path, claimed.input, claimed.attempt)
+        request = RunRequest(claimed.id, workflow_path, claimed.input, claimed.attempt, claimed.start_step)
         process = self.context.Process(target=child_main, args=(request, sender), daemon=True,
                                        name=f"pyfn-run-{claimed.id[:8]}")
         with _main_module_hidden():
             process.start()
         sender.close()
         try:
-            return _Watch(self, claimed.id, process, receiver, abort).until_done()
+            return _Watch(self, claimed.id, process, receiver, abort, persist).until_done()
         finally:
             receiver.close()
             process.join(timeout=2)
@@ -134,8 +137,9 @@ class Supervisor:
 class _Watch:
     """The supervision loop of one child process."""
 
-    def __init__(self, supervisor: Supervisor, run_id: str, process: Any, receiver: Any, abort: threading.Event):
-        self.store, self.limits = supervisor.store, supervisor.limits
+    def __init__(self, supervisor: Supervisor, run_id: str, process: Any, receiver: Any, abort: threading.Event,
+                 persist: bool = True):
+        self.store, self.limits, self.persist = supervisor.store, supervisor.limits, persist
         self.run_id, self.process, self.receiver, self.abort = run_id, process, receiver, abort
         self.started = time.monotonic()
         self.outcome: Outcome | None = None
@@ -176,10 +180,11 @@ class _Watch:
             self.store.started(self.run_id)
         elif kind == "step-start":
             _, at, step, input_json = message
-            self.store.step_started(self.run_id, step, _raw(input_json), at=at)
+            self.store.step_started(self.run_id, step, _raw(input_json) if self.persist else None, at=at)
         elif kind == "step-complete":
             _, at, step, output_json, error_json = message
-            self.store.step_finished(self.run_id, step, _raw(output_json), _raw(error_json), at=at)
+            output = _raw(output_json) if self.persist else None
+            self.store.step_finished(self.run_id, step, output, _raw(error_json), at=at)
         elif kind == "done":
             state, error_type, final, webhook_response = message[1:]
             self.outcome = Outcome(state, error_type, _raw(final), webhook_response)

@@ -1,10 +1,22 @@
 """Claim loops: N worker threads in the server, each running one run at a time in its own process.
 
 A worker claims the oldest available run from the store (atomically, so two
-workers never take the same run, and never a second run of a work order that is
-already running), hands it to the :class:`~runtime.server.supervisor.Supervisor`
-and records how it ended. An accepted delivery wakes the workers at once; they
-also look every half second, for runs queued by someone else.
+workers never take the same run, never a second run of a work order that is
+already running, and never past a workflow's ``max_concurrency``), hands it to
+the :class:`~runtime.server.supervisor.Supervisor` and records how it ended.
+An accepted delivery wakes the workers at once; they also look every half
+second, for runs queued by someone else (``pyfn trigger``, ``pyfn runs retry``).
+
+The workflow's run policy applies at the end of a run:
+
+- ``retry``: a run that ended in one of ``retry.on`` (``failed`` and
+  ``crashed`` by default; ``killed`` only if listed) while the work order has
+  had fewer than ``retry.max`` automatic retries queues the next attempt in
+  the same transaction, claimable after ``delay * backoff**(n-1)`` seconds;
+- ``zero_persistence``: steps are recorded without their input and output, the
+  final state and ``webhookResponse`` are not stored (a sync webhook reply
+  gets them from :class:`Replies`, in memory), and the work order's input is
+  wiped when its last attempt ends.
 
 Example:
     >>> signal = Wakeup()
@@ -15,18 +27,58 @@ Example:
 
 from __future__ import annotations
 
+import datetime as _dt
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from ..logger import Logger, format_duration
-from ..store import ClaimedRun, RunStore
+from ..policy import RunPolicy
+from ..store import ClaimedRun, RunStore, iso
 from .supervisor import Outcome, Supervisor
 
-__all__ = ["WorkerPool", "Wakeup"]
+__all__ = ["WorkerPool", "Wakeup", "Replies"]
 
 _IDLE_SECONDS = 0.5
+_DEFAULT_POLICY = RunPolicy()
+
+
+class Replies:
+    """Hands the final state and ``webhookResponse`` of zero-persistence runs to the sync replies waiting for them.
+
+    Such runs store neither. A sync webhook says which run it waits for
+    (``expect``) before waiting; the worker keeps an outcome only for an
+    expected run, in memory, until it is taken (or the waiter gives up: ``forget``).
+
+    Example:
+        >>> replies = Replies()
+        >>> replies.expect("run-1")
+        >>> replies.put("run-1", '{"data":1}', None); replies.put("run-2", None, {"status": 202})
+        >>> replies.take("run-1"), replies.take("run-2")
+        (('{"data":1}', None), None)
+    """
+
+    def __init__(self) -> None:
+        self._expected: set[str] = set()
+        self._items: dict[str, tuple[Any, dict | None]] = {}
+        self._lock = threading.Lock()
+
+    def expect(self, run_id: str) -> None:
+        with self._lock:
+            self._expected.add(run_id)
+
+    def put(self, run_id: str, final_state: Any, webhook_response: dict | None) -> None:
+        with self._lock:
+            if run_id in self._expected:
+                self._items[run_id] = (final_state, webhook_response)
+
+    def take(self, run_id: str) -> tuple[Any, dict | None] | None:
+        with self._lock:
+            self._expected.discard(run_id)
+            return self._items.pop(run_id, None)
+
+    forget = take
 
 
 class Wakeup:
@@ -57,6 +109,7 @@ class WorkerPool:
         worker_id: this server instance's id, recorded on every claim.
         count: number of claim loops (0: accept deliveries, run nothing).
         log: the server's ``[SRV]`` logger.
+        policies: workflow name → run policy (retries, concurrency, zero persistence).
 
     Example::
 
@@ -66,9 +119,12 @@ class WorkerPool:
     """
 
     def __init__(self, store: RunStore, workflows: dict[str, Path], supervisor: Supervisor, worker_id: str,
-                 count: int, log: Logger):
+                 count: int, log: Logger, policies: Mapping[str, RunPolicy] | None = None):
         self.store, self.workflows, self.supervisor = store, workflows, supervisor
         self.worker_id, self.count, self.log = worker_id, count, log
+        self.policies = dict(policies or {})
+        self.limits = {name: p.max_concurrency for name, p in self.policies.items() if p.max_concurrency}
+        self.replies = Replies()
         self.wakeup = Wakeup()
         self._stopping = threading.Event()
         self._abort = threading.Event()
@@ -111,7 +167,9 @@ class WorkerPool:
         while not self._stopping.is_set():
             seen = self.wakeup.generation
             try:
-                claimed = self.store.claim(self.worker_id)
+                # limits only when a workflow sets max_concurrency: any backend can claim without them
+                claimed = self.store.claim(self.worker_id, self.limits) if self.limits else \
+                    self.store.claim(self.worker_id)
             except Exception as exc:  # noqa: BLE001 - a store hiccup must not end the worker
                 self.log.error(f"claiming a run failed: {type(exc).__name__}: {exc}")
                 claimed = None
@@ -123,17 +181,17 @@ class WorkerPool:
     def _execute(self, claimed: ClaimedRun) -> None:
         self.running[claimed.id] = claimed
         started = time.monotonic()
+        policy = self.policies.get(claimed.workflow, _DEFAULT_POLICY)
         try:
-            outcome = self._outcome(claimed)
+            outcome = self._outcome(claimed, policy)
             if outcome.aborted:
                 new_id = self.store.lose(claimed.id)
                 self._aborted.append(claimed.id)
                 self.log.warn(f"run {claimed.id} did not finish before the shutdown: lost, queued again as "
                               f"{new_id} (it runs at the next start)")
                 return
-            self.store.finish(claimed.id, outcome.state, outcome.error_type, outcome.final_state,
-                              outcome.webhook_response)
-            self._report(claimed, outcome, time.monotonic() - started)
+            retry_in = self._record(claimed, outcome, policy)
+            self._report(claimed, outcome, time.monotonic() - started, retry_in, policy)
         except Exception as exc:  # noqa: BLE001 - record the crash, keep the worker
             self.log.error(f"run {claimed.id} could not be supervised: {type(exc).__name__}: {exc}")
             try:
@@ -143,19 +201,44 @@ class WorkerPool:
         finally:
             self.running.pop(claimed.id, None)
 
-    def _outcome(self, claimed: ClaimedRun) -> Outcome:
+    def _outcome(self, claimed: ClaimedRun, policy: RunPolicy) -> Outcome:
         path = self.workflows.get(claimed.workflow)
         if path is None:
             self.store.append_logs(claimed.id, [f"[R/T] ✘ CRITICAL ERROR! Workflow {claimed.workflow} "
                                                 f"is not loaded by this server"])
             return Outcome("crashed", "WorkflowNotFound")
-        return self.supervisor.run(claimed, str(path), self._abort)
+        return self.supervisor.run(claimed, str(path), self._abort, persist=policy.keeps_data)
 
-    def _report(self, claimed: ClaimedRun, outcome: Outcome, seconds: float) -> None:
+    def _record(self, claimed: ClaimedRun, outcome: Outcome, policy: RunPolicy) -> float | None:
+        """Store the end of the run, with its automatic retry if one is due; the retry's delay in seconds."""
+        retry = policy.retry
+        retry_in = retry.delay_of(claimed.retries + 1) if (
+            retry and outcome.state in retry.on and claimed.retries < retry.max) else None
+        retry_at = None if retry_in is None else iso(_dt.datetime.now(_dt.timezone.utc)
+                                                     + _dt.timedelta(seconds=retry_in))
+        final, response = outcome.final_state, outcome.webhook_response
+        if not policy.keeps_data:
+            self.replies.put(claimed.id, final, response)
+            final = response = None
+        extra = {"retry_at": retry_at} if retry_at else {}
+        if not policy.keeps_data and retry_at is None:
+            extra["wipe"] = True
+        self.store.finish(claimed.id, outcome.state, outcome.error_type, final, response, **extra)
+        if retry_in is not None:
+            timer = threading.Timer(retry_in, self.wake)
+            timer.daemon = True
+            timer.start()
+        return retry_in
+
+    def _report(self, claimed: ClaimedRun, outcome: Outcome, seconds: float, retry_in: float | None = None,
+                policy: RunPolicy = _DEFAULT_POLICY) -> None:
         text = f"run {claimed.id} {outcome.state}"
         if outcome.error_type:
             text += f" ({outcome.error_type})"
         text += f" in {format_duration(seconds * 1000)} [{claimed.workflow}, attempt {claimed.attempt}]"
+        if retry_in is not None:
+            text += (f"; automatic retry {claimed.retries + 1} of {policy.retry.max} "
+                     f"in {format_duration(retry_in * 1000)}")
         method: Callable[[str], None] = {"success": self.log.success, "failed": self.log.warn}.get(
             outcome.state, self.log.error)
         method(text)

@@ -5,11 +5,20 @@ webhook delivery is committed by :meth:`RunStore.accept` before the server
 answers, workers :meth:`~RunStore.claim` runs atomically, and the run's steps,
 logs and end are recorded as they happen. The words are Lightning's:
 
-- a **work order** is one input (a webhook delivery) for one workflow;
+- a **work order** is one input (a webhook delivery, a cron firing, a manual
+  run) for one workflow;
 - a **run** executes a work order; its states are ``available → claimed →
   started → success | failed | crashed | killed | lost``. A run whose worker
   vanished is marked ``lost`` and a new run (``attempt + 1``) is queued for
-  the same work order. Runs of one work order never run concurrently.
+  the same work order; so are retries, automatic (``finish(retry_at=...)``)
+  or asked for (:meth:`RunStore.retry`). Runs of one work order never run
+  concurrently, and ``claim`` keeps each workflow within its ``max_concurrency``.
+- a **cron firing** records that a cron trigger fired for one scheduled time,
+  once (the key ``(workflow, trigger, scheduled_at)`` is unique), with the
+  work order it created;
+- retention (:meth:`RunStore.purge`) deletes old work orders or wipes their
+  inputs and outputs (``wiped_at``), sparing unfinished ones and the runs that
+  hold a workflow's cron cursor.
 
 States are stored as JSON text with ``configuration`` removed; ids are UUIDs;
 times are ISO 8601 UTC strings. ``open_store`` picks the backend from a path or
@@ -32,196 +41,17 @@ Example:
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
-__all__ = ["RunStore", "open_store", "Accepted", "ClaimedRun", "RunSummary", "StepRecord", "RunDetail",
-           "RawJSON", "StoreBusy", "AmbiguousId", "RUN_STATES", "FINAL_STATES", "to_json_text", "now_iso",
-           "parse_iso"]
+from .records import (ACTIVE_STATES, CAUSES, FINAL_STATES, RUN_STATES, UNFINISHED_STATES, Accepted,
+                      AmbiguousId, ClaimedRun, NotRetryable, Purged, RawJSON, RunDetail, RunSummary, StepRecord,
+                      StoreBusy, iso, now_iso, parse_iso, to_json_text)
 
-RUN_STATES = ("available", "claimed", "started", "success", "failed", "crashed", "killed", "lost")
-FINAL_STATES = frozenset({"success", "failed", "crashed", "killed", "lost"})
-
-
-class StoreBusy(Exception):
-    """Another live server already uses this store (SQLite is one machine, one server).
-
-    Example:
-        >>> str(StoreBusy("state/pyfn.db is in use by another pyfn serve (pid 42)"))
-        'state/pyfn.db is in use by another pyfn serve (pid 42)'
-    """
-
-
-class AmbiguousId(LookupError):
-    """An id prefix that matches several runs or work orders.
-
-    Example:
-        >>> isinstance(AmbiguousId("'3f' matches several runs"), LookupError)
-        True
-    """
-
-
-class RawJSON(str):
-    """JSON text that is already encoded: stored as it is (a worker's child process encodes states).
-
-    Example:
-        >>> to_json_text(RawJSON('{"data": 1}'))
-        '{"data": 1}'
-    """
-
-
-def to_json_text(value: Any) -> str:
-    """``value`` as compact JSON text, without a top-level ``configuration`` (RawJSON passes through).
-
-    Example:
-        >>> to_json_text({"data": 1, "configuration": {"password": "x"}})
-        '{"data":1}'
-    """
-    if isinstance(value, RawJSON):
-        return str(value)
-    if isinstance(value, dict) and "configuration" in value:
-        value = {k: v for k, v in value.items() if k != "configuration"}
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def now_iso() -> str:
-    """The current UTC time as ``2024-05-02T10:15:43.120000Z``.
-
-    Example:
-        >>> len(now_iso()), now_iso().endswith("Z")
-        (27, True)
-    """
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_iso(text: str | None) -> _dt.datetime | None:
-    """The datetime of a stored time (``None`` stays ``None``).
-
-    Example:
-        >>> parse_iso("2024-05-02T10:15:43.120000Z").isoformat()
-        '2024-05-02T10:15:43.120000+00:00'
-    """
-    return _dt.datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
-
-
-def _ms_between(start: str | None, end: str | None) -> float | None:
-    a, b = parse_iso(start), parse_iso(end)
-    return (b - a).total_seconds() * 1000 if a and b else None
-
-
-@dataclass(frozen=True)
-class Accepted:
-    """What :meth:`RunStore.accept` did: the work order and run ids, and whether it was a duplicate.
-
-    Example:
-        >>> Accepted("wo-1", "run-1").duplicate
-        False
-    """
-
-    work_order_id: str
-    run_id: str
-    duplicate: bool = False
-
-
-@dataclass(frozen=True)
-class ClaimedRun:
-    """A run a worker claimed: what the child process needs to execute it (``input`` is JSON text).
-
-    Example:
-        >>> ClaimedRun("run-1", "wo-1", "wf", 1, '{"data": {}}').attempt
-        1
-    """
-
-    id: str
-    work_order_id: str
-    workflow: str
-    attempt: int
-    input: str
-
-
-@dataclass
-class RunSummary:
-    """One run as ``pyfn runs list`` shows it (times are ISO strings, ``None`` until reached).
-
-    Example:
-        >>> run = RunSummary("run-1", "wo-1", "wf", "forms", "success", None, 1, "w",
-        ...                  "2024-05-02T10:00:00.000000Z", started_at="2024-05-02T10:00:00.000000Z",
-        ...                  finished_at="2024-05-02T10:00:01.250000Z")
-        >>> run.final, run.duration_ms, run.meta()["state"]
-        (True, 1250.0, 'success')
-    """
-
-    id: str
-    work_order_id: str
-    workflow: str
-    trigger: str | None
-    state: str
-    error_type: str | None
-    attempt: int
-    worker: str | None
-    inserted_at: str
-    claimed_at: str | None = None
-    started_at: str | None = None
-    finished_at: str | None = None
-
-    @property
-    def final(self) -> bool:
-        return self.state in FINAL_STATES
-
-    @property
-    def duration_ms(self) -> float | None:
-        """From start (or claim) to finish; ``None`` while the run has not finished."""
-        return _ms_between(self.started_at or self.claimed_at, self.finished_at)
-
-    def meta(self) -> dict:
-        """Lightning's ``meta`` of a sync webhook reply."""
-        return {"work_order_id": self.work_order_id, "run_id": self.id, "state": self.state,
-                "error_type": self.error_type, "inserted_at": self.inserted_at, "started_at": self.started_at,
-                "claimed_at": self.claimed_at, "finished_at": self.finished_at}
-
-
-@dataclass
-class StepRecord:
-    """One step of a run: its input and output states (decoded JSON) and its error record, if any.
-
-    Example:
-        >>> StepRecord("fetch", output={"data": 1}).duration_ms is None
-        True
-    """
-
-    step: str
-    input: Any = None
-    output: Any = None
-    error: dict | None = None
-    started_at: str | None = None
-    finished_at: str | None = None
-
-    @property
-    def duration_ms(self) -> float | None:
-        return _ms_between(self.started_at, self.finished_at)
-
-
-@dataclass
-class RunDetail:
-    """A run in full, as ``pyfn runs show`` prints it.
-
-    Example:
-        >>> store = open_store(":memory:")
-        >>> detail = store.get_run(store.accept("wf", "forms", {"data": {"id": 1}}).run_id)
-        >>> detail.input, detail.steps, detail.logs
-        ({'data': {'id': 1}}, [], [])
-    """
-
-    run: RunSummary
-    input: Any
-    final_state: Any = None
-    webhook_response: dict | None = None
-    steps: list[StepRecord] = field(default_factory=list)
-    logs: list[tuple[str, str]] = field(default_factory=list)  # (time, line)
+__all__ = ["RunStore", "open_store", "Accepted", "ClaimedRun", "RunSummary", "StepRecord", "RunDetail", "Purged",
+           "RawJSON", "StoreBusy", "AmbiguousId", "NotRetryable", "RUN_STATES", "FINAL_STATES", "ACTIVE_STATES",
+           "UNFINISHED_STATES", "CAUSES", "to_json_text", "now_iso", "iso", "parse_iso"]
 
 
 class RunStore(ABC):
@@ -254,9 +84,17 @@ class RunStore(ABC):
         """
 
     @abstractmethod
-    def claim(self, worker_id: str) -> ClaimedRun | None:
-        """Atomically take the oldest ``available`` run (lowest priority first) whose work order has no
-        run claimed or started; ``None`` when there is none."""
+    def claim(self, worker_id: str, limits: Mapping[str, int] | None = None) -> ClaimedRun | None:
+        """Atomically take the next ``available`` run whose time has come; ``None`` when there is none.
+
+        The queue's order is ``priority`` (0 first), then ``available_at``. A
+        run is skipped while its work order has a run claimed or started, and
+        while its workflow has ``limits[workflow]`` runs claimed or started.
+        With a limit of 1 a workflow's runs go strictly in arrival order: a run
+        is claimable only when no other unfinished run of the workflow comes
+        before it by (priority, work order arrival, attempt), even one whose
+        retry delay has not passed yet.
+        """
 
     @abstractmethod
     def started(self, run_id: str) -> None:
@@ -276,8 +114,14 @@ class RunStore(ABC):
 
     @abstractmethod
     def finish(self, run_id: str, state: str, error_type: str | None = None, final_state: Any = None,
-               webhook_response: dict | None = None) -> bool:
-        """``claimed|started → state`` (a final state); ``False`` if the run had already ended."""
+               webhook_response: dict | None = None, *, retry_at: str | None = None, wipe: bool = False) -> bool:
+        """``claimed|started → state`` (a final state); ``False`` if the run had already ended.
+
+        In the same transaction: ``retry_at`` (a time) queues the next attempt
+        of the work order (cause ``retry``, same input and start step),
+        claimable from then; ``wipe`` removes every input and output of the
+        work order (zero persistence), keeping the metadata.
+        """
 
     @abstractmethod
     def lose(self, run_id: str) -> str | None:
@@ -288,9 +132,10 @@ class RunStore(ABC):
         """Lose every claimed or started run whose worker is not alive; ``[(lost id, new run id)]``."""
 
     @abstractmethod
-    def list_runs(self, workflow: str | None = None, state: str | None = None,
-                  limit: int = 50) -> list[RunSummary]:
-        """Runs, newest first, optionally of one workflow and/or state."""
+    def list_runs(self, workflow: str | None = None, state: str | Sequence[str] | None = None, limit: int = 50,
+                  *, trigger: str | Sequence[str] | None = None, work_order: str | None = None,
+                  offset: int = 0) -> list[RunSummary]:
+        """Runs, newest first (``offset`` skips some), filtered by workflow, state(s), trigger(s), work order."""
 
     @abstractmethod
     def get_run(self, run_id: str) -> RunDetail | None:
@@ -311,23 +156,71 @@ class RunStore(ABC):
     def close(self) -> None:
         """Release connections and locks."""
 
+    # -- schedules, retries and retention (issue 8); a backend without them raises NotImplementedError --------
+    def retry(self, run_id: str, from_step: str | None = None, *, priority: int = 0) -> Accepted:
+        """Queue a new run of the run's work order (cause ``manual``), at once (priority 0, Lightning's immediate).
+
+        From the start with the work order's input, or ``from_step`` (a step
+        key of that run) with the input that step was given. ``run_id`` may
+        be a work order id or a unique prefix, as in :meth:`get_run`. Raises
+        ``LookupError`` for an unknown run and :class:`NotRetryable` when the
+        input is gone (wiped, never stored), the step is not in the run, or
+        the work order still has an unfinished run.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not support retries yet")
+
+    def fire_cron(self, workflow: str, trigger: str, scheduled_at: str, input_state: Any) -> Accepted | None:
+        """Record that cron trigger ``trigger`` fired for ``scheduled_at`` and queue its work order, atomically.
+
+        ``None`` (nothing created) when that firing was recorded before, by
+        this server or another one.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not support cron triggers yet")
+
+    def last_firing(self, workflow: str, trigger: str) -> str | None:
+        """The latest ``scheduled_at`` recorded for a cron trigger; ``None`` if it never fired."""
+        raise NotImplementedError(f"{type(self).__name__} does not support cron triggers yet")
+
+    def last_output(self, workflow: str, step: str | None = None) -> Any:
+        """The cron cursor: the saved output of ``step`` (or the final state) of the workflow's latest successful
+        run in which it succeeded; ``None`` when there is none or it was wiped."""
+        raise NotImplementedError(f"{type(self).__name__} does not support cron cursors yet")
+
+    def purge(self, workflow: str, *, history_before: str | None = None,
+              dataclips_before: str | None = None) -> Purged:
+        """Enforce retention on the workflow's finished work orders whose last run ended before a time.
+
+        Before ``history_before``: delete the work order, its runs, steps and
+        logs (and cron firings older than it, except each trigger's latest).
+        Before ``dataclips_before``: wipe its inputs and outputs and mark it
+        ``wiped_at``. Work orders with an unfinished run are never touched, nor
+        those holding the cron cursor (the latest successful run, and the
+        latest successful output of each step).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not support retention yet")
+
+    def server_running(self) -> bool:
+        """Whether a live server uses this store (one that called :meth:`register_worker`)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot tell whether a server is running")
+
 
 def open_store(location: str | Path, *, fsync: bool = False) -> RunStore:
-    """The store at ``location``: a SQLite file path (``sqlite:///relative``, ``sqlite:////absolute`` and
-    ``:memory:`` work too).
+    """The store at ``location``: a ``postgresql://`` URL (many machines, see ``runtime.store.postgres``) or a
+    SQLite file path (``sqlite:///relative``, ``sqlite:////absolute`` and ``:memory:`` work too).
 
-    ``fsync=True`` makes every commit survive a power cut, not only a crash of
-    the process (SQLite ``synchronous=FULL``), at some cost in throughput.
+    ``fsync=True`` makes every SQLite commit survive a power cut, not only a
+    crash of the process (``synchronous=FULL``), at some cost in throughput
+    (PostgreSQL commits are durable already).
 
     Example:
-        >>> open_store("postgresql://db/pyfn")
-        Traceback (most recent call last):
-        ...
-        NotImplementedError: PostgreSQL stores are not available yet: use a SQLite file path
+        >>> type(open_store(":memory:")).__name__
+        'SQLiteStore'
     """
     text = str(location)
     if text.startswith(("postgres://", "postgresql://")):
-        raise NotImplementedError("PostgreSQL stores are not available yet: use a SQLite file path")
+        from .postgres import PostgresStore
+
+        return PostgresStore(text)
     from .sqlite import SQLiteStore
 
     return SQLiteStore(text.removeprefix("sqlite:///"), fsync=fsync)

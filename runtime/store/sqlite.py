@@ -23,37 +23,18 @@ import os
 import sqlite3
 import threading
 import time
-import uuid
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
-from . import (AmbiguousId, Accepted, ClaimedRun, RunDetail, RunStore, RunSummary, StepRecord, StoreBusy,
+from . import (AmbiguousId, Accepted, ClaimedRun, Purged, RunDetail, RunStore, RunSummary, StepRecord, StoreBusy,
                FINAL_STATES, now_iso, to_json_text)
+from . import sqlite_ops as ops
 
 __all__ = ["SQLiteStore"]
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS work_orders (
-  id TEXT PRIMARY KEY, workflow TEXT NOT NULL, trigger TEXT, dedupe_key TEXT,
-  input TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (workflow, dedupe_key));
-CREATE TABLE IF NOT EXISTS runs (
-  id TEXT PRIMARY KEY, work_order_id TEXT NOT NULL REFERENCES work_orders (id), workflow TEXT NOT NULL,
-  state TEXT NOT NULL, error_type TEXT, priority INTEGER NOT NULL DEFAULT 1, attempt INTEGER NOT NULL DEFAULT 1,
-  worker TEXT, inserted_at TEXT NOT NULL, claimed_at TEXT, started_at TEXT, finished_at TEXT,
-  final_state TEXT, webhook_response TEXT);
-CREATE INDEX IF NOT EXISTS runs_queue ON runs (state, priority, inserted_at);
-CREATE INDEX IF NOT EXISTS runs_work_order ON runs (work_order_id);
-CREATE INDEX IF NOT EXISTS runs_workflow ON runs (workflow, inserted_at);
-CREATE TABLE IF NOT EXISTS steps (
-  run_id TEXT NOT NULL REFERENCES runs (id), step TEXT NOT NULL, seq INTEGER NOT NULL, input TEXT, output TEXT,
-  error TEXT, started_at TEXT, finished_at TEXT, PRIMARY KEY (run_id, step));
-CREATE TABLE IF NOT EXISTS logs (
-  run_id TEXT NOT NULL REFERENCES runs (id), seq INTEGER NOT NULL, at TEXT NOT NULL, line TEXT NOT NULL,
-  PRIMARY KEY (run_id, seq));
-"""
 _RUN_COLUMNS = ("r.id, r.work_order_id, r.workflow, w.trigger, r.state, r.error_type, r.attempt, r.worker, "
-                "r.inserted_at, r.claimed_at, r.started_at, r.finished_at")
-_ACTIVE = "('claimed', 'started')"
+                "r.inserted_at, r.claimed_at, r.started_at, r.finished_at, r.cause, r.start_step, r.available_at")
+_FROM = "FROM runs r JOIN work_orders w ON w.id = r.work_order_id"
 _POLL_SECONDS = 0.25
 
 
@@ -73,10 +54,11 @@ class SQLiteStore(RunStore):
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
-        self._db.executescript(SCHEMA)
+        ops.create_schema(self._db)
         self._lock = threading.RLock()
         self._ended = threading.Condition(self._lock)
         self._lock_file: int | None = None
+        self._registered = False
 
     # -- writing -----------------------------------------------------------------------------
     def _write(self, fn, *args):
@@ -92,6 +74,7 @@ class SQLiteStore(RunStore):
             return result
 
     def register_worker(self, worker_id: str) -> None:
+        self._registered = True
         if self.path == ":memory:" or self._lock_file is not None:
             return
         fd = os.open(f"{self.path}-lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -108,17 +91,17 @@ class SQLiteStore(RunStore):
     def accept(self, workflow: str, trigger: str | None, input_state: Any, dedupe_key: str | None = None,
                priority: int = 1) -> Accepted:
         text = to_json_text(input_state)
-        return self._write(_accept, workflow, trigger, text, dedupe_key, priority)
+        return self._write(ops.accept, workflow, trigger, text, dedupe_key, priority)
 
-    def claim(self, worker_id: str) -> ClaimedRun | None:
-        return self._write(_claim, worker_id)
+    def claim(self, worker_id: str, limits: Mapping[str, int] | None = None) -> ClaimedRun | None:
+        return self._write(ops.claim, worker_id, dict(limits or {}))
 
     def started(self, run_id: str) -> None:
         self._write(lambda db: db.execute("UPDATE runs SET state = 'started', started_at = ? "
                                           "WHERE id = ? AND state = 'claimed'", (now_iso(), run_id)))
 
     def step_started(self, run_id: str, step: str, input_state: Any, at: str | None = None) -> None:
-        text = to_json_text(input_state)
+        text = None if input_state is None else to_json_text(input_state)
         self._write(lambda db: db.execute(
             "INSERT INTO steps (run_id, step, seq, input, started_at) VALUES (?, ?, "
             "(SELECT COUNT(*) FROM steps WHERE run_id = ?), ?, ?) ON CONFLICT (run_id, step) DO UPDATE "
@@ -126,7 +109,8 @@ class SQLiteStore(RunStore):
             (run_id, step, run_id, text, at or now_iso())))
 
     def step_finished(self, run_id: str, step: str, output: Any, error: Any = None, at: str | None = None) -> None:
-        values = (to_json_text(output), None if error is None else to_json_text(error), at or now_iso())
+        values = (None if output is None else to_json_text(output), None if error is None else to_json_text(error),
+                  at or now_iso())
         self._write(lambda db: db.execute(
             "INSERT INTO steps (run_id, step, seq, output, error, finished_at) VALUES (?, ?, "
             "(SELECT COUNT(*) FROM steps WHERE run_id = ?), ?, ?, ?) ON CONFLICT (run_id, step) DO UPDATE "
@@ -138,28 +122,25 @@ class SQLiteStore(RunStore):
             self._write(_append_logs, run_id, lines)
 
     def finish(self, run_id: str, state: str, error_type: str | None = None, final_state: Any = None,
-               webhook_response: dict | None = None) -> bool:
+               webhook_response: dict | None = None, *, retry_at: str | None = None, wipe: bool = False) -> bool:
         if state not in FINAL_STATES:
             raise ValueError(f"{state!r} is not a final run state")
         final = None if final_state is None else to_json_text(final_state)
         response = None if webhook_response is None else to_json_text(webhook_response)
         with self._lock:
-            done = self._write(lambda db: db.execute(
-                f"UPDATE runs SET state = ?, error_type = ?, finished_at = ?, final_state = ?, "
-                f"webhook_response = ? WHERE id = ? AND state IN {_ACTIVE}",
-                (state, error_type, now_iso(), final, response, run_id)).rowcount == 1)
+            done = self._write(ops.finish_run, run_id, (state, error_type, final, response), retry_at, wipe)
             self._ended.notify_all()
         return done
 
     def lose(self, run_id: str) -> str | None:
         with self._lock:
-            new_id = self._write(_lose, run_id)
+            new_id = self._write(ops.lose, run_id)
             self._ended.notify_all()
         return new_id
 
     def recover_lost(self, alive_worker_ids: list[str]) -> list[tuple[str, str]]:
         with self._lock:
-            rows = self._db.execute(f"SELECT id, worker FROM runs WHERE state IN {_ACTIVE}").fetchall()
+            rows = self._db.execute(f"SELECT id, worker FROM runs WHERE state IN {ops.ACTIVE}").fetchall()
             lost = [run_id for run_id, worker in rows if worker not in alive_worker_ids]
             return [(run_id, new_id) for run_id in lost if (new_id := self.lose(run_id))]
 
@@ -168,16 +149,16 @@ class SQLiteStore(RunStore):
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
-    def list_runs(self, workflow: str | None = None, state: str | None = None,
-                  limit: int = 50) -> list[RunSummary]:
-        where, params = _filters(workflow, state)
-        rows = self._read(f"SELECT {_RUN_COLUMNS} FROM runs r JOIN work_orders w ON w.id = r.work_order_id "
-                          f"{where} ORDER BY r.inserted_at DESC, r.attempt DESC LIMIT ?", (*params, limit))
+    def list_runs(self, workflow: str | None = None, state: str | Sequence[str] | None = None, limit: int = 50,
+                  *, trigger: str | Sequence[str] | None = None, work_order: str | None = None,
+                  offset: int = 0) -> list[RunSummary]:
+        where, params = _filters(workflow=workflow, state=state, trigger=trigger, work_order=work_order)
+        rows = self._read(f"SELECT {_RUN_COLUMNS} {_FROM} {where} ORDER BY r.inserted_at DESC, r.attempt DESC "
+                          f"LIMIT ? OFFSET ?", (*params, limit, offset))
         return [RunSummary(*row) for row in rows]
 
     def _summary(self, run_id: str) -> RunSummary | None:
-        rows = self._read(f"SELECT {_RUN_COLUMNS} FROM runs r JOIN work_orders w ON w.id = r.work_order_id "
-                          f"WHERE r.id = ?", (run_id,))
+        rows = self._read(f"SELECT {_RUN_COLUMNS} {_FROM} WHERE r.id = ?", (run_id,))
         return RunSummary(*rows[0]) if rows else None
 
     def _resolve(self, ident: str) -> str | None:
@@ -202,15 +183,15 @@ class SQLiteStore(RunStore):
         summary = self._summary(resolved) if resolved else None
         if summary is None:
             return None
-        (input_text, final, response), = self._read(
-            "SELECT w.input, r.final_state, r.webhook_response FROM runs r JOIN work_orders w "
-            "ON w.id = r.work_order_id WHERE r.id = ?", (summary.id,))
+        (input_text, final, response, wiped_at), = self._read(
+            f"SELECT COALESCE(r.input, w.input), r.final_state, r.webhook_response, w.wiped_at {_FROM} "
+            f"WHERE r.id = ?", (summary.id,))
         steps = [StepRecord(step, _load(i), _load(o), _load(e), s, f) for step, i, o, e, s, f in self._read(
             "SELECT step, input, output, error, started_at, finished_at FROM steps WHERE run_id = ? "
             "ORDER BY seq", (summary.id,))]
         logs = self._read("SELECT at, line FROM logs WHERE run_id = ? ORDER BY seq", (summary.id,))
         return RunDetail(summary, _load(input_text), _load(final), _load(response), steps,
-                         [tuple(row) for row in logs])
+                         [tuple(row) for row in logs], wiped_at)
 
     def wait_for(self, run_id: str, timeout: float) -> RunSummary | None:
         deadline = time.monotonic() + timeout
@@ -223,8 +204,54 @@ class SQLiteStore(RunStore):
                 self._ended.wait(min(remaining, _POLL_SECONDS))
 
     def counts(self, workflow: str | None = None) -> dict[str, int]:
-        where, params = _filters(workflow, None)
+        where, params = _filters(workflow=workflow)
         return dict(self._read(f"SELECT r.state, COUNT(*) FROM runs r {where} GROUP BY r.state", params))
+
+    # -- schedules, retries, retention ------------------------------------------------------
+    def retry(self, run_id: str, from_step: str | None = None, *, priority: int = 0) -> Accepted:
+        resolved = self._resolve(run_id)
+        if resolved is None:
+            raise LookupError(f"No run or work order matches '{run_id}'")
+        return self._write(ops.retry, resolved, from_step, priority)
+
+    def fire_cron(self, workflow: str, trigger: str, scheduled_at: str, input_state: Any) -> Accepted | None:
+        return self._write(ops.fire_cron, workflow, trigger, scheduled_at, to_json_text(input_state))
+
+    def last_firing(self, workflow: str, trigger: str) -> str | None:
+        (latest,), = self._read("SELECT MAX(scheduled_at) FROM cron_firings WHERE workflow = ? AND trigger = ?",
+                                (workflow, trigger))
+        return latest
+
+    def last_output(self, workflow: str, step: str | None = None) -> Any:
+        if step is None:
+            rows = self._read("SELECT final_state FROM runs WHERE workflow = ? AND state = 'success' "
+                              "ORDER BY finished_at DESC LIMIT 1", (workflow,))
+        else:
+            rows = self._read("SELECT s.output FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.workflow = ? "
+                              "AND r.state = 'success' AND s.step = ? AND s.error IS NULL "
+                              "ORDER BY r.finished_at DESC LIMIT 1", (workflow, step))
+        return _load(rows[0][0]) if rows else None
+
+    def purge(self, workflow: str, *, history_before: str | None = None,
+              dataclips_before: str | None = None) -> Purged:
+        return self._write(ops.purge, workflow, history_before, dataclips_before)
+
+    def server_running(self) -> bool:
+        if self._registered or self._lock_file is not None:
+            return True
+        if self.path == ":memory:":
+            return False
+        try:
+            fd = os.open(f"{self.path}-lock", os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # closing releases a lock it got
+        return False
 
     def close(self) -> None:
         with self._lock:
@@ -232,36 +259,6 @@ class SQLiteStore(RunStore):
             if self._lock_file is not None:
                 os.close(self._lock_file)
                 self._lock_file = None
-
-
-def _accept(db: sqlite3.Connection, workflow, trigger, text, dedupe_key, priority) -> Accepted:
-    now, work_order_id = now_iso(), str(uuid.uuid4())
-    inserted = db.execute("INSERT INTO work_orders (id, workflow, trigger, dedupe_key, input, created_at) "
-                          "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workflow, dedupe_key) DO NOTHING",
-                          (work_order_id, workflow, trigger, dedupe_key, text, now)).rowcount
-    if not inserted:
-        (original,), = db.execute("SELECT id FROM work_orders WHERE workflow = ? AND dedupe_key = ?",
-                                  (workflow, dedupe_key)).fetchall()
-        (run_id,), = db.execute("SELECT id FROM runs WHERE work_order_id = ? ORDER BY attempt DESC LIMIT 1",
-                                (original,)).fetchall()
-        return Accepted(original, run_id, duplicate=True)
-    run_id = str(uuid.uuid4())
-    db.execute("INSERT INTO runs (id, work_order_id, workflow, state, priority, attempt, inserted_at) "
-               "VALUES (?, ?, ?, 'available', ?, 1, ?)", (run_id, work_order_id, workflow, priority, now))
-    return Accepted(work_order_id, run_id)
-
-
-def _claim(db: sqlite3.Connection, worker_id: str) -> ClaimedRun | None:
-    row = db.execute(
-        f"SELECT r.id, r.work_order_id, r.workflow, r.attempt, w.input FROM runs r "
-        f"JOIN work_orders w ON w.id = r.work_order_id WHERE r.state = 'available' AND NOT EXISTS "
-        f"(SELECT 1 FROM runs o WHERE o.work_order_id = r.work_order_id AND o.state IN {_ACTIVE}) "
-        f"ORDER BY r.priority, r.inserted_at LIMIT 1").fetchone()
-    if row is None:
-        return None
-    db.execute("UPDATE runs SET state = 'claimed', worker = ?, claimed_at = ? WHERE id = ?",
-               (worker_id, now_iso(), row[0]))
-    return ClaimedRun(*row)
 
 
 def _append_logs(db: sqlite3.Connection, run_id: str, lines: Sequence[str | tuple[str, str]]) -> None:
@@ -272,28 +269,16 @@ def _append_logs(db: sqlite3.Connection, run_id: str, lines: Sequence[str | tupl
     db.executemany("INSERT INTO logs (run_id, seq, at, line) VALUES (?, ?, ?, ?)", rows)
 
 
-def _lose(db: sqlite3.Connection, run_id: str) -> str | None:
-    row = db.execute(f"SELECT work_order_id, workflow, attempt FROM runs "
-                     f"WHERE id = ? AND state IN {_ACTIVE}", (run_id,)).fetchone()
-    if row is None:
-        return None
-    work_order_id, workflow, attempt = row
-    now, new_id = now_iso(), str(uuid.uuid4())
-    db.execute("UPDATE runs SET state = 'lost', error_type = 'LostError', finished_at = ? WHERE id = ?",
-               (now, run_id))
-    db.execute("INSERT INTO runs (id, work_order_id, workflow, state, priority, attempt, inserted_at) "
-               "VALUES (?, ?, ?, 'available', 0, ?, ?)", (new_id, work_order_id, workflow, attempt + 1, now))
-    return new_id
-
-
-def _filters(workflow: str | None, state: str | None) -> tuple[str, tuple]:
+def _filters(**filters: Any) -> tuple[str, tuple]:
+    """``WHERE`` on runs ``r`` and work orders ``w``: each filter a value or a sequence of values (``None``: any)."""
+    columns = {"workflow": "r.workflow", "state": "r.state", "trigger": "w.trigger", "work_order": "r.work_order_id"}
     clauses, params = [], []
-    if workflow is not None:
-        clauses.append("r.workflow = ?")
-        params.append(workflow)
-    if state is not None:
-        clauses.append("r.state = ?")
-        params.append(state)
+    for name, value in filters.items():
+        if value is None:
+            continue
+        values = [value] if isinstance(value, str) else list(value)
+        clauses.append(f"{columns[name]} IN ({', '.join('?' for _ in values)})" if values else "0")
+        params.extend(values)
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
 
 

@@ -50,9 +50,10 @@ def test_serve_refuses_to_start_listing_every_problem_of_every_workflow(tmp_path
     result = pyfn("serve", project, "--port", "0")
     assert result.returncode == 1
     out = result.stdout
-    assert "4 problems in the workflows of" in out
+    assert "5 problems in the workflows of" in out
     assert "a.yaml:4: trigger 1: auth type must be basic or api_key, not 'digest'" in out
-    assert "a.yaml:5: trigger 2: unknown trigger type 'cron' (expected: webhook)" in out
+    assert "a.yaml:5: trigger 2: unknown key 'path' for a cron trigger (expected one of: catch_up, " in out
+    assert "a.yaml:5: trigger 2: a cron trigger needs schedule: five-field cron such as \"0 2 * * *\"" in out
     assert "b.yaml:4: trigger 1: reply must be async or sync, not 'later'" in out
     assert "b.yaml:4: trigger 1: dedupe: Invalid JSONPath '$[['" in out
     assert "credentials.yaml" not in out
@@ -105,7 +106,7 @@ def test_runs_list_and_show(server_factory):
 
     shown = pyfn("runs", "show", echo.json()["meta"]["run_id"][:8], "--db", server.db)
     assert shown.returncode == 0, shown.stdout
-    assert f"Run {echo.json()['meta']['run_id']} (attempt 1) of workflow echo" in shown.stdout
+    assert f"Run {echo.json()['meta']['run_id']} (attempt 1, trigger) of workflow echo" in shown.stdout
     assert "state success" in shown.stdout and "answer (" in shown.stdout
     assert "[JOB] ℹ configuration token is ****" in shown.stdout
     assert "tok-secret-1234" not in shown.stdout and server.env["PYFN_TEST_API_KEY"] not in shown.stdout

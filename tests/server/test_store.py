@@ -10,7 +10,9 @@ import time
 
 import pytest
 
-from runtime.store import FINAL_STATES, AmbiguousId, RawJSON, StoreBusy, open_store
+from runtime.store import FINAL_STATES, AmbiguousId, NotRetryable, Purged, RawJSON, StoreBusy, now_iso, open_store
+
+from .conftest import wait_until
 
 
 @pytest.fixture(params=["sqlite"])
@@ -208,3 +210,254 @@ def test_one_server_at_a_time(store_location):
 
 def test_final_states_are_lightnings():
     assert FINAL_STATES == {"success", "failed", "crashed", "killed", "lost"}
+
+
+# -- schedules, retries, concurrency and retention (issue 8) ------------------------------------------------
+
+def later(seconds: float) -> str:
+    import datetime as dt
+
+    from runtime.store import iso
+
+    return iso(dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds))
+
+
+def claim_and_end(store, state="success", limits=None, **kwargs):
+    claimed = store.claim("w-1", limits)
+    store.started(claimed.id)
+    store.finish(claimed.id, state, **kwargs)
+    return claimed
+
+
+def record_steps(store, run_id, steps):
+    """``steps``: [(key, input, output, error)] recorded in order."""
+    for key, given, output, error in steps:
+        store.step_started(run_id, key, given)
+        store.step_finished(run_id, key, output, error)
+
+
+def test_finish_with_retry_at_queues_the_next_attempt_for_then(store):
+    accepted = store.accept("wf", "hook", {"data": {"n": 1}})
+    first = store.claim("w-1")
+    assert first.retries == 0 and first.start_step is None
+    store.started(first.id)
+    assert store.finish(first.id, "failed", "JobError", retry_at=later(0.3))
+    retry = store.get_run(accepted.work_order_id)
+    assert retry.run.id != first.id and retry.run.state == "available" and retry.run.attempt == 2
+    assert retry.run.cause == "retry" and retry.input == {"data": {"n": 1}}
+    assert retry.run.available_at > retry.run.inserted_at
+    assert store.claim("w-1") is None, "not before its time"
+    claimed = wait_until(lambda: store.claim("w-1"), timeout=5)
+    assert claimed.id == retry.run.id and claimed.retries == 1 and claimed.attempt == 2
+    store.started(claimed.id)
+    assert store.finish(claimed.id, "failed", "JobError")
+    assert [r.cause for r in store.list_runs(work_order=accepted.work_order_id)] == ["retry", "trigger"]
+    assert store.claim("w-1") is None
+
+
+def test_finish_with_wipe_keeps_the_metadata_only(store):
+    accepted = store.accept("wf", "hook", {"data": {"secret": "pii"}})
+    claimed = store.claim("w-1")
+    store.started(claimed.id)
+    record_steps(store, claimed.id, [("a", None, None, None), ("b", None, None, {"name": "JobError"})])
+    store.append_logs(claimed.id, ["[R/T] ✔ a completed"])
+    store.finish(claimed.id, "failed", "JobError", wipe=True)
+    detail = store.get_run(accepted.run_id)
+    assert detail.input is None and detail.final_state is None and detail.wiped_at
+    assert [(s.step, s.input, s.output, bool(s.error)) for s in detail.steps] == [("a", None, None, False),
+                                                                                   ("b", None, None, True)]
+    assert detail.run.state == "failed" and detail.logs[0][1] == "[R/T] ✔ a completed"
+    with pytest.raises(NotRetryable, match="input is no longer stored"):
+        store.retry(accepted.run_id)
+
+
+def test_manual_retry_from_the_start_and_from_a_step(store):
+    accepted = store.accept("wf", "hook", {"data": {"n": 1}, "configuration": {"k": "s3cret"}})
+    claimed = store.claim("w-1")
+    store.started(claimed.id)
+    record_steps(store, claimed.id, [("fetch", {"data": {"n": 1}}, {"data": {"n": 2}}, None),
+                                     ("upsert", {"data": {"n": 2}}, {"data": {"n": 2}}, {"name": "JobError"})])
+    store.finish(claimed.id, "failed", "JobError")
+    later_arrival = store.accept("wf", "hook", {"data": {"n": 9}})
+    again = store.retry(claimed.id[:8])
+    assert again.work_order_id == accepted.work_order_id and not again.duplicate
+    run = store.get_run(again.run_id)
+    assert (run.run.cause, run.run.attempt, run.run.start_step) == ("manual", 2, None)
+    assert run.input == {"data": {"n": 1}}
+    with pytest.raises(NotRetryable, match="already has a run waiting or running"):
+        store.retry(claimed.id)
+    assert store.claim("w-1").id == again.run_id, "a manual retry goes first (priority 0)"
+    store.finish(again.run_id, "failed", "JobError")
+    from_step = store.retry(claimed.id, from_step="ups")
+    run = store.get_run(from_step.run_id)
+    assert (run.run.start_step, run.run.attempt, run.input) == ("upsert", 3, {"data": {"n": 2}})
+    claimed_again = store.claim("w-1")
+    assert claimed_again.start_step == "upsert" and '"n":2' in claimed_again.input.replace(" ", "")
+    assert store.get_run(later_arrival.run_id).run.state == "available"
+    store.finish(claimed_again.id, "success")
+    with pytest.raises(NotRetryable, match=r"has no step 'nope' \(its steps: fetch, upsert\)"):
+        store.retry(claimed.id, from_step="nope")
+    with pytest.raises(LookupError):
+        store.retry("no-such-run")
+
+
+def test_a_lost_retry_from_a_step_keeps_its_start_and_input(store):
+    store.accept("wf", "hook", {"data": 0})
+    first = claim_and_end(store, "failed")
+    record_steps(store, first.id, [("a", {"data": 1}, {"data": 2}, None)])
+    retried = store.retry(first.id, from_step="a")
+    new_id = store.lose(store.claim("w-1").id)
+    claimed = store.claim("w-1")
+    assert claimed.id == new_id and claimed.start_step == "a" and claimed.input.replace(" ", "") == '{"data":1}'
+    assert store.get_run(new_id).run.cause == "lost" and retried.run_id != new_id
+
+
+def test_max_concurrency_is_enforced_at_claim_time(store):
+    for n in range(3):
+        store.accept("pair", "hook", {"data": n})
+    other = store.accept("free", "hook", {"data": "x"})
+    limits = {"pair": 2}
+    taken = [store.claim("w-1", limits) for _ in range(3)]
+    assert [c.workflow for c in taken] == ["pair", "pair", "free"] and taken[2].id == other.run_id
+    assert store.claim("w-1", limits) is None, "pair has 2 running"
+    store.finish(taken[0].id, "success")
+    assert store.claim("w-1", limits).workflow == "pair"
+    assert store.claim("w-1") is None
+
+
+def test_max_concurrency_one_keeps_arrival_order_even_across_a_delayed_retry(store):
+    first, second, third = (store.accept("seq", "hook", {"data": n}) for n in range(3))
+    limits = {"seq": 1}
+    claimed = store.claim("w-1", limits)
+    assert claimed.id == first.run_id and store.claim("w-1", limits) is None
+    store.started(claimed.id)
+    store.finish(claimed.id, "failed", retry_at=later(0.3))
+    elsewhere = store.accept("free", "hook", {"data": "x"})
+    assert store.claim("w-1", limits).id == elsewhere.run_id, "other workflows are not held up"
+    assert store.claim("w-1", limits) is None, "the first work order's retry comes before the second"
+    retry = wait_until(lambda: store.claim("w-1", limits), timeout=5)
+    assert retry.work_order_id == first.work_order_id and retry.attempt == 2
+    store.finish(retry.id, "success")
+    order = []
+    while (run := store.claim("w-1", limits)) is not None:
+        order.append(run.id)
+        store.finish(run.id, "success")
+    assert order == [second.run_id, third.run_id]
+
+
+def test_a_cron_firing_is_recorded_once_per_scheduled_time(store, store_location):
+    assert store.last_firing("wf", "nightly") is None
+    fired = store.fire_cron("wf", "nightly", "2024-05-02T02:00:00.000000Z", {"data": {"cursor": 1}})
+    assert fired and not fired.duplicate
+    run = store.get_run(fired.run_id)
+    assert run.input == {"data": {"cursor": 1}} and run.run.trigger == "nightly" and run.run.state == "available"
+    other_server = open_store(store_location)
+    try:
+        assert other_server.fire_cron("wf", "nightly", "2024-05-02T02:00:00.000000Z", {"data": 2}) is None
+    finally:
+        other_server.close()
+    assert store.fire_cron("wf", "other-trigger", "2024-05-02T02:00:00.000000Z", {}) is not None
+    assert store.fire_cron("wf", "nightly", "2024-05-03T02:00:00.000000Z", {}) is not None
+    assert store.last_firing("wf", "nightly") == "2024-05-03T02:00:00.000000Z"
+    assert sum(store.counts().values()) == 3
+
+
+def test_last_output_is_the_cursor_of_the_latest_successful_run(store):
+    assert store.last_output("wf") is None and store.last_output("wf", "fetch") is None
+    for n, state in ((1, "success"), (2, "success"), (3, "failed")):
+        store.accept("wf", "cron", {"data": n})
+        claimed = store.claim("w-1")
+        record_steps(store, claimed.id, [("fetch", {"data": n}, {"cursor": n}, None)])
+        store.finish(claimed.id, state, final_state={"final": n})
+        time.sleep(0.002)
+    store.accept("wf", "cron", {"data": 4})  # succeeds, but fetch recorded an error: not a cursor for fetch
+    claimed = store.claim("w-1")
+    record_steps(store, claimed.id, [("fetch", {"data": 4}, {"cursor": 4}, {"name": "JobError"})])
+    store.finish(claimed.id, "success", final_state={"final": 4})
+    assert store.last_output("wf") == {"final": 4}
+    assert store.last_output("wf", "fetch") == {"cursor": 2}
+    assert store.last_output("other") is None
+
+
+def test_purge_deletes_what_is_older_than_history_and_nothing_else(store):
+    def run(workflow, state, steps=(), unfinished=False):
+        accepted = store.accept(workflow, "hook", {"data": workflow})
+        claimed = store.claim("w-1")
+        if unfinished:
+            return accepted
+        record_steps(store, claimed.id, steps)
+        store.append_logs(claimed.id, ["a line"])
+        store.finish(claimed.id, state, final_state={"data": state})
+        time.sleep(0.002)
+        return accepted
+
+    old_success = run("wf", "success", [("fetch", {}, {"cursor": 1}, None)])
+    old_failed = run("wf", "failed")
+    waiting = run("wf", None, unfinished=True)
+    latest_success = run("wf", "success", [("report", {}, {}, None)])
+    other_workflow = run("other", "failed")
+    cutoff = now_iso()
+    time.sleep(0.002)
+    new_failed = run("wf", "failed")
+    store.fire_cron("wf", "cron", "2024-01-01T00:00:00.000000Z", {})
+    store.fire_cron("wf", "cron", "2024-01-02T00:00:00.000000Z", {})
+    assert store.purge("wf") == Purged(0, 0)
+    purged = store.purge("wf", history_before=cutoff)
+    assert purged == Purged(deleted=1, wiped=0)
+    assert store.get_run(old_failed.run_id) is None
+    kept = [old_success, waiting, latest_success, other_workflow, new_failed]
+    assert all(store.get_run(a.run_id) is not None for a in kept)
+    assert store.get_run(old_success.run_id).logs, "it holds the cursor of step fetch: kept whole"
+    assert store.last_firing("wf", "cron") == "2024-01-02T00:00:00.000000Z"
+    assert store.fire_cron("wf", "cron", "2024-01-01T00:00:00.000000Z", {}) is not None, "old firing deleted"
+    assert store.purge("wf", history_before=cutoff) == Purged(0, 0)
+
+
+def test_purge_wipes_dataclips_older_than_the_cutoff_and_keeps_metadata(store):
+    def run(state):
+        accepted = store.accept("wf", "hook", {"data": "in"})
+        claimed = store.claim("w-1")
+        record_steps(store, claimed.id, [("a", {"data": "in"}, {"data": "out"}, None)])
+        store.append_logs(claimed.id, ["line"])
+        store.finish(claimed.id, state, final_state={"data": "out"}, webhook_response={"status": 200})
+        time.sleep(0.002)
+        return accepted
+
+    old, latest_old_success = run("failed"), run("success")
+    cutoff = now_iso()
+    time.sleep(0.002)
+    new = run("failed")
+    assert store.purge("wf", dataclips_before=cutoff) == Purged(deleted=0, wiped=1)
+    wiped = store.get_run(old.run_id)
+    assert wiped.wiped_at and wiped.input is None and wiped.final_state is None and wiped.webhook_response is None
+    assert (wiped.steps[0].step, wiped.steps[0].input, wiped.steps[0].output) == ("a", None, None)
+    assert wiped.run.state == "failed" and wiped.logs and wiped.run.finished_at
+    for accepted in (latest_old_success, new):
+        detail = store.get_run(accepted.run_id)
+        assert detail.wiped_at is None and detail.input == {"data": "in"} and detail.steps[0].output
+    assert store.purge("wf", dataclips_before=cutoff) == Purged(0, 0)
+    with pytest.raises(NotRetryable, match="cannot be retried from step a"):
+        store.retry(old.run_id, from_step="a")
+
+
+def test_list_runs_filters_by_trigger_states_work_order_and_pages(store):
+    hook = store.accept("wf", "hook", {"data": 1})
+    manual = store.accept("wf", "manual", {"data": 2}, priority=0)
+    time.sleep(0.002)
+    cron = store.accept("wf", "cron", {"data": 3})
+    claim_and_end(store, "failed")  # the manual one: priority 0
+    assert [r.id for r in store.list_runs(trigger=["manual", "cron"])] == [cron.run_id, manual.run_id]
+    assert [r.id for r in store.list_runs(state=("available", "claimed"))] == [cron.run_id, hook.run_id]
+    assert [r.id for r in store.list_runs(work_order=hook.work_order_id)] == [hook.run_id]
+    assert [r.id for r in store.list_runs(limit=1, offset=1)] == [manual.run_id]
+    assert store.list_runs(state=[]) == []
+
+
+def test_server_running_follows_the_registered_server(store_location):
+    server, cli = open_store(store_location), open_store(store_location)
+    assert not cli.server_running()
+    server.register_worker("w-1")
+    assert cli.server_running() and server.server_running()
+    server.close()
+    assert not cli.server_running()
+    cli.close()

@@ -1,0 +1,172 @@
+"""The run history over HTTP: a JSON API and the page that reads it, both behind one token.
+
+| request | answer |
+|---|---|
+| ``GET /api/runs?workflow=&state=&work_order=&limit=50&offset=0`` | ``{"runs": [...], "counts": {...}, "workflows": [...], "limit", "offset"}``, newest first |
+| ``GET /api/runs/{id}`` | the run in full: ``run``, ``input``, ``steps``, ``logs``, ``final_state``, ``webhook_response``, ``wiped_at``, ``work_order`` (its runs) |
+| ``POST /api/runs/{id}/retry`` (body ``{"from_step": "x"}`` optional) | 201 ``{"work_order_id", "run_id"}``; 409 ``{"error"}`` when it cannot be retried |
+| ``GET /runs``, ``GET /runs/{id}`` | the history page (HTML and a little JS, no build step) |
+
+Every ``/api`` request needs ``Authorization: Bearer <token>`` (401
+otherwise); ``{id}`` is a run id, a work order id or a unique prefix. The page
+takes the token once (``/runs?token=...`` or its form), keeps it in the
+browser tab's ``sessionStorage`` and calls the API with it. Configuration is
+never stored; should a stored state hold one, it is shown as ``****``.
+
+Example:
+    >>> from pathlib import Path
+    >>> from runtime.store import open_store
+    >>> from runtime.server.project import Project
+    >>> [r.path for r in api_routes(Project(Path(".")), open_store(":memory:"), lambda: None, "t")][:3]
+    ['/api/runs', '/api/runs/{run_id}', '/api/runs/{run_id}/retry']
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Callable
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from ..logger import MASK
+from ..store import AmbiguousId, NotRetryable, RunDetail, RunStore, RunSummary
+from ..triggers import MANUAL
+from .project import Project
+
+__all__ = ["api_routes", "masked", "WEB"]
+
+WEB = Path(__file__).resolve().parent / "web"
+_STATIC = {"app.js": "text/javascript", "app.css": "text/css"}
+_PAGE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+                 "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'"}
+_MAX_LIMIT = 500
+
+
+def masked(state: Any) -> Any:
+    """A state as shown: a ``configuration`` in it becomes ``****``.
+
+    Example:
+        >>> masked({"data": 1, "configuration": {"password": "x"}})
+        {'data': 1, 'configuration': '****'}
+    """
+    if isinstance(state, dict) and "configuration" in state:
+        return {**state, "configuration": MASK}
+    return state
+
+
+def api_routes(project: Project, store: RunStore, wake: Callable[[], None], token: str) -> list[Route]:
+    """The API's and the page's routes (see the module docstring)."""
+    api = _Api(project, store, wake, token)
+    return [Route("/api/runs", api.list_runs, methods=["GET"]),
+            Route("/api/runs/{run_id}", api.get_run, methods=["GET"]),
+            Route("/api/runs/{run_id}/retry", api.retry, methods=["POST"]),
+            Route("/", lambda request: RedirectResponse("/runs"), methods=["GET"]),
+            Route("/runs", _page, methods=["GET"]),
+            Route("/runs/{run_id}", _page, methods=["GET"]),
+            Route("/static/{name}", _static, methods=["GET"]),
+            Route("/favicon.ico", lambda request: Response(status_code=204), methods=["GET"])]
+
+
+async def _page(request: Request) -> Response:
+    return FileResponse(WEB / "index.html", media_type="text/html", headers=_PAGE_HEADERS)
+
+
+async def _static(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in _STATIC:
+        return JSONResponse({"error": "Not found"}, status_code=404)
+    return FileResponse(WEB / name, media_type=_STATIC[name], headers=_PAGE_HEADERS)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Bearer realm="pyfn"'} if status == 401 else None
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+class _Api:
+    """The API's handlers, sharing the project (trigger types), the store and the token."""
+
+    def __init__(self, project: Project, store: RunStore, wake: Callable[[], None], token: str):
+        self.project, self.store, self.wake = project, store, wake
+        self.token = f"Bearer {token}".encode()
+
+    def _authorised(self, request: Request) -> bool:
+        return hmac.compare_digest(request.headers.get("authorization", "").encode(), self.token)
+
+    async def list_runs(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return _error(401, "Unauthorized: send Authorization: Bearer <the server's API token>")
+        query = request.query_params
+        try:
+            limit = max(1, min(_MAX_LIMIT, int(query.get("limit", 50))))
+            offset = max(0, int(query.get("offset", 0)))
+        except ValueError:
+            return _error(400, "limit and offset must be whole numbers")
+        workflow, state = query.get("workflow") or None, query.get("state") or None
+        runs = await anyio.to_thread.run_sync(lambda: self.store.list_runs(
+            workflow, state, limit, work_order=query.get("work_order") or None, offset=offset))
+        counts = await anyio.to_thread.run_sync(self.store.counts, workflow)
+        return JSONResponse({"runs": [self._summary(run) for run in runs], "counts": counts,
+                             "workflows": sorted(self.project.workflows), "limit": limit, "offset": offset})
+
+    async def get_run(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return _error(401, "Unauthorized: send Authorization: Bearer <the server's API token>")
+        ident = request.path_params["run_id"]
+        try:
+            detail = await anyio.to_thread.run_sync(self.store.get_run, ident)
+        except AmbiguousId as error:
+            return _error(400, f"{error.args[0]}: give more of the id")
+        if detail is None:
+            return _error(404, f"No run or work order matches '{ident}'")
+        siblings = await anyio.to_thread.run_sync(lambda: self.store.list_runs(
+            work_order=detail.run.work_order_id, limit=_MAX_LIMIT))
+        return JSONResponse(self._detail(detail, siblings))
+
+    async def retry(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return _error(401, "Unauthorized: send Authorization: Bearer <the server's API token>")
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            return _error(400, "The body must be JSON: {} or {\"from_step\": \"<step>\"}")
+        from_step = body.get("from_step") if isinstance(body, dict) else None
+        if from_step is not None and not isinstance(from_step, str):
+            return _error(400, "from_step must be a step of the run, as text")
+        try:
+            accepted = await anyio.to_thread.run_sync(lambda: self.store.retry(
+                request.path_params["run_id"], from_step))
+        except AmbiguousId as error:
+            return _error(400, f"{error.args[0]}: give more of the id")
+        except NotRetryable as error:
+            return _error(409, str(error))
+        except LookupError as error:
+            return _error(404, str(error.args[0]))
+        self.wake()
+        return JSONResponse({"work_order_id": accepted.work_order_id, "run_id": accepted.run_id}, status_code=201)
+
+    def _trigger_type(self, workflow: str, key: str | None) -> str:
+        if key == MANUAL:
+            return "manual"
+        plan = self.project.plans.get(workflow)
+        found = [t.type for t in (plan.triggers if plan else []) if t.key == key]
+        return found[0] if found else "unknown"
+
+    def _summary(self, run: RunSummary) -> dict:
+        return {**asdict(run), "duration_ms": run.duration_ms, "final": run.final,
+                "trigger_type": self._trigger_type(run.workflow, run.trigger)}
+
+    def _detail(self, detail: RunDetail, siblings: list[RunSummary]) -> dict:
+        steps = [{**asdict(step), "input": masked(step.input), "output": masked(step.output),
+                  "duration_ms": step.duration_ms} for step in detail.steps]
+        return {"run": self._summary(detail.run), "input": masked(detail.input), "steps": steps,
+                "logs": [{"at": at, "line": line} for at, line in detail.logs],
+                "final_state": masked(detail.final_state), "webhook_response": detail.webhook_response,
+                "wiped_at": detail.wiped_at,
+                "work_order": {"id": detail.run.work_order_id, "runs": [self._summary(r) for r in siblings]}}
