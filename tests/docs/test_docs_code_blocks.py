@@ -7,7 +7,8 @@
   Tag a block ```python fragment to check only the syntax of a snippet that is not a job.
 - ```sh blocks: every line starting with ``pyfn`` runs in a copy of the project, in order,
   and must exit 0. Tag a block ```sh no-run for commands that start servers or need
-  machines this test does not have.
+  machines this test does not have (those blocks, and blocks without a pyfn command, are
+  not collected).
 """
 
 import ast
@@ -67,13 +68,17 @@ def _project_copy(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("path, tag, code", blocks("sh"))
+def _pyfn_lines(code: str) -> list[str]:
+    return [line.split("#")[0].strip() for line in code.splitlines() if line.strip().startswith("pyfn ")]
+
+
+SHELL_BLOCKS = [block for block in blocks("sh")
+                if block.values[1] != "no-run" and _pyfn_lines(block.values[2])]
+
+
+@pytest.mark.parametrize("path, tag, code", SHELL_BLOCKS)
 def test_shell_blocks_run(path, tag, code, tmp_path, pyfn):
-    if tag == "no-run":
-        pytest.skip("a server or a machine this test does not have (tagged no-run)")
-    commands = [line.split("#")[0].strip() for line in code.splitlines() if line.strip().startswith("pyfn ")]
-    if not commands:
-        pytest.skip("no pyfn command in this block")
+    commands = _pyfn_lines(code)
     project = _project_copy(tmp_path)
     for command in commands:
         result = pyfn(*shlex.split(command)[1:], cwd=project, timeout=120)
