@@ -35,7 +35,7 @@ import os
 import signal
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from ..context import RunContext, RunOptions
 from ..errors import PyfnError, UsageError
@@ -109,8 +109,8 @@ def _die_with_server() -> None:
 
 def execute(request: RunRequest, conn: Any) -> tuple[str, str | None, str | None, dict | None]:
     """Run the workflow; return ``(state, error_type, final_json, webhook_response)`` (see the module example)."""
-    recorder = _Recorder(conn)
     sink = LogSink(stream=_LogStream(conn))
+    recorder = _Recorder(conn, sink.masker.mask)
     ctx = RunContext(RunOptions(timeout_ms=0), create_loggers(None, sink), notify=recorder.notify)
     try:
         plan = plan_for(request.workflow_path)
@@ -171,10 +171,15 @@ class _LogStream:
 
 
 class _Recorder:
-    """The ``RunContext.notify`` of a run: forwards step events and remembers what the verdict needs."""
+    """The ``RunContext.notify`` of a run: forwards step events and remembers what the verdict needs.
 
-    def __init__(self, conn: Any):
-        self.conn = conn
+    A step's error record is stored with every configuration value masked (an HTTP error
+    message names the URL it called); states are stored as they are, so a retry from a step
+    gets exactly the input that step had.
+    """
+
+    def __init__(self, conn: Any, mask: Callable[[str], str]):
+        self.conn, self.mask = conn, mask
         self.errors: dict[str, PyfnError] = {}
         self.webhook_response: dict | None = None
         self.leaves: list[str] = []
@@ -195,7 +200,7 @@ class _Recorder:
             if isinstance(state, dict) and isinstance(state.get("webhookResponse"), dict):
                 self.webhook_response = state["webhookResponse"]  # the last step setting it wins
             self.conn.send(("step-complete", now_iso(), step, _json(state),
-                            None if error is None else _json(error.to_state())))
+                            None if error is None else self.mask(_json(error.to_state()))))
 
     def verdict(self) -> tuple[str, str | None]:
         """Lightning's rule: the run failed only if a leaf step (one with no next step) recorded an error."""

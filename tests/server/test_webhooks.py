@@ -185,3 +185,15 @@ def test_each_delivery_and_run_end_is_logged(server, store):
     wait_until(lambda: f"run {run_id} success in" in server.output())
     wait_until(lambda: "[SRV] ⚠ POST /i/nowhere 404 in" in server.output())
     assert "[SRV] ✔ POST /i/open 201 in" in server.output()
+
+
+def test_step_error_records_are_stored_with_configuration_masked(server, store):
+    form = {"id": "mask-1", "received_on": "2026-11-25T08:00:00Z", "metadata": {"username": "chw1"},
+            "form": {"hh_name": "Okafor", "village": "Kondele"}}
+    answer = server.post("commcare-registrations", form, headers={"Authorization": BASIC})
+    assert answer.status_code == 201
+    run_id = answer.json()["run_id"]
+    wait_until(lambda: store.get_run(run_id).run.state in ("failed", "crashed"), timeout=20)
+    error = store.get_run(run_id).steps[0].error
+    assert error["name"] == "AdaptorError"
+    assert "****" in error["message"] and "127.0.0.1:9" not in str(error)
