@@ -52,3 +52,23 @@ def write(tmp_path):
             path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
         return path
     return _write
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """The session's PostgreSQL server: a throwaway cluster, or ``PYFN_TEST_POSTGRES_URL``'s server.
+
+    Without PostgreSQL's binaries the tests using it fail with how to install them (never skipped).
+    """
+    from runtime.testing.postgres import TempCluster
+
+    with TempCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def pg_url(postgres_cluster):
+    """The URL of a new, empty PostgreSQL database, dropped after the test."""
+    url = postgres_cluster.create_database()
+    yield url
+    postgres_cluster.drop_database(url)

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from . import commands, server_commands
+from . import commands, scale_commands, server_commands
 
 __all__ = ["app", "main"]
 
@@ -26,6 +26,7 @@ app = typer.Typer(
 )
 commands.register(app)
 server_commands.register(app)
+scale_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

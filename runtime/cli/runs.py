@@ -19,21 +19,29 @@ from pathlib import Path
 from typing import Any
 
 from ..logger import MASK, format_duration
-from ..store import AmbiguousId, RunDetail, RunSummary, open_store
+from ..store import AmbiguousId, RunDetail, RunSummary, is_database_url, open_store, store_location
 
 __all__ = ["run_list", "run_show", "run_retry"]
 
 _COLUMNS = ("RUN", "WORK ORDER", "WORKFLOW", "STATE", "ERROR", "ATTEMPT", "INSERTED", "DURATION")
 
 
-def _open(project: Path, db: Path | None):
-    path = db if db is not None else project / "state" / "pyfn.db"
-    if not path.is_file():
-        raise FileNotFoundError(f"No run store at {path}: start pyfn serve in {project} first, or give --db")
-    return open_store(path)
+def _open(project: Path, db: str | Path | None):
+    path = store_location(db, project)
+    if not is_database_url(path):
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"No run store at {path}: start pyfn serve in {project} first, or give --db")
+        return open_store(path)
+    try:
+        return open_store(path)
+    except Exception as exc:  # noqa: BLE001 - the database is unreachable or refused us: say so, exit 1
+        from ..store.postgres import display_url
+
+        raise FileNotFoundError(f"Cannot open the run store {display_url(str(path))}: "
+                                f"{type(exc).__name__}: {str(exc).strip()}") from None
 
 
-def run_list(project: Path, db: Path | None, workflow: str | None, state: str | None, limit: int,
+def run_list(project: Path, db: str | Path | None, workflow: str | None, state: str | None, limit: int,
              as_json: bool) -> int:
     """Print the newest runs (and counts by state); return the exit code.
 
@@ -64,7 +72,7 @@ def run_list(project: Path, db: Path | None, workflow: str | None, state: str | 
     return 0
 
 
-def run_show(project: Path, db: Path | None, ident: str, as_json: bool) -> int:
+def run_show(project: Path, db: str | Path | None, ident: str, as_json: bool) -> int:
     """Print one run in full: input, steps (input, output, error), logs, final state.
 
     Example::
@@ -93,7 +101,7 @@ def run_show(project: Path, db: Path | None, ident: str, as_json: bool) -> int:
     return 0
 
 
-def run_retry(project: Path, db: Path | None, ident: str, from_step: str | None, wait: bool,
+def run_retry(project: Path, db: str | Path | None, ident: str, from_step: str | None, wait: bool,
               timeout_s: float) -> int:
     """Queue a new run of a run's work order: from the start, or from a step with its saved input.
 

@@ -11,10 +11,13 @@ from typing import Optional
 
 import typer
 
+from .scale_commands import HEARTBEAT_HELP, LOST_AFTER_HELP
+
 __all__ = ["register"]
 
 PROJECT_HELP = "The project folder: the one holding workflows/ (and jobs/, state/). Default: the current folder."
-DB_HELP = "The run store (a SQLite file). Default: PROJECT_DIR/state/pyfn.db."
+DB_HELP = ("The run store: a SQLite file, or postgresql://USER@HOST/DATABASE shared by many servers and workers "
+           "(docs/scaling.md). Default: PROJECT_DIR/state/pyfn.db.")
 
 
 def serve(
@@ -25,7 +28,7 @@ def serve(
         None, "--workers", "-w", min=0,
         help="Runs executed at once, each in its own process. Default: the number of CPU cores. "
              "0 accepts deliveries and runs nothing."),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: Optional[str] = typer.Option(None, "--db", envvar="PYFN_DB", help=DB_HELP),
     max_body_mb: float = typer.Option(
         10.0, "--max-body-mb", help="Largest request body accepted, in MB; a larger one gets 413."),
     run_timeout_ms: int = typer.Option(
@@ -51,6 +54,12 @@ def serve(
         3600.0, "--cleanup-interval-s", min=0,
         help="How often the retention cleanup (history_days, keep_dataclips_days) runs, in seconds; "
              "it also runs at start. 0: never."),
+    no_workers: bool = typer.Option(
+        False, "--no-workers",
+        help="Accept and enqueue only, run nothing (--workers 0): pyfn worker processes run the queue "
+             "(a shared PostgreSQL --db, docs/scaling.md)."),
+    heartbeat_s: float = typer.Option(2.0, "--heartbeat-s", min=0.05, help=HEARTBEAT_HELP),
+    lost_after_s: float = typer.Option(30.0, "--lost-after-s", min=0.5, help=LOST_AFTER_HELP),
 ) -> None:
     """Serve the webhooks and cron triggers of every workflow in PROJECT_DIR/workflows, and run what they start.
 
@@ -67,11 +76,12 @@ def serve(
     """
     from ..server.service import ServeOptions, serve as run_server
 
+    workers = 0 if no_workers else workers
     raise typer.Exit(run_server(ServeOptions(
         project=project, host=host, port=port, workers=workers, db=db, max_body_mb=max_body_mb,
         run_timeout_ms=run_timeout_ms, memory_mb=memory_mb, sync_timeout_s=sync_timeout_s,
         shutdown_timeout_s=shutdown_timeout_s, fsync=fsync, api_token=api_token,
-        cleanup_interval_s=cleanup_interval_s)))
+        cleanup_interval_s=cleanup_interval_s, heartbeat_s=heartbeat_s, lost_after_s=lost_after_s)))
 
 
 WAIT_HELP = "Wait for the run to end and print its outcome (exit 0 only for success)."
@@ -86,7 +96,7 @@ def trigger(
         None, "--state", "-s",
         help="The input state (a JSON file). Default: the cron cursor, as the next scheduled run would get it "
              "(the last successful output of cursor_step or the final state; else the trigger's state:; else {})."),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: Optional[str] = typer.Option(None, "--db", envvar="PYFN_DB", help=DB_HELP),
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
     wait_timeout_s: float = typer.Option(600.0, "--wait-timeout-s", help=WAIT_TIMEOUT_HELP),
 ) -> None:
@@ -114,7 +124,7 @@ def runs_list(
     state: Optional[str] = typer.Option(
         None, "--state",
         help="Only runs in this state: available, claimed, started, success, failed, crashed, killed or lost."),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: Optional[str] = typer.Option(None, "--db", envvar="PYFN_DB", help=DB_HELP),
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many runs to show, newest first."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
@@ -132,7 +142,7 @@ def runs_show(
     run_id: str = typer.Argument(..., help="A run id, a work order id (its latest run), or a unique prefix.",
                                  metavar="RUN_ID"),
     project: Path = typer.Argument(Path("."), help=PROJECT_HELP, metavar="[PROJECT_DIR]"),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: Optional[str] = typer.Option(None, "--db", envvar="PYFN_DB", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """Show one run: its input, each step's input, output and error, its logs and final state.
@@ -153,7 +163,7 @@ def runs_retry(
         None, "--from-step",
         help="Start at this step of the run (its key as pyfn runs show lists it, or a unique prefix), "
              "with the input that step was given. Default: the whole workflow with the original input."),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: Optional[str] = typer.Option(None, "--db", envvar="PYFN_DB", help=DB_HELP),
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
     wait_timeout_s: float = typer.Option(600.0, "--wait-timeout-s", help=WAIT_TIMEOUT_HELP),
 ) -> None:

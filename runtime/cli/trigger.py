@@ -28,14 +28,16 @@ __all__ = ["run_trigger", "wait_and_report", "store_path"]
 _POLL_SECONDS = 0.5
 
 
-def store_path(project: Path, db: Path | None) -> Path:
-    """``--db``, or the project's ``state/pyfn.db`` (as ``pyfn serve`` uses).
+def store_path(project: Path, db: str | Path | None) -> str | Path:
+    """``--db`` (a SQLite file or a ``postgresql://`` URL), or the project's ``state/pyfn.db`` (as ``pyfn serve``).
 
     Example:
         >>> store_path(Path("demo"), None)
         PosixPath('demo/state/pyfn.db')
     """
-    return db if db is not None else project / "state" / "pyfn.db"
+    from ..store import store_location
+
+    return store_location(db, project)
 
 
 def find_workflow(project: Path, ident: str) -> Path:
@@ -61,7 +63,7 @@ def find_workflow(project: Path, ident: str) -> Path:
     raise LookupError(f"No workflow named '{ident}' in {folder}; the workflows are: {known}")
 
 
-def run_trigger(project: Path, workflow: str, state_path: Path | None, db: Path | None, wait: bool,
+def run_trigger(project: Path, workflow: str, state_path: Path | None, db: str | Path | None, wait: bool,
                 timeout_s: float) -> int:
     """Queue a manual run of ``workflow`` and print its ids (and, with ``wait``, its outcome); the exit code."""
     from ..server.scheduler import next_input
@@ -78,7 +80,14 @@ def run_trigger(project: Path, workflow: str, state_path: Path | None, db: Path 
     except PyfnError as error:
         print("\n".join([error.message, *getattr(error, "problems", [])]))
         return 1
-    store = open_store(store_path(project, db))
+    location = store_path(project, db)
+    try:
+        store = open_store(location)
+    except Exception as exc:  # noqa: BLE001 - a PostgreSQL store that is unreachable or refuses us
+        from ..store.postgres import display_url
+
+        print(f"Cannot open the run store {display_url(str(location))}: {type(exc).__name__}: {str(exc).strip()}")
+        return 1
     try:
         cron = next((t for t in plan.triggers if t.type == "cron"), None)
         state = given if state_path else next_input(store, plan.name, cron)

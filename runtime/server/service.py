@@ -37,7 +37,7 @@ from ..errors import PyfnError, UsageError
 from ..logger import Logger, LogSink
 from ..plan import describe_trigger
 from ..report import log_error
-from ..store import StoreBusy, open_store
+from ..store import StoreBusy, is_database_url, open_store, store_location
 from .project import Project, load_project
 
 __all__ = ["ServeOptions", "serve", "server_logger"]
@@ -56,7 +56,7 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 4000
     workers: int | None = None
-    db: Path | None = None
+    db: str | Path | None = None
     max_body_mb: float = 10.0
     run_timeout_ms: int = 300_000
     memory_mb: int = 500
@@ -65,10 +65,22 @@ class ServeOptions:
     fsync: bool = False
     api_token: str | None = None
     cleanup_interval_s: float = 3600.0
+    heartbeat_s: float = 2.0
+    lost_after_s: float = 30.0
 
     @property
-    def database(self) -> Path:
-        return self.db if self.db is not None else self.project / "state" / "pyfn.db"
+    def database(self) -> str | Path:
+        """The SQLite file, or the ``postgresql://`` URL of a store shared with other servers and workers."""
+        return store_location(self.db, self.project)
+
+    @property
+    def store_name(self) -> str:
+        """The store as logs show it (a URL's password masked)."""
+        if not is_database_url(self.database):
+            return str(self.database)
+        from ..store.postgres import display_url
+
+        return display_url(str(self.database))
 
     @property
     def worker_count(self) -> int:
@@ -99,6 +111,9 @@ def serve(options: ServeOptions) -> int:
     except PyfnError as error:
         log_error(log, error)
         return 1
+    except Exception as exc:  # noqa: BLE001 - a PostgreSQL store that is unreachable or refuses us
+        log.error(f"cannot open the store {options.store_name}: {type(exc).__name__}: {str(exc).strip()}")
+        return 1
     worker_id = str(uuid.uuid4())
     try:
         store.register_worker(worker_id)
@@ -120,14 +135,22 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
     from .supervisor import Limits, Supervisor, forkserver_context
     from .workers import WorkerPool
 
+    from ..cluster.heartbeat import SHARED_IDLE_S, join_cluster
+
     paths = [str(path) for path in project.workflows.values()]
     context = forkserver_context(paths) if options.worker_count else None  # before any thread starts
+    dead: list[str] = []  # a shared store declared this server dead: stop, exit 1
+    beat = join_cluster(store, worker_id, log, options.heartbeat_s, options.lost_after_s,
+                        on_dead=lambda reason: (dead.append(reason), os.kill(os.getpid(), signal.SIGTERM)))
     for lost, queued in store.recover_lost([worker_id]):
         log.warn(f"run {lost} was left unfinished by a server that stopped: marked lost, queued again as {queued}")
     supervisor = Supervisor(store, context, Limits(options.run_timeout_ms, options.memory_mb))
     policies = {name: plan.policy for name, plan in project.plans.items()}
-    pool = WorkerPool(store, project.workflows, supervisor, worker_id, options.worker_count, log, policies)
+    pool = WorkerPool(store, project.workflows, supervisor, worker_id, options.worker_count, log, policies,
+                      **({"idle_s": SHARED_IDLE_S} if beat else {}))
     pool.start()
+    if beat and options.worker_count:
+        store.subscribe(pool.wake)  # runs queued by other servers (LISTEN/NOTIFY)
     clock = ServerClock.from_env()
     if clock.is_test:
         log.warn(clock.describe())
@@ -145,7 +168,14 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
     if running:
         log.always(f"stopping: {running} run(s) still running get {options.shutdown_timeout_s:g}s to finish")
     signals.on_signal = pool.abort  # a second signal: stop waiting
+    if dead:
+        pool.abort()  # its runs were queued again elsewhere: running them on would run them twice
     stopped = pool.stop(options.shutdown_timeout_s)
+    if beat:
+        beat.stop()
+    if dead:
+        log.error(f"pyfn serve stopped: {dead[0]}")
+        return 1
     log.always("pyfn serve stopped" + (f" ({len(stopped)} run(s) will run again at the next start)"
                                         if stopped else ""))
     return 0
@@ -190,7 +220,7 @@ def _announce(options: ServeOptions, project: Project, sock: socket.socket, log:
     base = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     hooks = len(project.webhooks)
     log.always(f"pyfn serve: {len(project.workflows)} workflow(s), {hooks} webhook(s), "
-               f"{len(project.crons)} cron trigger(s), {options.worker_count} worker(s), store {options.database}")
+               f"{len(project.crons)} cron trigger(s), {options.worker_count} worker(s), store {options.store_name}")
     for path in project.skipped:
         log.info(f"skipped {path}: not a workflow (no steps)")
     for hook in project.webhooks.values():

@@ -110,6 +110,8 @@ class WorkerPool:
         count: number of claim loops (0: accept deliveries, run nothing).
         log: the server's ``[SRV]`` logger.
         policies: workflow name → run policy (retries, concurrency, zero persistence).
+        idle_s: how often an idle claim loop looks for runs nobody woke it for (longer on a
+            PostgreSQL store, whose ``LISTEN/NOTIFY`` wakes it for runs queued anywhere).
 
     Example::
 
@@ -119,8 +121,10 @@ class WorkerPool:
     """
 
     def __init__(self, store: RunStore, workflows: dict[str, Path], supervisor: Supervisor, worker_id: str,
-                 count: int, log: Logger, policies: Mapping[str, RunPolicy] | None = None):
+                 count: int, log: Logger, policies: Mapping[str, RunPolicy] | None = None,
+                 idle_s: float = _IDLE_SECONDS):
         self.store, self.workflows, self.supervisor = store, workflows, supervisor
+        self.idle_s = idle_s
         self.worker_id, self.count, self.log = worker_id, count, log
         self.policies = dict(policies or {})
         self.limits = {name: p.max_concurrency for name, p in self.policies.items() if p.max_concurrency}
@@ -174,7 +178,7 @@ class WorkerPool:
                 self.log.error(f"claiming a run failed: {type(exc).__name__}: {exc}")
                 claimed = None
             if claimed is None:
-                self.wakeup.wait(seen, _IDLE_SECONDS)
+                self.wakeup.wait(seen, self.idle_s)
                 continue
             self._execute(claimed)
 

@@ -51,7 +51,8 @@ from .records import (ACTIVE_STATES, CAUSES, FINAL_STATES, RUN_STATES, UNFINISHE
 
 __all__ = ["RunStore", "open_store", "Accepted", "ClaimedRun", "RunSummary", "StepRecord", "RunDetail", "Purged",
            "RawJSON", "StoreBusy", "AmbiguousId", "NotRetryable", "RUN_STATES", "FINAL_STATES", "ACTIVE_STATES",
-           "UNFINISHED_STATES", "CAUSES", "to_json_text", "now_iso", "iso", "parse_iso"]
+           "UNFINISHED_STATES", "CAUSES", "to_json_text", "now_iso", "iso", "parse_iso", "is_database_url",
+           "store_location"]
 
 
 class RunStore(ABC):
@@ -204,6 +205,28 @@ class RunStore(ABC):
         raise NotImplementedError(f"{type(self).__name__} cannot tell whether a server is running")
 
 
+def is_database_url(location: str | Path | None) -> bool:
+    """Whether ``location`` names a PostgreSQL database (shared by many machines) rather than a SQLite file.
+
+    Example:
+        >>> is_database_url("postgresql://pyfn@db/pyfn"), is_database_url("state/pyfn.db")
+        (True, False)
+    """
+    return str(location).startswith(("postgres://", "postgresql://"))
+
+
+def store_location(db: str | Path | None, project: Path) -> str | Path:
+    """Where a command's store is: ``--db`` (a URL as given, or a file path), else ``PROJECT/state/pyfn.db``.
+
+    Example:
+        >>> store_location(None, Path("demo")), store_location("postgresql://pyfn@db/pyfn", Path("demo"))
+        (PosixPath('demo/state/pyfn.db'), 'postgresql://pyfn@db/pyfn')
+    """
+    if db is None:
+        return project / "state" / "pyfn.db"
+    return str(db) if is_database_url(db) else Path(db)
+
+
 def open_store(location: str | Path, *, fsync: bool = False) -> RunStore:
     """The store at ``location``: a ``postgresql://`` URL (many machines, see ``runtime.store.postgres``) or a
     SQLite file path (``sqlite:///relative``, ``sqlite:////absolute`` and ``:memory:`` work too).
@@ -217,7 +240,7 @@ def open_store(location: str | Path, *, fsync: bool = False) -> RunStore:
         'SQLiteStore'
     """
     text = str(location)
-    if text.startswith(("postgres://", "postgresql://")):
+    if is_database_url(text):
         from .postgres import PostgresStore
 
         return PostgresStore(text)

@@ -13,7 +13,7 @@ from typing import Any
 
 __all__ = ["Accepted", "ClaimedRun", "RunSummary", "StepRecord", "RunDetail", "Purged", "RawJSON", "StoreBusy",
            "AmbiguousId", "NotRetryable", "RUN_STATES", "FINAL_STATES", "ACTIVE_STATES", "UNFINISHED_STATES",
-           "CAUSES", "to_json_text", "now_iso", "iso", "parse_iso"]
+           "CAUSES", "to_json_text", "now_iso", "iso", "parse_iso", "match_step"]
 
 RUN_STATES = ("available", "claimed", "started", "success", "failed", "crashed", "killed", "lost")
 FINAL_STATES = frozenset({"success", "failed", "crashed", "killed", "lost"})
@@ -248,3 +248,15 @@ class Purged:
 
     deleted: int = 0
     wiped: int = 0
+
+
+def match_step(wanted: str, names: list[str], run_id: str) -> str:
+    """The step key ``wanted`` is: exact, else the only key starting with it."""
+    if wanted in names:
+        return wanted
+    matches = [name for name in names if name.startswith(wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    listed = ", ".join(names) or "none: it never started a step"
+    raise NotRetryable(f"run {run_id} has {'several steps matching' if matches else 'no step'} "
+                       f"'{wanted}' (its steps: {listed})")

@@ -20,7 +20,7 @@ import sqlite3
 import uuid
 from typing import Mapping
 
-from .records import Accepted, ClaimedRun, NotRetryable, Purged, now_iso
+from .records import Accepted, ClaimedRun, NotRetryable, Purged, match_step, now_iso
 
 __all__ = ["create_schema", "accept", "claim", "finish_run", "lose", "retry", "fire_cron", "purge", "wipe",
            "ACTIVE", "UNFINISHED"]
@@ -181,7 +181,7 @@ def retry(db: sqlite3.Connection, run_id: str, from_step: str | None, priority: 
         new_id = _new_run(db, work_order_id, workflow, cause="manual", priority=priority)
         return Accepted(work_order_id, new_id)
     steps = db.execute("SELECT step, input FROM steps WHERE run_id = ? ORDER BY seq", (run_id,)).fetchall()
-    step = _match_step(from_step, [name for name, _ in steps], run_id)
+    step = match_step(from_step, [name for name, _ in steps], run_id)
     input_text = dict(steps)[step]
     if input_text is None:
         raise NotRetryable(f"run {run_id} cannot be retried from step {step}: "
@@ -189,18 +189,6 @@ def retry(db: sqlite3.Connection, run_id: str, from_step: str | None, priority: 
     new_id = _new_run(db, work_order_id, workflow, cause="manual", priority=priority, start_step=step,
                       input_text=input_text)
     return Accepted(work_order_id, new_id)
-
-
-def _match_step(wanted: str, names: list[str], run_id: str) -> str:
-    """The step key ``wanted`` is: exact, else the only key starting with it."""
-    if wanted in names:
-        return wanted
-    matches = [name for name in names if name.startswith(wanted)]
-    if len(matches) == 1:
-        return matches[0]
-    listed = ", ".join(names) or "none: it never started a step"
-    raise NotRetryable(f"run {run_id} has {'several steps matching' if matches else 'no step'} "
-                       f"'{wanted}' (its steps: {listed})")
 
 
 def fire_cron(db: sqlite3.Connection, workflow: str, trigger: str, scheduled_at: str, text: str) -> Accepted | None:

@@ -1,6 +1,8 @@
-"""The run store's contract, one suite for every backend (SQLite now; PostgreSQL joins the fixture later).
+"""The run store's contract, one suite for every backend: SQLite (one machine) and PostgreSQL (many).
 
-Nothing here relies on a backend's own behaviour: only the ``RunStore`` interface.
+Nothing here relies on a backend's own behaviour: only the ``RunStore`` interface (one test
+says how each backend takes a second server). PostgreSQL is the session's throwaway cluster
+(``postgres_cluster`` in tests/conftest.py): without one the tests fail and say how to install it.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from runtime.store import FINAL_STATES, AmbiguousId, NotRetryable, Purged, RawJS
 from .conftest import wait_until
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgres"])
 def store_location(request, tmp_path):
-    """Where a fresh store lives, per backend."""
-    return str(tmp_path / "state" / "pyfn.db")
+    """Where a fresh store lives, per backend: a new SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "state" / "pyfn.db")
+    return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture
@@ -198,11 +202,15 @@ def test_committed_deliveries_are_there_for_the_next_process(store_location):
     again.close()
 
 
-def test_one_server_at_a_time(store_location):
+def test_one_server_at_a_time_on_sqlite_and_many_on_postgresql(store_location):
     first, second = open_store(store_location), open_store(store_location)
     first.register_worker("w-1")
-    with pytest.raises(StoreBusy, match="in use by another pyfn serve"):
+    if store_location.startswith("postgresql://"):  # a shared store: every server and worker registers
         second.register_worker("w-2")
+        assert first.server_running() and second.server_running()
+    else:
+        with pytest.raises(StoreBusy, match="in use by another pyfn serve"):
+            second.register_worker("w-2")
     first.close()
     second.register_worker("w-2")
     second.close()

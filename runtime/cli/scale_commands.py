@@ -1,0 +1,103 @@
+"""``pyfn worker`` and ``pyfn db upgrade``: runs on many machines sharing one PostgreSQL store.
+
+Everything heavy (psycopg, the server stack) is imported inside the commands,
+so ``pyfn execute`` never loads it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+__all__ = ["register"]
+
+PROJECT_HELP = "The project folder: the one holding workflows/ (the same project the webhook servers serve)."
+PG_HELP = "The shared run store: postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE (or $PYFN_DB)."
+HEARTBEAT_HELP = "With a PostgreSQL store: seconds between this process's heartbeats."
+LOST_AFTER_HELP = ("With a PostgreSQL store: a server or worker silent this long is dead; any other marks its runs "
+                   "lost and queues them again.")
+
+
+def worker(
+    project: Path = typer.Argument(Path("."), help=PROJECT_HELP, metavar="[PROJECT_DIR]"),
+    db: str = typer.Option(..., "--db", envvar="PYFN_DB", help=PG_HELP),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", "-w", min=0, help="Runs executed at once, each in its own process. Default: CPU cores."),
+    run_timeout_ms: int = typer.Option(
+        300_000, "--run-timeout-ms", min=0,
+        help="Time limit of a whole run in milliseconds (0: none); past it the run is killed (TimeoutError)."),
+    memory_mb: int = typer.Option(
+        500, "--memory-mb", min=0,
+        help="Memory limit of a run's process in MB (0: none); past it the run is killed (OOMError)."),
+    shutdown_timeout_s: float = typer.Option(
+        30.0, "--shutdown-timeout-s",
+        help="On SIGTERM/SIGINT, how long running runs get to finish; the rest are queued again at once."),
+    heartbeat_s: float = typer.Option(2.0, "--heartbeat-s", min=0.05, help=HEARTBEAT_HELP),
+    lost_after_s: float = typer.Option(30.0, "--lost-after-s", min=0.5, help=LOST_AFTER_HELP),
+) -> None:
+    """Claim runs from a shared PostgreSQL store and run them; start as many as you like, on any machine.
+
+    Webhook servers (pyfn serve --db postgresql://... --no-workers) accept and
+    enqueue; workers execute. Exit code 1 when the store cannot be opened or
+    this worker was declared dead (it stopped heartbeating).
+
+    Example: pyfn worker ~/my-project --db postgresql://pyfn@db.internal/pyfn --workers 4
+    (more in docs/scaling.md)
+    """
+    from ..cluster.worker import WorkerOptions, run_worker
+
+    raise typer.Exit(run_worker(WorkerOptions(
+        project=project, db=db, workers=workers, run_timeout_ms=run_timeout_ms, memory_mb=memory_mb,
+        shutdown_timeout_s=shutdown_timeout_s, heartbeat_s=heartbeat_s, lost_after_s=lost_after_s)))
+
+
+db_app = typer.Typer(help="The run store's schema.", no_args_is_help=True, add_completion=False,
+                     rich_markup_mode=None)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    db: str = typer.Option(..., "--db", envvar="PYFN_DB", help=PG_HELP + " A SQLite path is ready when opened."),
+) -> None:
+    """Bring the store's schema up to date (servers and workers also do it when they start).
+
+    Safe to run twice, and from several machines at once: each migration is
+    applied once, in its own transaction.
+
+    Example: pyfn db upgrade --db postgresql://pyfn@db.internal/pyfn
+    """
+    from ..store import open_store
+
+    if not db.startswith(("postgresql://", "postgres://")):
+        open_store(db).close()
+        print(f"{db}: SQLite store ready (its schema is made when it is opened)")
+        raise typer.Exit(0)
+    raise typer.Exit(_upgrade_postgres(db))
+
+
+def _upgrade_postgres(url: str) -> int:
+    import psycopg
+
+    from ..store.migrate import current_version, upgrade
+    from ..store.pgconn import connect
+    from ..store.postgres import display_url
+
+    try:
+        with connect(url) as conn:
+            applied = upgrade(conn)
+            version = current_version(conn)
+    except psycopg.Error as exc:
+        print(f"cannot upgrade {display_url(url)}: {type(exc).__name__}: {exc}".rstrip())
+        return 1
+    for migration in applied:
+        print(f"applied {migration.version:04d} {migration.name}")
+    print(f"{display_url(url)}: schema version {version}" + ("" if applied else " (already up to date)"))
+    return 0
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``worker`` and ``db`` to ``app``."""
+    app.command()(worker)
+    app.add_typer(db_app, name="db")

@@ -1,0 +1,295 @@
+"""The PostgreSQL run store: one database shared by webhook servers and workers on many machines.
+
+- **Claims** take the next run with ``SELECT … FOR UPDATE SKIP LOCKED`` (see
+  :mod:`runtime.store.postgres_ops`); at most one unfinished run per work order.
+- **Heartbeats.** Every server and worker registers in ``workers`` and beats
+  every few seconds (the database's clock), saying how long it may stay silent
+  (``lost_after_s``). Any of them may :meth:`~PostgresStore.recover_lost`: the
+  runs of a silent worker are lost and queued again, and its row is removed,
+  so its own next :meth:`~PostgresStore.heartbeat` answers ``False``.
+- **Wake-ups.** Queued runs send ``NOTIFY pyfn_runs``, ended ones ``NOTIFY
+  pyfn_ended``: :meth:`~PostgresStore.subscribe` and :meth:`~PostgresStore.wait_for`
+  use them, polling as the fallback. The schema is migrated on open.
+
+Example::
+
+    store = PostgresStore("postgresql://pyfn@db.internal/pyfn")
+    store.register_worker("worker-a")
+    store.subscribe(lambda: print("a run was queued"))
+    run = store.claim("worker-a", {"sequential-workflow": 1})
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import threading
+import time
+from typing import Any, Mapping, Sequence
+from urllib.parse import urlsplit, urlunsplit
+
+from . import (AmbiguousId, Accepted, ClaimedRun, Purged, RunDetail, RunStore, RunSummary, StepRecord,
+               FINAL_STATES, to_json_text)
+from . import postgres_ops as ops
+from .pgconn import Listener, Pool
+from .postgres_members import Membership
+from .postgres_ops import ENDED, QUEUED
+
+__all__ = ["PostgresStore", "QUEUED", "ENDED", "display_url"]
+
+_RUN_COLUMNS = ("r.id, r.work_order_id, r.workflow, w.trigger, r.state, r.error_type, r.attempt, r.worker, "
+                "r.inserted_at, r.claimed_at, r.started_at, r.finished_at, r.cause, r.start_step, r.available_at")
+_FROM_RUNS = "FROM runs r JOIN work_orders w ON w.id = r.work_order_id"
+_FILTER_COLUMNS = {"workflow": "r.workflow", "state": "r.state", "trigger": "w.trigger", "work_order": "r.work_order_id"}
+_POLL_SECONDS = 0.25
+_APPEND_LOGS = """
+INSERT INTO logs (run_id, seq, at, line)
+SELECT %(run)s, base.last + t.n, t.at, t.line
+FROM unnest(%(at)s::timestamptz[], %(lines)s::text[]) WITH ORDINALITY AS t (at, line, n),
+     (SELECT COALESCE(MAX(seq), 0) AS last FROM logs WHERE run_id = %(run)s) AS base"""
+
+
+def display_url(url: str) -> str:
+    """``url`` with its password masked, for logs.
+
+    Example:
+        >>> display_url("postgresql://pyfn:s3cret@db.internal:5432/pyfn")
+        'postgresql://pyfn:****@db.internal:5432/pyfn'
+    """
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":****@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _iso(value: _dt.datetime | None) -> str | None:
+    return value.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value else None
+
+
+def _summary(row: tuple) -> RunSummary:
+    times = [_iso(value) for value in row[8:12]]
+    return RunSummary(*row[:8], *times, row[12], row[13], _iso(row[14]))
+
+
+def _load(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else to_json_text(value)
+
+
+def _clean(line: str) -> str:
+    return line.replace("\x00", "\\u0000")  # PostgreSQL text cannot hold NUL
+
+
+def _filters(**filters: Any) -> tuple[str, list]:
+    """``WHERE`` on runs ``r`` and work orders ``w``: each filter a value or a sequence of values (``None``: any)."""
+    clauses, params = [], []
+    for name, value in filters.items():
+        if value is not None:
+            clauses.append(f"{_FILTER_COLUMNS[name]} = ANY(%s)")
+            params.append([value] if isinstance(value, str) else list(value))
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+class PostgresStore(Membership, RunStore):
+    """A :class:`~runtime.store.RunStore` in a PostgreSQL database, shared by every server and worker.
+
+    Args:
+        url: ``postgresql://user[:password]@host[:port]/database`` (libpq's URL, its query options too).
+        pool_size: connections this process may open at once.
+        lost_after_s: how long this process may go without a heartbeat before others declare it dead
+            (recorded with each heartbeat: every process is judged by its own setting).
+        migrate: bring the schema up to date on open (``False``: the caller runs ``pyfn db upgrade``).
+
+    Example::
+
+        store = PostgresStore("postgresql://pyfn@127.0.0.1/pyfn", lost_after_s=10)
+    """
+
+    def __init__(self, url: str, pool_size: int = 10, lost_after_s: float = 30.0, migrate: bool = True):
+        self.url, self.lost_after_s = url, lost_after_s
+        self._pool = Pool(url, size=pool_size)
+        self._listener = Listener(url)
+        self._ended = threading.Condition()
+        self._ends_seen = 0
+        self._listening_ends = False
+        self._registered: set[str] = set()
+        if migrate:
+            self.upgrade()
+
+    def upgrade(self) -> list:
+        """Apply pending schema migrations (see :mod:`runtime.store.migrate`); the ones applied."""
+        from .migrate import upgrade
+
+        with self._pool.connection() as conn:
+            return upgrade(conn)
+
+    def _execute(self, sql: str, params: Any = None) -> list[tuple]:
+        with self._pool.connection() as conn:
+            cursor = conn.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+
+    def _write(self, fn, *args):
+        """``fn(conn, *args)`` (a function of :mod:`runtime.store.postgres_ops`) on a pooled connection."""
+        with self._pool.connection() as conn:
+            return fn(conn, *args)
+
+    # -- the queue ---------------------------------------------------------------------------
+    def accept(self, workflow: str, trigger: str | None, input_state: Any, dedupe_key: str | None = None,
+               priority: int = 1) -> Accepted:
+        return self._write(ops.accept, workflow, trigger, to_json_text(input_state), dedupe_key, priority)
+
+    def claim(self, worker_id: str, limits: Mapping[str, int] | None = None) -> ClaimedRun | None:
+        return self._write(ops.claim, worker_id, dict(limits or {}))
+
+    def started(self, run_id: str) -> None:
+        self._execute("UPDATE runs SET state = 'started', started_at = now() WHERE id = %s AND state = 'claimed'",
+                      (run_id,))
+
+    def step_started(self, run_id: str, step: str, input_state: Any, at: str | None = None) -> None:
+        self._execute(
+            "INSERT INTO steps (run_id, step, seq, input, started_at) VALUES (%(run)s, %(step)s, "
+            "(SELECT COUNT(*) FROM steps WHERE run_id = %(run)s), %(input)s, COALESCE(%(at)s::timestamptz, now())) "
+            "ON CONFLICT (run_id, step) DO UPDATE SET input = excluded.input, started_at = excluded.started_at",
+            {"run": run_id, "step": step, "input": _json(input_state), "at": at})
+
+    def step_finished(self, run_id: str, step: str, output: Any, error: Any = None, at: str | None = None) -> None:
+        self._execute(
+            "INSERT INTO steps (run_id, step, seq, output, error, finished_at) VALUES (%(run)s, %(step)s, "
+            "(SELECT COUNT(*) FROM steps WHERE run_id = %(run)s), %(output)s, %(error)s, "
+            "COALESCE(%(at)s::timestamptz, now())) ON CONFLICT (run_id, step) DO UPDATE "
+            "SET output = excluded.output, error = excluded.error, finished_at = excluded.finished_at",
+            {"run": run_id, "step": step, "output": _json(output), "error": _json(error), "at": at})
+
+    def append_logs(self, run_id: str, lines: Sequence[str | tuple[str, str]]) -> None:
+        if not lines:
+            return
+        now = _iso(_dt.datetime.now(_dt.timezone.utc))
+        pairs = [(now, line) if isinstance(line, str) else line for line in lines]
+        self._execute(_APPEND_LOGS, {"run": run_id, "at": [at for at, _ in pairs],
+                                     "lines": [_clean(text) for _, text in pairs]})
+
+    def finish(self, run_id: str, state: str, error_type: str | None = None, final_state: Any = None,
+               webhook_response: dict | None = None, *, retry_at: str | None = None, wipe: bool = False) -> bool:
+        if state not in FINAL_STATES:
+            raise ValueError(f"{state!r} is not a final run state")
+        values = (state, error_type, _json(final_state), _json(webhook_response))
+        done = self._write(ops.finish, run_id, values, retry_at, wipe)
+        self._wake_waiters()
+        return done
+
+    def lose(self, run_id: str) -> str | None:
+        new_id = self._write(ops.lose, run_id)
+        self._wake_waiters()
+        return new_id
+
+    # -- schedules, retries, retention ------------------------------------------------------
+    def retry(self, run_id: str, from_step: str | None = None, *, priority: int = 0) -> Accepted:
+        resolved = self._resolve(run_id)
+        if resolved is None:
+            raise LookupError(f"No run or work order matches '{run_id}'")
+        return self._write(ops.retry, resolved, from_step, priority)
+
+    def fire_cron(self, workflow: str, trigger: str, scheduled_at: str, input_state: Any) -> Accepted | None:
+        return self._write(ops.fire_cron, workflow, trigger, scheduled_at, to_json_text(input_state))
+
+    def last_firing(self, workflow: str, trigger: str) -> str | None:
+        (latest,), = self._execute("SELECT MAX(scheduled_at) FROM cron_firings WHERE workflow = %s AND trigger = %s",
+                                   (workflow, trigger))
+        return _iso(latest)
+
+    def last_output(self, workflow: str, step: str | None = None) -> Any:
+        if step is None:
+            rows = self._execute("SELECT final_state FROM runs WHERE workflow = %s AND state = 'success' "
+                                 "ORDER BY finished_at DESC LIMIT 1", (workflow,))
+        else:
+            rows = self._execute("SELECT s.output FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.workflow = %s "
+                                 "AND r.state = 'success' AND s.step = %s AND s.error IS NULL "
+                                 "ORDER BY r.finished_at DESC LIMIT 1", (workflow, step))
+        return _load(rows[0][0]) if rows else None
+
+    def purge(self, workflow: str, *, history_before: str | None = None,
+              dataclips_before: str | None = None) -> Purged:
+        return self._write(ops.purge, workflow, history_before, dataclips_before)
+
+    # -- reading -----------------------------------------------------------------------------
+    def list_runs(self, workflow: str | None = None, state: str | Sequence[str] | None = None, limit: int = 50,
+                  *, trigger: str | Sequence[str] | None = None, work_order: str | None = None,
+                  offset: int = 0) -> list[RunSummary]:
+        where, params = _filters(workflow=workflow, state=state, trigger=trigger, work_order=work_order)
+        rows = self._execute(f"SELECT {_RUN_COLUMNS} {_FROM_RUNS} {where} ORDER BY r.inserted_at DESC, "
+                             f"r.attempt DESC LIMIT %s OFFSET %s", (*params, limit, offset))
+        return [_summary(row) for row in rows]
+
+    def _summary(self, run_id: str) -> RunSummary | None:
+        rows = self._execute(f"SELECT {_RUN_COLUMNS} {_FROM_RUNS} WHERE r.id = %s", (run_id,))
+        return _summary(rows[0]) if rows else None
+
+    def _resolve(self, ident: str) -> str | None:
+        pattern = ident.replace("\\", "").replace("%", "").replace("_", "") + "%"
+        for table in ("runs", "work_orders"):
+            found = self._execute(f"SELECT id FROM {table} WHERE id = %s UNION "
+                                  f"(SELECT id FROM {table} WHERE id LIKE %s LIMIT 3)", (ident, pattern))
+            ids = sorted(row[0] for row in found)
+            if ident in ids:
+                ids = [ident]
+            if len(ids) > 1:
+                raise AmbiguousId(f"'{ident}' matches several {table.replace('_', ' ')}: {', '.join(ids)}")
+            if ids and table == "runs":
+                return ids[0]
+            if ids:
+                latest = self._execute("SELECT id FROM runs WHERE work_order_id = %s ORDER BY attempt DESC "
+                                       "LIMIT 1", (ids[0],))
+                return latest[0][0] if latest else None
+        return None
+
+    def get_run(self, run_id: str) -> RunDetail | None:
+        resolved = self._resolve(run_id)
+        summary = self._summary(resolved) if resolved else None
+        if summary is None:
+            return None
+        (input_text, final, response, wiped_at), = self._execute(
+            f"SELECT COALESCE(r.input, w.input), r.final_state, r.webhook_response, w.wiped_at {_FROM_RUNS} "
+            f"WHERE r.id = %s", (summary.id,))
+        steps = [StepRecord(step, _load(i), _load(o), _load(e), _iso(s), _iso(f)) for step, i, o, e, s, f in
+                 self._execute("SELECT step, input, output, error, started_at, finished_at FROM steps "
+                               "WHERE run_id = %s ORDER BY seq", (summary.id,))]
+        logs = [(_iso(at), line) for at, line in
+                self._execute("SELECT at, line FROM logs WHERE run_id = %s ORDER BY seq", (summary.id,))]
+        return RunDetail(summary, _load(input_text), _load(final), _load(response), steps, logs, _iso(wiped_at))
+
+    def _wake_waiters(self, payload: str | None = None) -> None:
+        with self._ended:
+            self._ends_seen += 1
+            self._ended.notify_all()
+
+    def wait_for(self, run_id: str, timeout: float) -> RunSummary | None:
+        if not self._listening_ends:
+            self._listening_ends = True
+            self._listener.on(ENDED, self._wake_waiters)
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = self._ends_seen
+            summary = self._summary(run_id)
+            remaining = deadline - time.monotonic()
+            if summary is None or summary.final or remaining <= 0:
+                return summary
+            with self._ended:
+                self._ended.wait_for(lambda: self._ends_seen != seen, min(remaining, _POLL_SECONDS))
+
+    def counts(self, workflow: str | None = None) -> dict[str, int]:
+        where, params = _filters(workflow=workflow)
+        return dict(self._execute(f"SELECT r.state, COUNT(*) FROM runs r {where} GROUP BY r.state", params))
+
+    def close(self) -> None:
+        """Leave (the workers this store registered) and release the connections."""
+        for worker_id in list(self._registered):
+            try:
+                self.unregister_worker(worker_id)
+            except Exception:  # noqa: BLE001 - the database is gone: the heartbeat goes stale instead
+                pass
+        self._listener.close()
+        self._pool.close()

@@ -1,0 +1,126 @@
+"""Real ``pyfn serve`` and ``pyfn worker`` processes against one PostgreSQL database, as a deployment runs them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).resolve().parent / "fixtures" / "project"
+FORWARDING_PASSWORD = "fw-scale-31b7"
+AUTH = ("commcare", FORWARDING_PASSWORD)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, message: str = "timed out"):
+    """Poll ``predicate`` until it returns something truthy; return it (fail after ``timeout`` s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(message() if callable(message) else message)
+        time.sleep(interval)
+
+
+class Proc:
+    """One pyfn process; its output goes to ``<tmp>/<name>.log``."""
+
+    def __init__(self, tmp: Path, name: str, args: list[str], destination: str, project: Path = PROJECT):
+        self.tmp, self.name, self.args, self.project = tmp, name, args, project
+        self.env = {**os.environ, "PYFN_TEST_FORWARDING_PASSWORD": FORWARDING_PASSWORD,
+                    "PYFN_TEST_DESTINATION_URL": destination}
+        self.process: subprocess.Popen | None = None
+        self.log_path = tmp / f"{name}.log"
+
+    def start(self) -> "Proc":
+        with open(self.log_path, "ab") as out:
+            self.process = subprocess.Popen([sys.executable, "-m", "runtime.cli", *self.args], cwd=ROOT,
+                                            env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        return self
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def check_alive(self) -> None:
+        if self.process.poll() is not None:
+            raise AssertionError(f"{self.name} exited with {self.process.returncode}:\n{self.output()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown at all, as a crash, an OOM killer or a lost machine would stop it."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self, timeout: float = 20) -> int:
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return -9
+
+
+class Server(Proc):
+    """``pyfn serve PROJECT --db URL --port P ...``."""
+
+    def __init__(self, tmp: Path, name: str, db: str, *args: str, destination: str = "http://127.0.0.1:9",
+                 project: Path = PROJECT):
+        self.port = free_port()
+        super().__init__(tmp, name, ["serve", str(project), "--db", db, "--port", str(self.port), *args],
+                         destination, project)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "Server":
+        super().start()
+        wait_until(self._ready, timeout=30, message=lambda: f"{self.name} did not start:\n{self.output()}")
+        return self
+
+    def _ready(self) -> bool:
+        self.check_alive()
+        try:
+            return requests.get(f"{self.url}/health", timeout=1).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    def post(self, path: str, body, session=None, **kwargs) -> requests.Response:
+        kwargs.setdefault("timeout", 20)
+        return (session or requests).post(f"{self.url}/i/{path}", json=body, auth=AUTH, **kwargs)
+
+
+class Worker(Proc):
+    """``pyfn worker PROJECT --db URL ...``; started when it says it waits for runs."""
+
+    def __init__(self, tmp: Path, name: str, db: str, *args: str, destination: str = "http://127.0.0.1:9",
+                 project: Path = PROJECT):
+        super().__init__(tmp, name, ["worker", str(project), "--db", db, *args], destination, project)
+
+    def start(self) -> "Worker":
+        super().start()
+        wait_until(self._ready, timeout=30, message=lambda: f"{self.name} did not start:\n{self.output()}")
+        return self
+
+    def _ready(self) -> bool:
+        self.check_alive()
+        return "waiting for runs" in self.output()

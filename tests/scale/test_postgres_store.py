@@ -1,0 +1,193 @@
+"""What the PostgreSQL store adds to the shared contract: many processes on one database.
+
+(The contract itself — accept, claim, steps, logs, lose, list — is the one
+parametrised store suite in ``tests/server/test_store.py``.)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from runtime.store import open_store
+from runtime.store.postgres import PostgresStore
+
+
+@pytest.fixture
+def stores(pg_url):
+    """Three stores on one database, as three machines would open it (each with its own connections)."""
+    opened = [PostgresStore(pg_url, lost_after_s=0.6) for _ in range(3)]
+    yield opened
+    for store in opened:
+        store.close()
+
+
+def test_open_store_picks_postgresql_from_the_url(pg_url):
+    store = open_store(pg_url)
+    assert isinstance(store, PostgresStore)
+    store.close()
+
+
+def test_claims_from_several_stores_never_share_a_run(stores):
+    ids = {stores[0].accept("wf", "hook", {"data": n}).run_id for n in range(150)}
+    taken: list[str] = []
+    lock = threading.Lock()
+
+    def work(store, name):
+        while (claimed := store.claim(name)) is not None:
+            with lock:
+                taken.append(claimed.id)
+            store.finish(claimed.id, "success")
+
+    threads = [threading.Thread(target=work, args=(store, f"w-{n}-{k}")) for n, store in enumerate(stores)
+               for k in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(taken) == sorted(ids)
+    assert stores[1].counts() == {"success": 150}
+
+
+def test_many_servers_and_workers_register_on_one_store(stores):
+    for n, store in enumerate(stores):
+        store.register_worker(f"w-{n}", kind="worker" if n else "server")
+    assert [(row[0], row[1]) for row in stores[0].live_workers()] == \
+        [("w-0", "server"), ("w-1", "worker"), ("w-2", "worker")]
+
+
+def test_a_worker_that_stops_heartbeating_loses_its_runs_to_any_other(stores):
+    quiet, beating, reaper = stores
+    quiet.register_worker("quiet")
+    beating.register_worker("beating")
+    ours = quiet.accept("wf", "hook", {"data": 1})
+    theirs = quiet.accept("wf", "hook", {"data": 2})
+    assert quiet.claim("quiet").id == ours.run_id
+    assert beating.claim("beating").id == theirs.run_id
+    assert reaper.recover_lost([]) == [], "fresh heartbeats: nobody is lost"
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:
+        assert beating.heartbeat("beating")
+        time.sleep(0.1)
+    (lost, queued), = reaper.recover_lost([])
+    assert lost == ours.run_id
+    assert reaper.get_run(lost).run.state == "lost" and reaper.get_run(queued).run.attempt == 2
+    assert reaper.get_run(theirs.run_id).run.state == "claimed"
+    assert quiet.heartbeat("quiet") is False, "a worker declared dead learns it at its next heartbeat"
+    assert beating.heartbeat("beating") is True
+    assert not quiet.finish(ours.run_id, "success"), "the lost run cannot end any more"
+
+
+def test_reapers_racing_lose_each_run_exactly_once(stores):
+    for n in range(30):
+        stores[0].accept("wf", "hook", {"data": n})
+        stores[0].claim("gone")
+    results: list[list] = []
+    threads = [threading.Thread(target=lambda s=store: results.append(s.recover_lost([]))) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lost = [pair for batch in results for pair in batch]
+    assert len(lost) == len({old for old, _ in lost}) == 30
+    assert stores[0].counts() == {"lost": 30, "available": 30}
+
+
+def test_a_queued_run_wakes_a_subscriber_in_another_process_at_once(stores):
+    woken = threading.Event()
+    stores[1].subscribe(woken.set)
+    stores[1]._listener.connected.wait(5)
+    started = time.monotonic()
+    stores[0].accept("wf", "hook", {"data": 1})
+    assert woken.wait(2) and time.monotonic() - started < 0.5
+
+
+def test_wait_for_sees_a_run_finished_by_another_process(stores):
+    waiter, worker = stores[0], stores[1]
+    accepted = waiter.accept("wf", "hook", {"data": 1})
+    claimed = worker.claim("w")
+    assert waiter.wait_for(accepted.run_id, timeout=0.05).state == "claimed"
+    waiter._listener.connected.wait(5)
+    finished_at = []
+    timer = threading.Timer(0.3, lambda: (worker.finish(claimed.id, "success"), finished_at.append(time.monotonic())))
+    timer.start()
+    summary = waiter.wait_for(accepted.run_id, timeout=5)
+    assert summary.state == "success" and time.monotonic() - finished_at[0] < 0.2
+
+
+def test_log_lines_with_nul_characters_are_kept(stores):
+    store = stores[0]
+    run_id = store.accept("wf", "hook", {"data": 1}).run_id
+    store.claim("w")
+    store.append_logs(run_id, ["[JOB] ℹ a\x00b"])
+    assert store.get_run(run_id).logs[0][1] == "[JOB] ℹ a\\u0000b"
+
+
+def test_max_concurrency_holds_across_machines_and_one_keeps_arrival_order(stores):
+    ordered = [stores[0].accept("seq", "hook", {"data": n}).run_id for n in range(20)]
+    for n in range(30):
+        stores[0].accept("pair", "hook", {"data": n})
+    limits, lock = {"seq": 1, "pair": 2}, threading.Lock()
+    running, peak, seq_order = {"seq": 0, "pair": 0}, {"seq": 0, "pair": 0}, []
+
+    def work(store, name):
+        while (claimed := store.claim(name, limits)) is not None:
+            with lock:
+                running[claimed.workflow] += 1
+                peak[claimed.workflow] = max(peak[claimed.workflow], running[claimed.workflow])
+                if claimed.workflow == "seq":
+                    seq_order.append(claimed.id)
+            time.sleep(0.003)
+            with lock:
+                running[claimed.workflow] -= 1
+            store.finish(claimed.id, "success")
+
+    threads = [threading.Thread(target=work, args=(store, f"w-{n}-{k}")) for n, store in enumerate(stores)
+               for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert stores[0].counts() == {"success": 50}
+    assert peak == {"seq": 1, "pair": 2}
+    assert seq_order == ordered
+
+
+def test_a_manual_retry_from_two_machines_at_once_queues_one_run(stores):
+    stores[0].accept("wf", "hook", {"data": 1})
+    claimed = stores[0].claim("w")
+    stores[0].finish(claimed.id, "failed")
+    results, barrier = [], threading.Barrier(3)
+
+    def retry(store):
+        barrier.wait()
+        try:
+            results.append(store.retry(claimed.id).run_id)
+        except Exception as exc:  # noqa: BLE001 - NotRetryable expected for all but one
+            results.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=retry, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r for r in results if r == "NotRetryable") == ["NotRetryable", "NotRetryable"]
+    assert stores[1].counts() == {"failed": 1, "available": 1}
+
+
+def test_two_servers_firing_one_schedule_at_once_create_one_work_order(stores):
+    barrier, fired = threading.Barrier(3), []
+
+    def fire(store):
+        barrier.wait()
+        fired.append(store.fire_cron("wf", "nightly", "2024-05-02T02:00:00.000000Z", {"data": {}}))
+
+    threads = [threading.Thread(target=fire, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(1 for result in fired if result is not None) == 1
+    assert stores[2].counts() == {"available": 1}
