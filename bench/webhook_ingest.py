@@ -26,6 +26,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from runtime.testing.waiting import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -63,12 +64,6 @@ def form_payload(form_id: str) -> bytes:
                      "timeStart": "2024-05-02T10:10:43.120000Z", "timeEnd": "2024-05-02T10:15:43.120000Z",
                      "appVersion": "CommCare Android, version 2.53.1. App v12.", "location": None},
         "attachments": {}, "resource_uri": ""}).encode()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(project: Path, port: int, workers: int | None) -> subprocess.Popen:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
+
+from runtime.testing.waiting import free_port, wait_until as _wait_until  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = Path(__file__).resolve().parent / "fixtures" / "project"
@@ -18,22 +18,9 @@ FORWARDING_PASSWORD = "fw-scale-31b7"
 AUTH = ("commcare", FORWARDING_PASSWORD)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, message: str = "timed out"):
-    """Poll ``predicate`` until it returns something truthy; return it (fail after ``timeout`` s)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(message() if callable(message) else message)
-        time.sleep(interval)
+def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, message="timed out"):
+    """``runtime.testing.waiting.wait_until`` with the longer deadline multi-process tests need."""
+    return _wait_until(predicate, timeout, interval, message)
 
 
 class Proc:

@@ -4,38 +4,20 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
+
+from runtime.testing.waiting import free_port, wait_until  # noqa: F401 (used by the tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = Path(__file__).resolve().parent / "fixtures" / "project"
 FORWARDING_PASSWORD = "fw-pass-7f3e9a"
 API_KEY = "key-5b1c2d"
 DESTINATION_PASSWORD = "dest-pass-0a9b8c"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02, message: str = "timed out"):
-    """Poll ``predicate`` until it returns something truthy; return it (fail after ``timeout`` s)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(message)
-        time.sleep(interval)
 
 
 class Server:

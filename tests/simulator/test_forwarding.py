@@ -8,6 +8,7 @@ import uuid
 
 from runtime.simulator.forwarding import retry_wait
 from runtime.simulator.seed import VISIT_XMLNS
+from runtime.testing.waiting import wait_until
 
 OWNER = "d3m0d3m0d3m0d3m0d3m0d3m0d3m0d3m0"
 
@@ -15,13 +16,6 @@ OWNER = "d3m0d3m0d3m0d3m0d3m0d3m0d3m0d3m0"
 def new_case(api, name: str = "Zoë", case_type: str = "patient") -> dict:
     return api.post("/a/demo/api/case/v2/", json={"case_type": case_type, "case_name": name,
                                                   "owner_id": OWNER}).json()
-
-
-def wait_until(predicate, timeout: float = 5.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 def test_form_forwarder_posts_hq_form_json_with_headers_and_app_id(fresh_hq, fresh_api, receiver):
