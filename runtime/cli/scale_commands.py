@@ -11,6 +11,8 @@ from typing import Optional
 
 import typer
 
+from .options import MemoryMb, RunTimeoutMs
+
 __all__ = ["register"]
 
 PROJECT_HELP = "The project folder: the one holding workflows/ (the same project the webhook servers serve)."
@@ -25,12 +27,8 @@ def worker(
     db: str = typer.Option(..., "--db", envvar="PYFN_DB", help=PG_HELP),
     workers: Optional[int] = typer.Option(
         None, "--workers", "-w", min=0, help="Runs executed at once, each in its own process. Default: CPU cores."),
-    run_timeout_ms: int = typer.Option(
-        300_000, "--run-timeout-ms", min=0,
-        help="Time limit of a whole run in milliseconds (0: none); past it the run is killed (TimeoutError)."),
-    memory_mb: int = typer.Option(
-        500, "--memory-mb", min=0,
-        help="Memory limit of a run's process in MB (0: none); past it the run is killed (OOMError)."),
+    run_timeout_ms: RunTimeoutMs = 300_000,
+    memory_mb: MemoryMb = 500,
     shutdown_timeout_s: float = typer.Option(
         30.0, "--shutdown-timeout-s",
         help="On SIGTERM/SIGINT, how long running runs get to finish; the rest are queued again at once."),

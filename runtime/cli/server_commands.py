@@ -13,6 +13,8 @@ import typer
 
 from .scale_commands import HEARTBEAT_HELP, LOST_AFTER_HELP
 
+from .options import MemoryMb, RunTimeoutMs
+
 __all__ = ["register"]
 
 PROJECT_HELP = "The project folder: the one holding workflows/ (and jobs/, state/). Default: the current folder."
@@ -31,12 +33,8 @@ def serve(
     db: Optional[str] = typer.Option(None, "--db", envvar="PYFN_DB", help=DB_HELP),
     max_body_mb: float = typer.Option(
         10.0, "--max-body-mb", help="Largest request body accepted, in MB; a larger one gets 413."),
-    run_timeout_ms: int = typer.Option(
-        300_000, "--run-timeout-ms", min=0,
-        help="Time limit of a whole run in milliseconds (0: none); past it the run is killed (TimeoutError)."),
-    memory_mb: int = typer.Option(
-        500, "--memory-mb", min=0,
-        help="Memory limit of a run's process in MB (0: none); past it the run is killed (OOMError)."),
+    run_timeout_ms: RunTimeoutMs = 300_000,
+    memory_mb: MemoryMb = 500,
     sync_timeout_s: float = typer.Option(
         30.0, "--sync-timeout-s",
         help="How long a 'reply: sync' webhook waits for its run before answering 202 (the run goes on)."),
