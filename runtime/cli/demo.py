@@ -81,7 +81,10 @@ def _reminders(root: Path, outputs: Path, hq: Any) -> int:
 
 
 def _bulk_import(root: Path, outputs: Path, hq: Any) -> int:
-    return _run(root, outputs, "bulk-import", "bulk-import.yaml", root / "state" / "bulk-import.json")
+    state = outputs / "bulk-import-input.json"  # the CSV's absolute path: the demo may run from anywhere
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text(json.dumps({"data": {"file": str(root / "state" / "people.csv")}}), encoding="utf-8")
+    return _run(root, outputs, "bulk-import", "bulk-import.yaml", state)
 
 
 _RUNNERS: dict[str, Callable[[Path, Path, Any], int]] = {

@@ -91,7 +91,7 @@ def test_bulk_import_creates_cases_and_reports_row_errors(world, run_workflow):
 
 
 @pytest.mark.parametrize("example", ["registrations", "reminders", "bulk-import"])
-def test_the_demo_runs_each_example_from_one_command(pyfn, example):
-    result = pyfn("demo", example, timeout=120)
+def test_the_demo_runs_each_example_from_one_command(pyfn, example, tmp_path):
+    result = pyfn("demo", example, cwd=tmp_path, timeout=120)  # from any folder, not only the checkout
     assert result.code == 0, result.output
     assert "Finished in" in result.stdout and "Done:" in result.stdout
