@@ -95,3 +95,4 @@ def test_the_demo_runs_each_example_from_one_command(pyfn, example, tmp_path):
     result = pyfn("demo", example, cwd=tmp_path, timeout=120)  # from any folder, not only the checkout
     assert result.code == 0, result.output
     assert "Finished in" in result.stdout and "Done:" in result.stdout
+    assert "Errors reported" not in result.stdout, result.stdout
