@@ -22,24 +22,21 @@ Example::
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import threading
 import time
 from typing import Any, Mapping, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from . import (AmbiguousId, Accepted, ClaimedRun, Purged, RunDetail, RunStore, RunSummary, StepRecord,
+from . import (AmbiguousId, Accepted, ClaimedRun, Purged, RunStore, RunSummary,
                FINAL_STATES, to_json_text)
 from . import postgres_ops as ops
 from .pgconn import Listener, Pool
 from .postgres_members import Membership
 from .postgres_ops import ENDED, QUEUED
+from .sql_reads import SQLReads
 
 __all__ = ["PostgresStore", "QUEUED", "ENDED", "display_url"]
 
-_RUN_COLUMNS = ("r.id, r.work_order_id, r.workflow, w.trigger, r.state, r.error_type, r.attempt, r.worker, "
-                "r.inserted_at, r.claimed_at, r.started_at, r.finished_at, r.cause, r.start_step, r.available_at")
-_FROM_RUNS = "FROM runs r JOIN work_orders w ON w.id = r.work_order_id"
 _FILTER_COLUMNS = {"workflow": "r.workflow", "state": "r.state", "trigger": "w.trigger", "work_order": "r.work_order_id"}
 _POLL_SECONDS = 0.25
 _APPEND_LOGS = """
@@ -67,15 +64,6 @@ def _iso(value: _dt.datetime | None) -> str | None:
     return value.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value else None
 
 
-def _summary(row: tuple) -> RunSummary:
-    times = [_iso(value) for value in row[8:12]]
-    return RunSummary(*row[:8], *times, row[12], row[13], _iso(row[14]))
-
-
-def _load(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
 def _json(value: Any) -> str | None:
     return None if value is None else to_json_text(value)
 
@@ -94,7 +82,7 @@ def _filters(**filters: Any) -> tuple[str, list]:
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-class PostgresStore(Membership, RunStore):
+class PostgresStore(SQLReads, Membership, RunStore):
     """A :class:`~runtime.store.RunStore` in a PostgreSQL database, shared by every server and worker.
 
     Args:
@@ -131,6 +119,18 @@ class PostgresStore(Membership, RunStore):
         with self._pool.connection() as conn:
             cursor = conn.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
+
+    def _query(self, sql: str, params: Any = ()) -> list[tuple]:
+        """The shared reads are written with ``?`` placeholders (see :mod:`.sql_reads`)."""
+        return self._execute(sql.replace("?", "%s"), params)
+
+    @staticmethod
+    def _filters(**filters: Any) -> tuple[str, list]:
+        return _filters(**filters)
+
+    @staticmethod
+    def _time(value: Any) -> str | None:
+        return _iso(value)
 
     def _write(self, fn, *args):
         """``fn(conn, *args)`` (a function of :mod:`runtime.store.postgres_ops`) on a pooled connection."""
@@ -196,38 +196,11 @@ class PostgresStore(Membership, RunStore):
     def fire_cron(self, workflow: str, trigger: str, scheduled_at: str, input_state: Any) -> Accepted | None:
         return self._write(ops.fire_cron, workflow, trigger, scheduled_at, to_json_text(input_state))
 
-    def last_firing(self, workflow: str, trigger: str) -> str | None:
-        (latest,), = self._execute("SELECT MAX(scheduled_at) FROM cron_firings WHERE workflow = %s AND trigger = %s",
-                                   (workflow, trigger))
-        return _iso(latest)
-
-    def last_output(self, workflow: str, step: str | None = None) -> Any:
-        if step is None:
-            rows = self._execute("SELECT final_state FROM runs WHERE workflow = %s AND state = 'success' "
-                                 "ORDER BY finished_at DESC LIMIT 1", (workflow,))
-        else:
-            rows = self._execute("SELECT s.output FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.workflow = %s "
-                                 "AND r.state = 'success' AND s.step = %s AND s.error IS NULL "
-                                 "ORDER BY r.finished_at DESC LIMIT 1", (workflow, step))
-        return _load(rows[0][0]) if rows else None
-
     def purge(self, workflow: str, *, history_before: str | None = None,
               dataclips_before: str | None = None) -> Purged:
         return self._write(ops.purge, workflow, history_before, dataclips_before)
 
     # -- reading -----------------------------------------------------------------------------
-    def list_runs(self, workflow: str | None = None, state: str | Sequence[str] | None = None, limit: int = 50,
-                  *, trigger: str | Sequence[str] | None = None, work_order: str | None = None,
-                  offset: int = 0) -> list[RunSummary]:
-        where, params = _filters(workflow=workflow, state=state, trigger=trigger, work_order=work_order)
-        rows = self._execute(f"SELECT {_RUN_COLUMNS} {_FROM_RUNS} {where} ORDER BY r.inserted_at DESC, "
-                             f"r.attempt DESC LIMIT %s OFFSET %s", (*params, limit, offset))
-        return [_summary(row) for row in rows]
-
-    def _summary(self, run_id: str) -> RunSummary | None:
-        rows = self._execute(f"SELECT {_RUN_COLUMNS} {_FROM_RUNS} WHERE r.id = %s", (run_id,))
-        return _summary(rows[0]) if rows else None
-
     def _resolve(self, ident: str) -> str | None:
         pattern = ident.replace("\\", "").replace("%", "").replace("_", "") + "%"
         for table in ("runs", "work_orders"):
@@ -245,21 +218,6 @@ class PostgresStore(Membership, RunStore):
                                        "LIMIT 1", (ids[0],))
                 return latest[0][0] if latest else None
         return None
-
-    def get_run(self, run_id: str) -> RunDetail | None:
-        resolved = self._resolve(run_id)
-        summary = self._summary(resolved) if resolved else None
-        if summary is None:
-            return None
-        (input_text, final, response, wiped_at), = self._execute(
-            f"SELECT COALESCE(r.input, w.input), r.final_state, r.webhook_response, w.wiped_at {_FROM_RUNS} "
-            f"WHERE r.id = %s", (summary.id,))
-        steps = [StepRecord(step, _load(i), _load(o), _load(e), _iso(s), _iso(f)) for step, i, o, e, s, f in
-                 self._execute("SELECT step, input, output, error, started_at, finished_at FROM steps "
-                               "WHERE run_id = %s ORDER BY seq", (summary.id,))]
-        logs = [(_iso(at), line) for at, line in
-                self._execute("SELECT at, line FROM logs WHERE run_id = %s ORDER BY seq", (summary.id,))]
-        return RunDetail(summary, _load(input_text), _load(final), _load(response), steps, logs, _iso(wiped_at))
 
     def _wake_waiters(self, payload: str | None = None) -> None:
         with self._ended:
@@ -279,10 +237,6 @@ class PostgresStore(Membership, RunStore):
                 return summary
             with self._ended:
                 self._ended.wait_for(lambda: self._ends_seen != seen, min(remaining, _POLL_SECONDS))
-
-    def counts(self, workflow: str | None = None) -> dict[str, int]:
-        where, params = _filters(workflow=workflow)
-        return dict(self._execute(f"SELECT r.state, COUNT(*) FROM runs r {where} GROUP BY r.state", params))
 
     def close(self) -> None:
         """Leave (the workers this store registered) and release the connections."""

@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import sqlite3
 import threading
@@ -26,19 +25,17 @@ import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from . import (AmbiguousId, Accepted, ClaimedRun, Purged, RunDetail, RunStore, RunSummary, StepRecord, StoreBusy,
+from . import (AmbiguousId, Accepted, ClaimedRun, Purged, RunStore, RunSummary, StoreBusy,
                FINAL_STATES, now_iso, to_json_text)
 from . import sqlite_ops as ops
+from .sql_reads import SQLReads
 
 __all__ = ["SQLiteStore"]
 
-_RUN_COLUMNS = ("r.id, r.work_order_id, r.workflow, w.trigger, r.state, r.error_type, r.attempt, r.worker, "
-                "r.inserted_at, r.claimed_at, r.started_at, r.finished_at, r.cause, r.start_step, r.available_at")
-_FROM = "FROM runs r JOIN work_orders w ON w.id = r.work_order_id"
 _POLL_SECONDS = 0.25
 
 
-class SQLiteStore(RunStore):
+class SQLiteStore(SQLReads, RunStore):
     """A :class:`~runtime.store.RunStore` in a SQLite file (``:memory:`` for a throwaway one).
 
     Example:
@@ -149,17 +146,11 @@ class SQLiteStore(RunStore):
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
-    def list_runs(self, workflow: str | None = None, state: str | Sequence[str] | None = None, limit: int = 50,
-                  *, trigger: str | Sequence[str] | None = None, work_order: str | None = None,
-                  offset: int = 0) -> list[RunSummary]:
-        where, params = _filters(workflow=workflow, state=state, trigger=trigger, work_order=work_order)
-        rows = self._read(f"SELECT {_RUN_COLUMNS} {_FROM} {where} ORDER BY r.inserted_at DESC, r.attempt DESC "
-                          f"LIMIT ? OFFSET ?", (*params, limit, offset))
-        return [RunSummary(*row) for row in rows]
+    _query = _read
 
-    def _summary(self, run_id: str) -> RunSummary | None:
-        rows = self._read(f"SELECT {_RUN_COLUMNS} {_FROM} WHERE r.id = ?", (run_id,))
-        return RunSummary(*rows[0]) if rows else None
+    @staticmethod
+    def _filters(**filters: Any) -> tuple[str, tuple]:
+        return _filters(**filters)
 
     def _resolve(self, ident: str) -> str | None:
         for table in ("runs", "work_orders"):
@@ -178,21 +169,6 @@ class SQLiteStore(RunStore):
                 return latest[0][0] if latest else None
         return None
 
-    def get_run(self, run_id: str) -> RunDetail | None:
-        resolved = self._resolve(run_id)
-        summary = self._summary(resolved) if resolved else None
-        if summary is None:
-            return None
-        (input_text, final, response, wiped_at), = self._read(
-            f"SELECT COALESCE(r.input, w.input), r.final_state, r.webhook_response, w.wiped_at {_FROM} "
-            f"WHERE r.id = ?", (summary.id,))
-        steps = [StepRecord(step, _load(i), _load(o), _load(e), s, f) for step, i, o, e, s, f in self._read(
-            "SELECT step, input, output, error, started_at, finished_at FROM steps WHERE run_id = ? "
-            "ORDER BY seq", (summary.id,))]
-        logs = self._read("SELECT at, line FROM logs WHERE run_id = ? ORDER BY seq", (summary.id,))
-        return RunDetail(summary, _load(input_text), _load(final), _load(response), steps,
-                         [tuple(row) for row in logs], wiped_at)
-
     def wait_for(self, run_id: str, timeout: float) -> RunSummary | None:
         deadline = time.monotonic() + timeout
         with self._ended:
@@ -203,10 +179,6 @@ class SQLiteStore(RunStore):
                     return summary
                 self._ended.wait(min(remaining, _POLL_SECONDS))
 
-    def counts(self, workflow: str | None = None) -> dict[str, int]:
-        where, params = _filters(workflow=workflow)
-        return dict(self._read(f"SELECT r.state, COUNT(*) FROM runs r {where} GROUP BY r.state", params))
-
     # -- schedules, retries, retention ------------------------------------------------------
     def retry(self, run_id: str, from_step: str | None = None, *, priority: int = 0) -> Accepted:
         resolved = self._resolve(run_id)
@@ -216,21 +188,6 @@ class SQLiteStore(RunStore):
 
     def fire_cron(self, workflow: str, trigger: str, scheduled_at: str, input_state: Any) -> Accepted | None:
         return self._write(ops.fire_cron, workflow, trigger, scheduled_at, to_json_text(input_state))
-
-    def last_firing(self, workflow: str, trigger: str) -> str | None:
-        (latest,), = self._read("SELECT MAX(scheduled_at) FROM cron_firings WHERE workflow = ? AND trigger = ?",
-                                (workflow, trigger))
-        return latest
-
-    def last_output(self, workflow: str, step: str | None = None) -> Any:
-        if step is None:
-            rows = self._read("SELECT final_state FROM runs WHERE workflow = ? AND state = 'success' "
-                              "ORDER BY finished_at DESC LIMIT 1", (workflow,))
-        else:
-            rows = self._read("SELECT s.output FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.workflow = ? "
-                              "AND r.state = 'success' AND s.step = ? AND s.error IS NULL "
-                              "ORDER BY r.finished_at DESC LIMIT 1", (workflow, step))
-        return _load(rows[0][0]) if rows else None
 
     def purge(self, workflow: str, *, history_before: str | None = None,
               dataclips_before: str | None = None) -> Purged:
@@ -280,7 +237,3 @@ def _filters(**filters: Any) -> tuple[str, tuple]:
         clauses.append(f"{columns[name]} IN ({', '.join('?' for _ in values)})" if values else "0")
         params.extend(values)
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
-
-
-def _load(text: str | None) -> Any:
-    return None if text is None else json.loads(text)

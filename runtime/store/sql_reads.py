@@ -1,0 +1,86 @@
+"""The read side that both SQL run stores share: runs, their details, counts and cursors.
+
+A backend provides ``_query(sql, params)`` (SQL written with ``?`` placeholders),
+``_filters(**filters) -> (where, params)``, ``_resolve(ident)`` and ``_time(value)``
+(its stored time as an ISO string).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+from .records import RunDetail, RunSummary, StepRecord
+
+__all__ = ["SQLReads", "RUN_COLUMNS", "FROM_RUNS", "load"]
+
+RUN_COLUMNS = ("r.id, r.work_order_id, r.workflow, w.trigger, r.state, r.error_type, r.attempt, r.worker, "
+               "r.inserted_at, r.claimed_at, r.started_at, r.finished_at, r.cause, r.start_step, r.available_at")
+FROM_RUNS = "FROM runs r JOIN work_orders w ON w.id = r.work_order_id"
+
+
+def load(text: str | None) -> Any:
+    """Stored JSON text → the value (``None`` stays ``None``)."""
+    return None if text is None else json.loads(text)
+
+
+class SQLReads:
+    """Reads written once for SQLite and PostgreSQL."""
+
+    def _query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        raise NotImplementedError
+
+    def _time(self, value: Any) -> str | None:
+        return value
+
+    def _run_summary(self, row: tuple) -> RunSummary:
+        times = [self._time(value) for value in row[8:12]]
+        return RunSummary(*row[:8], *times, row[12], row[13], self._time(row[14]))
+
+    def list_runs(self, workflow: str | None = None, state: str | Sequence[str] | None = None, limit: int = 50,
+                  *, trigger: str | Sequence[str] | None = None, work_order: str | None = None,
+                  offset: int = 0) -> list[RunSummary]:
+        where, params = self._filters(workflow=workflow, state=state, trigger=trigger, work_order=work_order)
+        rows = self._query(f"SELECT {RUN_COLUMNS} {FROM_RUNS} {where} ORDER BY r.inserted_at DESC, "
+                           f"r.attempt DESC LIMIT ? OFFSET ?", (*params, limit, offset))
+        return [self._run_summary(row) for row in rows]
+
+    def _summary(self, run_id: str) -> RunSummary | None:
+        rows = self._query(f"SELECT {RUN_COLUMNS} {FROM_RUNS} WHERE r.id = ?", (run_id,))
+        return self._run_summary(rows[0]) if rows else None
+
+    def get_run(self, run_id: str) -> RunDetail | None:
+        resolved = self._resolve(run_id)
+        summary = self._summary(resolved) if resolved else None
+        if summary is None:
+            return None
+        (input_text, final, response, wiped_at), = self._query(
+            f"SELECT COALESCE(r.input, w.input), r.final_state, r.webhook_response, w.wiped_at {FROM_RUNS} "
+            f"WHERE r.id = ?", (summary.id,))
+        steps = [StepRecord(step, load(i), load(o), load(e), self._time(s), self._time(f))
+                 for step, i, o, e, s, f in self._query(
+                     "SELECT step, input, output, error, started_at, finished_at FROM steps WHERE run_id = ? "
+                     "ORDER BY seq", (summary.id,))]
+        logs = [(self._time(at), line) for at, line in
+                self._query("SELECT at, line FROM logs WHERE run_id = ? ORDER BY seq", (summary.id,))]
+        return RunDetail(summary, load(input_text), load(final), load(response), steps, logs,
+                         self._time(wiped_at))
+
+    def counts(self, workflow: str | None = None) -> dict[str, int]:
+        where, params = self._filters(workflow=workflow)
+        return dict(self._query(f"SELECT r.state, COUNT(*) FROM runs r {where} GROUP BY r.state", params))
+
+    def last_firing(self, workflow: str, trigger: str) -> str | None:
+        (latest,), = self._query("SELECT MAX(scheduled_at) FROM cron_firings WHERE workflow = ? AND trigger = ?",
+                                 (workflow, trigger))
+        return self._time(latest)
+
+    def last_output(self, workflow: str, step: str | None = None) -> Any:
+        if step is None:
+            rows = self._query("SELECT final_state FROM runs WHERE workflow = ? AND state = 'success' "
+                               "ORDER BY finished_at DESC LIMIT 1", (workflow,))
+        else:
+            rows = self._query("SELECT s.output FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.workflow = ? "
+                               "AND r.state = 'success' AND s.step = ? AND s.error IS NULL "
+                               "ORDER BY r.finished_at DESC LIMIT 1", (workflow, step))
+        return load(rows[0][0]) if rows else None
