@@ -27,13 +27,13 @@ import time
 from typing import Any, Mapping, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from . import (AmbiguousId, Accepted, ClaimedRun, Purged, RunStore, RunSummary,
+from . import (Accepted, ClaimedRun, RunStore, RunSummary,
                FINAL_STATES, to_json_text)
 from . import postgres_ops as ops
 from .pgconn import Listener, Pool
 from .postgres_members import Membership
 from .postgres_ops import ENDED, QUEUED
-from .sql_reads import SQLReads
+from .sql_common import SQLStoreBase
 
 __all__ = ["PostgresStore", "QUEUED", "ENDED", "display_url"]
 
@@ -82,7 +82,7 @@ def _filters(**filters: Any) -> tuple[str, list]:
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-class PostgresStore(SQLReads, Membership, RunStore):
+class PostgresStore(SQLStoreBase, Membership, RunStore):
     """A :class:`~runtime.store.RunStore` in a PostgreSQL database, shared by every server and worker.
 
     Args:
@@ -120,8 +120,10 @@ class PostgresStore(SQLReads, Membership, RunStore):
             cursor = conn.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
 
+    _ops = ops
+
     def _query(self, sql: str, params: Any = ()) -> list[tuple]:
-        """The shared reads are written with ``?`` placeholders (see :mod:`.sql_reads`)."""
+        """The shared queries are written with ``?`` placeholders (see :mod:`.sql_common`)."""
         return self._execute(sql.replace("?", "%s"), params)
 
     @staticmethod
@@ -186,38 +188,11 @@ class PostgresStore(SQLReads, Membership, RunStore):
         self._wake_waiters()
         return new_id
 
-    # -- schedules, retries, retention ------------------------------------------------------
-    def retry(self, run_id: str, from_step: str | None = None, *, priority: int = 0) -> Accepted:
-        resolved = self._resolve(run_id)
-        if resolved is None:
-            raise LookupError(f"No run or work order matches '{run_id}'")
-        return self._write(ops.retry, resolved, from_step, priority)
-
-    def fire_cron(self, workflow: str, trigger: str, scheduled_at: str, input_state: Any) -> Accepted | None:
-        return self._write(ops.fire_cron, workflow, trigger, scheduled_at, to_json_text(input_state))
-
-    def purge(self, workflow: str, *, history_before: str | None = None,
-              dataclips_before: str | None = None) -> Purged:
-        return self._write(ops.purge, workflow, history_before, dataclips_before)
-
     # -- reading -----------------------------------------------------------------------------
-    def _resolve(self, ident: str) -> str | None:
+    def _id_candidates(self, table: str, ident: str) -> list[str]:
         pattern = ident.replace("\\", "").replace("%", "").replace("_", "") + "%"
-        for table in ("runs", "work_orders"):
-            found = self._execute(f"SELECT id FROM {table} WHERE id = %s UNION "
-                                  f"(SELECT id FROM {table} WHERE id LIKE %s LIMIT 3)", (ident, pattern))
-            ids = sorted(row[0] for row in found)
-            if ident in ids:
-                ids = [ident]
-            if len(ids) > 1:
-                raise AmbiguousId(f"'{ident}' matches several {table.replace('_', ' ')}: {', '.join(ids)}")
-            if ids and table == "runs":
-                return ids[0]
-            if ids:
-                latest = self._execute("SELECT id FROM runs WHERE work_order_id = %s ORDER BY attempt DESC "
-                                       "LIMIT 1", (ids[0],))
-                return latest[0][0] if latest else None
-        return None
+        return [row[0] for row in self._execute(f"SELECT id FROM {table} WHERE id = %s UNION "
+                                                f"(SELECT id FROM {table} WHERE id LIKE %s LIMIT 3)", (ident, pattern))]
 
     def _wake_waiters(self, payload: str | None = None) -> None:
         with self._ended:

@@ -25,17 +25,17 @@ import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from . import (AmbiguousId, Accepted, ClaimedRun, Purged, RunStore, RunSummary, StoreBusy,
+from . import (Accepted, ClaimedRun, RunStore, RunSummary, StoreBusy,
                FINAL_STATES, now_iso, to_json_text)
 from . import sqlite_ops as ops
-from .sql_reads import SQLReads
+from .sql_common import SQLStoreBase
 
 __all__ = ["SQLiteStore"]
 
 _POLL_SECONDS = 0.25
 
 
-class SQLiteStore(SQLReads, RunStore):
+class SQLiteStore(SQLStoreBase, RunStore):
     """A :class:`~runtime.store.RunStore` in a SQLite file (``:memory:`` for a throwaway one).
 
     Example:
@@ -147,27 +147,16 @@ class SQLiteStore(SQLReads, RunStore):
             return self._db.execute(sql, params).fetchall()
 
     _query = _read
+    _ops = ops
 
     @staticmethod
     def _filters(**filters: Any) -> tuple[str, tuple]:
         return _filters(**filters)
 
-    def _resolve(self, ident: str) -> str | None:
-        for table in ("runs", "work_orders"):
-            found = self._read(f"SELECT id FROM {table} WHERE id = ? OR id LIKE ? LIMIT 3",
-                               (ident, ident.replace("%", "").replace("_", "") + "%"))
-            ids = sorted({row[0] for row in found})
-            if ident in ids:
-                ids = [ident]
-            if len(ids) > 1:
-                raise AmbiguousId(f"'{ident}' matches several {table.replace('_', ' ')}: {', '.join(ids)}")
-            if ids and table == "runs":
-                return ids[0]
-            if ids:
-                latest = self._read("SELECT id FROM runs WHERE work_order_id = ? ORDER BY attempt DESC LIMIT 1",
-                                    (ids[0],))
-                return latest[0][0] if latest else None
-        return None
+    def _id_candidates(self, table: str, ident: str) -> list[str]:
+        pattern = ident.replace("%", "").replace("_", "") + "%"
+        return [row[0] for row in self._read(f"SELECT id FROM {table} WHERE id = ? OR id LIKE ? LIMIT 3",
+                                             (ident, pattern))]
 
     def wait_for(self, run_id: str, timeout: float) -> RunSummary | None:
         deadline = time.monotonic() + timeout
@@ -178,20 +167,6 @@ class SQLiteStore(SQLReads, RunStore):
                 if summary is None or summary.final or remaining <= 0:
                     return summary
                 self._ended.wait(min(remaining, _POLL_SECONDS))
-
-    # -- schedules, retries, retention ------------------------------------------------------
-    def retry(self, run_id: str, from_step: str | None = None, *, priority: int = 0) -> Accepted:
-        resolved = self._resolve(run_id)
-        if resolved is None:
-            raise LookupError(f"No run or work order matches '{run_id}'")
-        return self._write(ops.retry, resolved, from_step, priority)
-
-    def fire_cron(self, workflow: str, trigger: str, scheduled_at: str, input_state: Any) -> Accepted | None:
-        return self._write(ops.fire_cron, workflow, trigger, scheduled_at, to_json_text(input_state))
-
-    def purge(self, workflow: str, *, history_before: str | None = None,
-              dataclips_before: str | None = None) -> Purged:
-        return self._write(ops.purge, workflow, history_before, dataclips_before)
 
     def server_running(self) -> bool:
         if self._registered or self._lock_file is not None:

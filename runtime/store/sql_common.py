@@ -1,8 +1,10 @@
-"""The read side that both SQL run stores share: runs, their details, counts and cursors.
+"""What both SQL run stores share: the reads (runs, details, counts, cursors), id matching,
+and the calls that only hand a write to the backend's operations module.
 
 A backend provides ``_query(sql, params)`` (SQL written with ``?`` placeholders),
-``_filters(**filters) -> (where, params)``, ``_resolve(ident)`` and ``_time(value)``
-(its stored time as an ISO string).
+``_filters(**filters) -> (where, params)``, ``_id_candidates(table, ident)``,
+``_time(value)`` (its stored time as an ISO string), ``_write(fn, *args)`` and ``_ops``
+(its module of write transactions).
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-from .records import RunDetail, RunSummary, StepRecord
+from .records import Accepted, AmbiguousId, Purged, RunDetail, RunSummary, StepRecord, to_json_text
 
-__all__ = ["SQLReads", "RUN_COLUMNS", "FROM_RUNS", "load"]
+__all__ = ["SQLStoreBase", "RUN_COLUMNS", "FROM_RUNS", "load"]
 
 RUN_COLUMNS = ("r.id, r.work_order_id, r.workflow, w.trigger, r.state, r.error_type, r.attempt, r.worker, "
                "r.inserted_at, r.claimed_at, r.started_at, r.finished_at, r.cause, r.start_step, r.available_at")
@@ -24,8 +26,10 @@ def load(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-class SQLReads:
-    """Reads written once for SQLite and PostgreSQL."""
+class SQLStoreBase:
+    """The parts of a run store written once for SQLite and PostgreSQL."""
+
+    _ops: Any = None  # the backend's module of write transactions
 
     def _query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         raise NotImplementedError
@@ -84,3 +88,32 @@ class SQLReads:
                                "AND r.state = 'success' AND s.step = ? AND s.error IS NULL "
                                "ORDER BY r.finished_at DESC LIMIT 1", (workflow, step))
         return load(rows[0][0]) if rows else None
+
+    def _resolve(self, ident: str) -> str | None:
+        """The run ``ident`` names: a run id, a work order id (its latest run), or a unique prefix."""
+        for table in ("runs", "work_orders"):
+            ids = sorted(set(self._id_candidates(table, ident)))
+            if ident in ids:
+                ids = [ident]
+            if len(ids) > 1:
+                raise AmbiguousId(f"'{ident}' matches several {table.replace('_', ' ')}: {', '.join(ids)}")
+            if ids and table == "runs":
+                return ids[0]
+            if ids:
+                latest = self._query("SELECT id FROM runs WHERE work_order_id = ? ORDER BY attempt DESC LIMIT 1",
+                                     (ids[0],))
+                return latest[0][0] if latest else None
+        return None
+
+    def retry(self, run_id: str, from_step: str | None = None, *, priority: int = 0) -> Accepted:
+        resolved = self._resolve(run_id)
+        if resolved is None:
+            raise LookupError(f"No run or work order matches '{run_id}'")
+        return self._write(self._ops.retry, resolved, from_step, priority)
+
+    def fire_cron(self, workflow: str, trigger: str, scheduled_at: str, input_state: Any) -> Accepted | None:
+        return self._write(self._ops.fire_cron, workflow, trigger, scheduled_at, to_json_text(input_state))
+
+    def purge(self, workflow: str, *, history_before: str | None = None,
+              dataclips_before: str | None = None) -> Purged:
+        return self._write(self._ops.purge, workflow, history_before, dataclips_before)
