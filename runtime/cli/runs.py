@@ -14,9 +14,10 @@ Example:
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..logger import MASK, format_duration
 from ..store import AmbiguousId, RunDetail, RunSummary, is_database_url, open_store, store_location
@@ -41,6 +42,21 @@ def _open(project: Path, db: str | Path | None):
                                 f"{type(exc).__name__}: {str(exc).strip()}") from None
 
 
+@contextmanager
+def _store(project: Path, db: str | Path | None) -> Iterator[Any]:
+    """The run store, closed afterwards; ``None`` (the reason printed) when it cannot be opened."""
+    try:
+        store = _open(project, db)
+    except FileNotFoundError as error:
+        print(error)
+        yield None
+        return
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 def run_list(project: Path, db: str | Path | None, workflow: str | None, state: str | None, limit: int,
              as_json: bool) -> int:
     """Print the newest runs (and counts by state); return the exit code.
@@ -49,15 +65,10 @@ def run_list(project: Path, db: str | Path | None, workflow: str | None, state: 
 
         run_list(Path("."), None, workflow="commcare-registrations", state="failed", limit=20, as_json=False)
     """
-    try:
-        store = _open(project, db)
-    except FileNotFoundError as error:
-        print(error)
-        return 1
-    try:
+    with _store(project, db) as store:
+        if store is None:
+            return 1
         runs, counts = store.list_runs(workflow, state, limit), store.counts(workflow)
-    finally:
-        store.close()
     if as_json:
         print(json.dumps([{**asdict(r), "duration_ms": r.duration_ms} for r in runs], indent=2))
         return 0
@@ -79,18 +90,14 @@ def run_show(project: Path, db: str | Path | None, ident: str, as_json: bool) ->
 
         run_show(Path("."), None, "3f2c9a1e", as_json=False)
     """
-    try:
-        store = _open(project, db)
-    except FileNotFoundError as error:
-        print(error)
-        return 1
-    try:
-        detail = store.get_run(ident)
-    except AmbiguousId as error:
-        print(f"{error.args[0]}: give more of the id")
-        return 1
-    finally:
-        store.close()
+    with _store(project, db) as store:
+        if store is None:
+            return 1
+        try:
+            detail = store.get_run(ident)
+        except AmbiguousId as error:
+            print(f"{error.args[0]}: give more of the id")
+            return 1
     if detail is None:
         print(f"No run or work order matches '{ident}' (pyfn runs list shows them)")
         return 1
@@ -112,13 +119,20 @@ def run_retry(project: Path, db: str | Path | None, ident: str, from_step: str |
     from ..store import NotRetryable
     from .trigger import wait_and_report
 
-    try:
-        store = _open(project, db)
-    except FileNotFoundError as error:
-        print(error)
-        return 1
-    try:
-        accepted = store.retry(ident, from_step)
+    with _store(project, db) as store:
+        if store is None:
+            return 1
+        try:
+            accepted = store.retry(ident, from_step)
+        except AmbiguousId as error:
+            print(f"{error.args[0]}: give more of the id")
+            return 1
+        except NotRetryable as error:
+            print(f"Cannot retry: {error}")
+            return 1
+        except LookupError as error:
+            print(f"{error.args[0]} (pyfn runs list shows them)")
+            return 1
         run = store.get_run(accepted.run_id).run
         where = f"from step {run.start_step} with its saved input" if run.start_step else "with its original input"
         print(f"Queued run {run.id} (attempt {run.attempt}) of work order {run.work_order_id}, {where}")
@@ -127,15 +141,6 @@ def run_retry(project: Path, db: str | Path | None, ident: str, from_step: str |
         if not store.server_running():
             print("No pyfn serve is running on this store: the run starts when one starts")
         return 0
-    except AmbiguousId as error:
-        print(f"{error.args[0]}: give more of the id")
-    except NotRetryable as error:
-        print(f"Cannot retry: {error}")
-    except LookupError as error:
-        print(f"{error.args[0]} (pyfn runs list shows them)")
-    finally:
-        store.close()
-    return 1
 
 
 def _duration(run: RunSummary) -> str:
