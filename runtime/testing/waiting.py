@@ -1,4 +1,5 @@
-"""Small helpers for tests that talk to servers: a free loopback port, and polling with a deadline.
+"""Small helpers for tests that talk to servers: a free loopback port, polling with a deadline,
+and stopping a server process the way an operator would.
 
 Example:
     >>> port = free_port(); 1024 < port < 65536
@@ -9,11 +10,13 @@ Example:
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
 import time
 from typing import Any, Callable
 
-__all__ = ["free_port", "wait_until"]
+__all__ = ["free_port", "wait_until", "stop_process"]
 
 
 def free_port() -> int:
@@ -38,3 +41,16 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: fl
         if time.monotonic() > deadline:
             raise AssertionError(message() if callable(message) else message)
         time.sleep(interval)
+
+
+def stop_process(process: subprocess.Popen | None, timeout: float = 30) -> int:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout`` s; its exit code (-9 when killed)."""
+    if process is None or process.poll() is not None:
+        return process.returncode if process else 0
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        return -9

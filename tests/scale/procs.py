@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-from runtime.testing.waiting import free_port, wait_until as _wait_until  # noqa: F401
+from runtime.testing.waiting import free_port, stop_process, wait_until as _wait_until  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = Path(__file__).resolve().parent / "fixtures" / "project"
@@ -56,14 +56,7 @@ class Proc:
         self.process.wait(timeout=10)
 
     def stop(self, timeout: float = 20) -> int:
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return -9
+        return stop_process(self.process, timeout)
 
 
 class Server(Proc):

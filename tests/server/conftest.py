@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from runtime.testing.waiting import free_port, wait_until  # noqa: F401 (used by the tests)
+from runtime.testing.waiting import free_port, stop_process, wait_until  # noqa: F401 (used by the tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = Path(__file__).resolve().parent / "fixtures" / "project"
@@ -70,14 +70,7 @@ class Server:
         self.process.wait(timeout=10)
 
     def stop(self, timeout: float = 30) -> int:
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return -9
+        return stop_process(self.process, timeout)
 
     def post(self, path: str, body=None, *, session=None, **kwargs) -> requests.Response:
         kwargs.setdefault("timeout", 10)
