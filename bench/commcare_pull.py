@@ -1,6 +1,6 @@
 """Benchmark: pull 100k cases from the CommCare HQ simulator with the commcare adaptor, streaming pages.
 
-Starts the simulator in its own process (``python -m runtime.simulator serve``, so it does not share
+Starts the simulator in its own process (``python -m hq_simulator serve``, so it does not share
 this process's GIL or memory), warms its JSON caches with one pull of each API, then runs each pull
 in a fresh child process and prints its time, cases per second, the child's peak RSS and the
 tracemalloc peak of a second, traced run:
@@ -74,7 +74,7 @@ def run_phase(phase: str, url: str, page_size: int, state: dict) -> dict:
 
 
 def _start_simulator(cases: int) -> tuple[subprocess.Popen, str]:
-    command = [sys.executable, "-m", "runtime.simulator", "serve", "--port", "0", "--seed", str(cases)]
+    command = [sys.executable, "-m", "hq_simulator", "serve", "--port", "0", "--seed", str(cases)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 300
     for line in process.stdout:

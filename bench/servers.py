@@ -62,7 +62,7 @@ def _run_destination() -> None:
 
 
 def _run_hq(cases: int) -> None:
-    from runtime.simulator import CommCareSimulator
+    from hq_simulator import CommCareSimulator
 
     with CommCareSimulator(seed=cases) as hq:
         _announce_and_wait(hq.url)

@@ -11,7 +11,7 @@ import time
 
 import requests
 
-from runtime.simulator import CommCareSimulator
+from hq_simulator import CommCareSimulator
 
 
 def walk_v2(hq: CommCareSimulator, session: requests.Session) -> tuple[int, float, float]:

@@ -10,12 +10,12 @@ them), ``step`` (one step with its state rules), ``run`` (the plan walk),
 ``state`` and ``output`` (the final state file).
 """
 
-from .compiler import CompiledJob, compile_job
-from .context import RunContext, RunOptions
-from .errors import PyfnError
-from .linker import link, resolve_adaptor
-from .plan import Edge, Plan, Step, plan_for_job
-from .run import execute_plan
+from runtime.compiler import CompiledJob, compile_job
+from runtime.context import RunContext, RunOptions
+from runtime.errors import PyfnError
+from runtime.linker import link, resolve_adaptor
+from runtime.plan import Edge, Plan, Step, plan_for_job
+from runtime.execute import execute_plan
 
 __all__ = [
     "CompiledJob",

@@ -18,7 +18,7 @@ from typing import Any
 
 import adaptors
 
-from .errors import AdaptorError, JobError, JobRuntimeError, PyfnError, RuntimeCrash
+from runtime.errors import AdaptorError, JobError, JobRuntimeError, PyfnError, RuntimeCrash
 
 __all__ = ["classify"]
 

@@ -21,7 +21,7 @@ import ast
 from dataclasses import dataclass
 from typing import Iterable
 
-from .errors import CompileError
+from runtime.errors import CompileError
 
 __all__ = ["OperationSpec", "CompiledJob", "compile_job"]
 

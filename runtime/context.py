@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .errors import StepTimeoutError
-from .logger import Logger, Masker, create_loggers
+from runtime.errors import StepTimeoutError
+from runtime.logger import Logger, Masker, create_loggers
 
 __all__ = ["RunOptions", "RunContext"]
 

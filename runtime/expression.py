@@ -14,11 +14,11 @@ import time
 from types import ModuleType
 from typing import Any, Callable
 
-from .classify import classify
-from .context import RunContext
-from .job import Operation
-from .logger import format_duration
-from .state import clone, is_null_state, null_state
+from runtime.classify import classify
+from runtime.context import RunContext
+from runtime.job import Operation
+from runtime.logger import format_duration
+from runtime.state import clone, is_null_state, null_state
 
 __all__ = ["run_operations"]
 

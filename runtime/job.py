@@ -13,9 +13,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .classify import classify
-from .compiler import CompiledJob
-from .errors import InvalidOperationError
+from runtime.classify import classify
+from runtime.compiler import CompiledJob
+from runtime.errors import InvalidOperationError
 
 __all__ = ["Operation", "load_job"]
 

@@ -14,7 +14,7 @@ from types import ModuleType
 
 import adaptors
 
-from .errors import AdaptorNotFound
+from runtime.errors import AdaptorNotFound
 
 __all__ = ["Adaptor", "resolve_adaptor", "link"]
 

@@ -1,7 +1,7 @@
 """The execution plan: steps joined by edges, as OpenFn's ExecutionPlan.
 
 A single job is a plan of one step (``job-1``); a workflow YAML compiles to a
-plan of many (see ``runtime.workflow``).
+plan of many (see ``runtime.workflow.load``).
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .compiler import CompiledJob
-from .errors import UsageError
-from .linker import Adaptor
-from .policy import RunPolicy
+from runtime.compiler import CompiledJob
+from runtime.errors import UsageError
+from runtime.linker import Adaptor
+from runtime.workflow.policy import RunPolicy
 
 __all__ = ["Edge", "Step", "WebhookAuth", "Trigger", "Plan", "WORKFLOW_SUFFIXES", "plan_for_job", "find_step",
            "describe_plan", "describe_trigger", "describe_policy"]
@@ -78,7 +78,7 @@ class Trigger:
     run); ``dedupe`` is a JSONPath into the request body whose value identifies
     a delivery (``dedupe_expr`` is its compiled form). Cron triggers: ``id``
     names it (``cron`` by default), ``schedule`` is five-field cron in
-    ``timezone`` (``cron`` is its :class:`~runtime.schedule.CronSchedule`),
+    ``timezone`` (``cron`` is its :class:`~runtime.workflow.cron.CronSchedule`),
     ``cursor_step`` is the step whose last successful output is the next input
     (``None``: the final state), ``state`` the first run's input, and
     ``catch_up`` whether a schedule missed while the server was down runs once
@@ -200,7 +200,7 @@ def describe_policy(policy: RunPolicy) -> str:
     """``retry 3x after 30s (x2), max concurrency 1, history 90 days`` — empty for the default policy.
 
     Example:
-        >>> from runtime.policy import RetryPolicy
+        >>> from runtime.workflow.policy import RetryPolicy
         >>> describe_policy(RunPolicy(RetryPolicy(3, 30, 2), max_concurrency=1, keep_dataclips_days=7))
         'retry 3x after 30s (x2) on crashed, failed, max concurrency 1, dataclips 7 days'
     """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import traceback
 
-from .errors import PyfnError
-from .logger import Logger
+from runtime.errors import PyfnError
+from runtime.logger import Logger
 
 __all__ = ["log_error"]
 

@@ -17,7 +17,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from .errors import SerializationError
+from runtime.errors import SerializationError
 
 __all__ = ["default_state", "null_state", "is_null_state", "assemble_state", "to_json",
            "clean_state", "clone", "hand_over"]

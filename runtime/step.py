@@ -12,16 +12,16 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .context import RunContext
-from .errors import ConfigurationError, PyfnError
-from .expression import run_operations
-from .job import load_job
-from .linker import link
-from .logger import format_duration, job_logging
-from .plan import Step
-from .report import log_error
-from .state import clean_state, is_null_state, to_json
-from .timeout import step_deadline
+from runtime.context import RunContext
+from runtime.errors import ConfigurationError, PyfnError
+from runtime.expression import run_operations
+from runtime.job import load_job
+from runtime.linker import link
+from runtime.logger import format_duration, job_logging
+from runtime.plan import Step
+from runtime.report import log_error
+from runtime.state import clean_state, is_null_state, to_json
+from runtime.timeout import step_deadline
 
 __all__ = ["StepResult", "execute_step"]
 

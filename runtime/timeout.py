@@ -20,7 +20,7 @@ import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from .errors import StepTimeoutError
+from runtime.errors import StepTimeoutError
 
 __all__ = ["step_deadline"]
 

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from . import commands, scale_commands, server_commands
+from runtime.cli import commands, scale_commands, server_commands
 
 __all__ = ["app", "main"]
 

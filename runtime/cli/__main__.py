@@ -1,5 +1,5 @@
 """``python -m runtime.cli`` is ``pyfn``."""
 
-from . import main
+from runtime.cli import main
 
 main()

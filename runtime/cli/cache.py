@@ -12,8 +12,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ..output import write_output
-from ..plan import Plan
+from runtime.state_file import write_output
+from runtime.plan import Plan
 
 __all__ = ["StepCache"]
 

@@ -55,7 +55,7 @@ def execute(
     state.errors; 1 when it crashes, times out or aborts (no output is written);
     2 for bad arguments.
     """
-    from .execute import ExecuteArgs, run_execute
+    from runtime.cli.execute import ExecuteArgs, run_execute
 
     raise typer.Exit(run_execute(ExecuteArgs(
         path=path, adaptor=adaptor, state_path=state_path, state_text=state_stdin,
@@ -69,7 +69,7 @@ def compile_(
     adaptor: Optional[str] = typer.Option(None, "-a", "--adaptor", help="The job's adaptor (default: common)."),
 ) -> None:
     """Show a job's compiled operations (lazy state made explicit) or a workflow's plan."""
-    from .show import run_compile
+    from runtime.cli.show import run_compile
 
     raise typer.Exit(run_compile(path, adaptor))
 
@@ -80,7 +80,7 @@ def validate(
         None, "--credentials", "--creds", help="Credential map replacing the workflow's."),
 ) -> None:
     """Check a workflow without running it: report every problem with its line (exit 1), or "valid"."""
-    from .show import run_validate
+    from runtime.cli.show import run_validate
 
     raise typer.Exit(run_validate(path, credentials))
 
@@ -90,7 +90,7 @@ def docs(
     operation: Optional[str] = typer.Argument(None, help="One operation to show in full."),
 ) -> None:
     """Print an adaptor's operations with their signatures and docstrings."""
-    from .show import run_docs
+    from runtime.cli.show import run_docs
 
     raise typer.Exit(run_docs(adaptor, operation))
 
@@ -100,7 +100,7 @@ def demo(
         None, help="Which examples: registrations, reminders, bulk-import (default: all)."),
 ) -> None:
     """Run the shipped CommCare examples offline, against the bundled HQ simulator and local stand-ins."""
-    from .demo import run_demo
+    from runtime.cli.demo import run_demo
 
     raise typer.Exit(run_demo(examples))
 
@@ -110,14 +110,14 @@ def init(
     force: bool = typer.Option(False, "--force", help="Overwrite files that already exist."),
 ) -> None:
     """Scaffold a project: a job, a workflow, a state file, a passing test, CI and a credentials template."""
-    from .init import run_init
+    from runtime.cli.init import run_init
 
     raise typer.Exit(run_init(folder, force))
 
 
 def commcare(ctx: typer.Context) -> None:
     """The CommCare HQ simulator: 'pyfn commcare serve --help' for its options."""
-    from ..simulator.cli import app as simulator  # imported only when asked for: it seeds data
+    from hq_simulator.cli import app as simulator  # imported only when asked for: it seeds data
 
     simulator(args=ctx.args, prog_name="pyfn commcare", standalone_mode=True)
 

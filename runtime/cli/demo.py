@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Callable
 
-from .execute import ExecuteArgs, run_execute, usage_failure
+from runtime.cli.execute import ExecuteArgs, run_execute, usage_failure
 
 __all__ = ["run_demo", "project_root", "example_environment", "EXAMPLES"]
 
@@ -37,8 +37,8 @@ def example_environment(hq_url: str, crm_url: str, sms_url: str) -> dict[str, st
 
 def run_demo(names: list[str] | None = None) -> int:
     """Run the named examples (all by default); return the exit code."""
-    from ..testing.hq import HQ
-    from ..testing.standins import CRM, SMSGateway
+    from runtime.testing.hq import HQ
+    from runtime.testing.standins import CRM, SMSGateway
 
     root, names = project_root(), names or list(EXAMPLES)
     unknown = [n for n in names if n not in EXAMPLES]

@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..compiler import compile_job
-from ..context import RunContext, RunOptions
-from ..errors import PyfnError, StepTimeoutError, UsageError
-from ..linker import link, resolve_adaptor
-from ..logger import LogSink, create_loggers, format_duration
-from ..output import load_state_file, parse_state_text, serialize_output, write_output
-from ..plan import WORKFLOW_SUFFIXES, Plan, find_step, plan_for_job
-from ..report import log_error
-from ..run import execute_plan
-from ..state import default_state, hand_over
-from .cache import StepCache
+from runtime.compiler import compile_job
+from runtime.context import RunContext, RunOptions
+from runtime.errors import PyfnError, StepTimeoutError, UsageError
+from runtime.linker import link, resolve_adaptor
+from runtime.logger import LogSink, create_loggers, format_duration
+from runtime.state_file import load_state_file, parse_state_text, serialize_output, write_output
+from runtime.plan import WORKFLOW_SUFFIXES, Plan, find_step, plan_for_job
+from runtime.report import log_error
+from runtime.execute import execute_plan
+from runtime.state import default_state, hand_over
+from runtime.cli.cache import StepCache
 
 __all__ = ["ExecuteArgs", "run_execute"]
 
@@ -71,7 +71,7 @@ def _load_plan(args: ExecuteArgs, ctx: RunContext) -> Plan:
                          hint="Give the path of a job (.py) or a workflow (.yaml, .yml, .json)")
     if path.suffix not in WORKFLOW_SUFFIXES:
         return _load_job_plan(args, ctx)
-    from ..workflow import load_workflow  # YAML is only loaded for workflows
+    from runtime.workflow.load import load_workflow  # YAML is only loaded for workflows
 
     plan = load_workflow(path, args.credentials)
     ctx.loggers["CMP"].success(f"Compiled all expressions in workflow {plan.name}")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import UsageError
-from ..logger import create_loggers
-from ..report import log_error
+from runtime.errors import UsageError
+from runtime.logger import create_loggers
+from runtime.report import log_error
 
 __all__ = ["run_init", "TEMPLATE"]
 

@@ -19,8 +19,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..logger import MASK, format_duration
-from ..store import AmbiguousId, RunDetail, RunSummary, is_database_url, open_store, store_location
+from runtime.logger import MASK, format_duration
+from runtime.store import AmbiguousId, RunDetail, RunSummary, is_database_url, open_store, store_location
 
 __all__ = ["run_list", "run_show", "run_retry"]
 
@@ -36,7 +36,7 @@ def _open(project: Path, db: str | Path | None):
     try:
         return open_store(path)
     except Exception as exc:  # noqa: BLE001 - the database is unreachable or refused us: say so, exit 1
-        from ..store.postgres import display_url
+        from runtime.store.postgres import display_url
 
         raise FileNotFoundError(f"Cannot open the run store {display_url(str(path))}: "
                                 f"{type(exc).__name__}: {str(exc).strip()}") from None
@@ -116,8 +116,8 @@ def run_retry(project: Path, db: str | Path | None, ident: str, from_step: str |
 
         run_retry(Path("."), None, "3f2c9a1e", from_step="upsert", wait=False, timeout_s=600)
     """
-    from ..store import NotRetryable
-    from .trigger import wait_and_report
+    from runtime.store import NotRetryable
+    from runtime.cli.trigger import wait_and_report
 
     with _store(project, db) as store:
         if store is None:

@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from .options import MemoryMb, RunTimeoutMs
+from runtime.cli.options import MemoryMb, RunTimeoutMs
 
 __all__ = ["register"]
 
@@ -44,7 +44,7 @@ def worker(
     Example: pyfn worker ~/my-project --db postgresql://pyfn@db.internal/pyfn --workers 4
     (more in docs/scaling.md)
     """
-    from ..cluster.worker import WorkerOptions, run_worker
+    from runtime.worker.main import WorkerOptions, run_worker
 
     raise typer.Exit(run_worker(WorkerOptions(
         project=project, db=db, workers=workers, run_timeout_ms=run_timeout_ms, memory_mb=memory_mb,
@@ -66,7 +66,7 @@ def db_upgrade(
 
     Example: pyfn db upgrade --db postgresql://pyfn@db.internal/pyfn
     """
-    from ..store import open_store
+    from runtime.store import open_store
 
     if not db.startswith(("postgresql://", "postgres://")):
         open_store(db).close()
@@ -78,9 +78,9 @@ def db_upgrade(
 def _upgrade_postgres(url: str) -> int:
     import psycopg
 
-    from ..store.migrate import current_version, upgrade
-    from ..store.pgconn import connect
-    from ..store.postgres import display_url
+    from runtime.store.migrate import current_version, upgrade
+    from runtime.store.pgconn import connect
+    from runtime.store.postgres import display_url
 
     try:
         with connect(url) as conn:

@@ -11,9 +11,9 @@ from typing import Optional
 
 import typer
 
-from .scale_commands import HEARTBEAT_HELP, LOST_AFTER_HELP
+from runtime.cli.scale_commands import HEARTBEAT_HELP, LOST_AFTER_HELP
 
-from .options import MemoryMb, RunTimeoutMs
+from runtime.cli.options import MemoryMb, RunTimeoutMs
 
 __all__ = ["register"]
 
@@ -72,7 +72,7 @@ def serve(
     Example: pyfn serve ~/my-project --host 0.0.0.0 --port 8080 --workers 4
     (more in docs/server.md)
     """
-    from ..server.service import ServeOptions, serve as run_server
+    from runtime.server.service import ServeOptions, serve as run_server
 
     workers = 0 if no_workers else workers
     raise typer.Exit(run_server(ServeOptions(
@@ -106,7 +106,7 @@ def trigger(
 
     Example: pyfn trigger commcare-sync --state state/backfill.json --wait
     """
-    from .trigger import run_trigger
+    from runtime.cli.trigger import run_trigger
 
     raise typer.Exit(run_trigger(project, workflow, state, db, wait, wait_timeout_s))
 
@@ -130,7 +130,7 @@ def runs_list(
 
     Example: pyfn runs list --workflow commcare-registrations --state failed
     """
-    from .runs import run_list
+    from runtime.cli.runs import run_list
 
     raise typer.Exit(run_list(project, db, workflow, state, limit, as_json))
 
@@ -147,7 +147,7 @@ def runs_show(
 
     Example: pyfn runs show 3f2c9a1e
     """
-    from .runs import run_show
+    from runtime.cli.runs import run_show
 
     raise typer.Exit(run_show(project, db, run_id, as_json))
 
@@ -173,7 +173,7 @@ def runs_retry(
 
     Example: pyfn runs retry 3f2c9a1e --from-step upsert-patients
     """
-    from .runs import run_retry
+    from runtime.cli.runs import run_retry
 
     raise typer.Exit(run_retry(project, db, run_id, from_step, wait, wait_timeout_s))
 

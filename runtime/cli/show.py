@@ -6,14 +6,14 @@ import inspect
 import textwrap
 from pathlib import Path
 
-from ..compiler import compile_job
-from ..errors import PyfnError, UsageError
-from ..linker import link, public_names, resolve_adaptor
-from ..logger import create_loggers
-from ..plan import describe_plan
-from ..report import log_error
-from ..plan import WORKFLOW_SUFFIXES
-from ..workflow import load_workflow
+from runtime.compiler import compile_job
+from runtime.errors import PyfnError, UsageError
+from runtime.linker import link, public_names, resolve_adaptor
+from runtime.logger import create_loggers
+from runtime.plan import describe_plan
+from runtime.report import log_error
+from runtime.plan import WORKFLOW_SUFFIXES
+from runtime.workflow.load import load_workflow
 
 __all__ = ["run_compile", "run_validate", "run_docs", "describe_operation"]
 

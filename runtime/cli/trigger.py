@@ -19,9 +19,9 @@ import json
 import time
 from pathlib import Path
 
-from ..errors import PyfnError
-from ..marks import load_marked
-from ..plan import WORKFLOW_SUFFIXES
+from runtime.errors import PyfnError
+from runtime.workflow.yaml_lines import load_marked
+from runtime.plan import WORKFLOW_SUFFIXES
 
 __all__ = ["run_trigger", "wait_and_report", "store_path"]
 
@@ -35,7 +35,7 @@ def store_path(project: Path, db: str | Path | None) -> str | Path:
         >>> store_path(Path("demo"), None)
         PosixPath('demo/state/pyfn.db')
     """
-    from ..store import store_location
+    from runtime.store import store_location
 
     return store_location(db, project)
 
@@ -66,10 +66,10 @@ def find_workflow(project: Path, ident: str) -> Path:
 def run_trigger(project: Path, workflow: str, state_path: Path | None, db: str | Path | None, wait: bool,
                 timeout_s: float) -> int:
     """Queue a manual run of ``workflow`` and print its ids (and, with ``wait``, its outcome); the exit code."""
-    from ..server.scheduler import next_input
-    from ..store import open_store
-    from ..triggers import MANUAL
-    from ..workflow import load_workflow
+    from runtime.server.scheduler import next_input
+    from runtime.store import open_store
+    from runtime.workflow.triggers import MANUAL
+    from runtime.workflow.load import load_workflow
 
     try:
         plan = load_workflow(find_workflow(project, workflow))
@@ -84,7 +84,7 @@ def run_trigger(project: Path, workflow: str, state_path: Path | None, db: str |
     try:
         store = open_store(location)
     except Exception as exc:  # noqa: BLE001 - a PostgreSQL store that is unreachable or refuses us
-        from ..store.postgres import display_url
+        from runtime.store.postgres import display_url
 
         print(f"Cannot open the run store {display_url(str(location))}: {type(exc).__name__}: {str(exc).strip()}")
         return 1

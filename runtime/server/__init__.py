@@ -9,5 +9,5 @@
 - ``service``: start-up, recovery of lost runs, uvicorn, graceful shutdown.
 
 The run store is ``runtime.store``. This package imports nothing heavy at
-import time: the forkserver preloads ``runtime.server.child``.
+import time: the forkserver preloads ``runtime.worker.child``.
 """

@@ -16,7 +16,7 @@ never stored; should a stored state hold one, it is shown as ``****``.
 Example:
     >>> from pathlib import Path
     >>> from runtime.store import open_store
-    >>> from runtime.server.project import Project
+    >>> from runtime.workflow.project import Project
     >>> [r.path for r in api_routes(Project(Path(".")), open_store(":memory:"), lambda: None, "t")][:3]
     ['/api/runs', '/api/runs/{run_id}', '/api/runs/{run_id}/retry']
 """
@@ -34,10 +34,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..logger import MASK
-from ..store import AmbiguousId, NotRetryable, RunDetail, RunStore, RunSummary
-from ..triggers import MANUAL
-from .project import Project
+from runtime.logger import MASK
+from runtime.store import AmbiguousId, NotRetryable, RunDetail, RunStore, RunSummary
+from runtime.workflow.triggers import MANUAL
+from runtime.workflow.project import Project
 
 __all__ = ["api_routes", "masked", "WEB"]
 

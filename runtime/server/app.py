@@ -35,10 +35,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..logger import Logger, format_duration
-from ..store import Accepted, RunStore
-from .payload import BadBody, BodyTooLarge, input_state, parse_body, read_body
-from .project import Project
+from runtime.logger import Logger, format_duration
+from runtime.store import Accepted, RunStore
+from runtime.server.payload import BadBody, BodyTooLarge, input_state, parse_body, read_body
+from runtime.workflow.project import Project
 
 __all__ = ["AppSettings", "create_app"]
 
@@ -64,7 +64,7 @@ def create_app(project: Project, store: RunStore, wake: Callable[[], None], log:
 
     With an ``api_token``, the run history's API and page are served too.
     ``replies`` hands sync replies the outcome of zero-persistence runs, whose
-    final state is not stored (``runtime.server.workers.Replies``).
+    final state is not stored (``runtime.worker.pool.Replies``).
 
     Example:
         >>> from pathlib import Path
@@ -78,7 +78,7 @@ def create_app(project: Project, store: RunStore, wake: Callable[[], None], log:
     routes = [Route("/i/{path:path}", hooks.receive, methods=["POST", "PUT", "PATCH"]),
               Route("/health", hooks.health, methods=["GET"])]
     if api_token:
-        from .api import api_routes
+        from runtime.server.api import api_routes
 
         routes += api_routes(project, store, wake, api_token)
     return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})

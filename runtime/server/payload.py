@@ -24,7 +24,7 @@ import json
 from typing import Any, AsyncIterator, Iterable
 from urllib.parse import parse_qsl
 
-from .triggers import SECRET_HEADERS
+from runtime.server.webhooks import SECRET_HEADERS
 
 __all__ = ["BadBody", "BodyTooLarge", "read_body", "parse_body", "input_state"]
 

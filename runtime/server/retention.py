@@ -13,11 +13,11 @@
   successful output of each step), so a scheduled sync never starts over.
 
 ``zero_persistence: true`` needs no cleanup: its inputs and outputs are never
-kept past the run (see ``runtime.server.workers``).
+kept past the run (see ``runtime.worker.pool``).
 
 Example:
     >>> import datetime as dt
-    >>> from runtime.policy import RunPolicy
+    >>> from runtime.workflow.policy import RunPolicy
     >>> now = dt.datetime(2024, 5, 10, tzinfo=dt.timezone.utc)
     >>> cutoffs(RunPolicy(history_days=7, keep_dataclips_days=1.5), now)
     ('2024-05-03T00:00:00.000000Z', '2024-05-08T12:00:00.000000Z')
@@ -28,11 +28,11 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 
-from ..logger import Logger
-from ..plan import Plan
-from ..policy import RunPolicy
-from ..store import Purged, RunStore, iso
-from .clock import ServerClock
+from runtime.logger import Logger
+from runtime.plan import Plan
+from runtime.workflow.policy import RunPolicy
+from runtime.store import Purged, RunStore, iso
+from runtime.server.clock import ServerClock
 
 __all__ = ["cutoffs", "enforce", "Housekeeper"]
 

@@ -35,12 +35,12 @@ import datetime as _dt
 import threading
 from typing import Any, Callable
 
-from ..logger import Logger
-from ..plan import Trigger
-from ..store import UNFINISHED_STATES, Accepted, RunStore, iso, parse_iso
-from ..triggers import MANUAL
-from .clock import ServerClock
-from .project import CronJob
+from runtime.logger import Logger
+from runtime.plan import Trigger
+from runtime.store import UNFINISHED_STATES, Accepted, RunStore, iso, parse_iso
+from runtime.workflow.triggers import MANUAL
+from runtime.server.clock import ServerClock
+from runtime.workflow.project import CronJob
 
 __all__ = ["Scheduler", "next_input"]
 

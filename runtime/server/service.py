@@ -33,12 +33,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..errors import PyfnError, UsageError
-from ..logger import Logger, LogSink
-from ..plan import describe_trigger
-from ..report import log_error
-from ..store import StoreBusy, is_database_url, open_store, store_location
-from .project import Project, load_project
+from runtime.errors import PyfnError, UsageError
+from runtime.logger import Logger, LogSink
+from runtime.plan import describe_trigger
+from runtime.report import log_error
+from runtime.store import StoreBusy, is_database_url, open_store, store_location
+from runtime.workflow.project import Project, load_project
 
 __all__ = ["ServeOptions", "serve", "server_logger"]
 
@@ -78,7 +78,7 @@ class ServeOptions:
         """The store as logs show it (a URL's password masked)."""
         if not is_database_url(self.database):
             return str(self.database)
-        from ..store.postgres import display_url
+        from runtime.store.postgres import display_url
 
         return display_url(str(self.database))
 
@@ -129,13 +129,13 @@ def serve(options: ServeOptions) -> int:
 
 
 def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: socket.socket, log: Logger) -> int:
-    from .clock import ServerClock
-    from .retention import Housekeeper
-    from .scheduler import Scheduler
-    from .supervisor import Limits, Supervisor, forkserver_context
-    from .workers import WorkerPool
+    from runtime.server.clock import ServerClock
+    from runtime.server.retention import Housekeeper
+    from runtime.server.scheduler import Scheduler
+    from runtime.worker.supervisor import Limits, Supervisor, forkserver_context
+    from runtime.worker.pool import WorkerPool
 
-    from ..cluster.heartbeat import SHARED_IDLE_S, join_cluster
+    from runtime.worker.heartbeat import SHARED_IDLE_S, join_cluster
 
     paths = [str(path) for path in project.workflows.values()]
     context = forkserver_context(paths) if options.worker_count else None  # before any thread starts
@@ -190,7 +190,7 @@ def _serve_http(options: ServeOptions, project: Project, store, pool, token: str
             on_exit()
             super().handle_exit(sig, frame)
 
-    from .app import AppSettings, create_app
+    from runtime.server.app import AppSettings, create_app
 
     settings = AppSettings(int(options.max_body_mb * 1024 * 1024), options.sync_timeout_s)
     app = create_app(project, store, pool.wake, log, settings, api_token=token, replies=pool.replies)

@@ -45,7 +45,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .records import (ACTIVE_STATES, CAUSES, FINAL_STATES, RUN_STATES, UNFINISHED_STATES, Accepted,
+from runtime.store.records import (ACTIVE_STATES, CAUSES, FINAL_STATES, RUN_STATES, UNFINISHED_STATES, Accepted,
                       AmbiguousId, ClaimedRun, NotRetryable, Purged, RawJSON, RunDetail, RunSummary, StepRecord,
                       StoreBusy, iso, now_iso, parse_iso, to_json_text)
 
@@ -241,9 +241,9 @@ def open_store(location: str | Path, *, fsync: bool = False) -> RunStore:
     """
     text = str(location)
     if is_database_url(text):
-        from .postgres import PostgresStore
+        from runtime.store.postgres import PostgresStore
 
         return PostgresStore(text)
-    from .sqlite import SQLiteStore
+    from runtime.store.sqlite import SQLiteStore
 
     return SQLiteStore(text.removeprefix("sqlite:///"), fsync=fsync)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .migrations import Migration, load
+from runtime.store.migrations import Migration, load
 
 __all__ = ["upgrade", "current_version", "pending", "LOCK_SPACE", "MIGRATION_LOCK"]
 

@@ -27,13 +27,13 @@ import time
 from typing import Any, Mapping, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from . import (Accepted, ClaimedRun, RunStore, RunSummary,
+from runtime.store import (Accepted, ClaimedRun, RunStore, RunSummary,
                FINAL_STATES, to_json_text)
-from . import postgres_ops as ops
-from .pgconn import Listener, Pool
-from .postgres_members import Membership
-from .postgres_ops import ENDED, QUEUED
-from .sql_common import SQLStoreBase
+from runtime.store import postgres_ops as ops
+from runtime.store.pgconn import Listener, Pool
+from runtime.store.postgres_members import Membership
+from runtime.store.postgres_ops import ENDED, QUEUED
+from runtime.store.sql_common import SQLStoreBase
 
 __all__ = ["PostgresStore", "QUEUED", "ENDED", "display_url"]
 
@@ -110,7 +110,7 @@ class PostgresStore(SQLStoreBase, Membership, RunStore):
 
     def upgrade(self) -> list:
         """Apply pending schema migrations (see :mod:`runtime.store.migrate`); the ones applied."""
-        from .migrate import upgrade
+        from runtime.store.migrate import upgrade
 
         with self._pool.connection() as conn:
             return upgrade(conn)

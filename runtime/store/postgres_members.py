@@ -19,8 +19,8 @@ import os
 import socket
 from typing import Callable
 
-from . import postgres_ops as ops
-from .postgres_ops import QUEUED
+from runtime.store import postgres_ops as ops
+from runtime.store.postgres_ops import QUEUED
 
 __all__ = ["Membership"]
 

@@ -24,8 +24,8 @@ from __future__ import annotations
 import uuid
 from typing import Any, Mapping
 
-from .migrate import LOCK_SPACE
-from .records import Accepted, ClaimedRun, NotRetryable, Purged, match_step
+from runtime.store.migrate import LOCK_SPACE
+from runtime.store.records import Accepted, ClaimedRun, NotRetryable, Purged, match_step
 
 __all__ = ["QUEUED", "ENDED", "accept", "claim", "finish", "lose", "retry", "fire_cron", "wipe", "purge",
            "ACTIVE", "UNFINISHED"]

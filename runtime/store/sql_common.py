@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-from .records import Accepted, AmbiguousId, Purged, RunDetail, RunSummary, StepRecord, to_json_text
+from runtime.store.records import Accepted, AmbiguousId, Purged, RunDetail, RunSummary, StepRecord, to_json_text
 
 __all__ = ["SQLStoreBase", "RUN_COLUMNS", "FROM_RUNS", "load"]
 

@@ -25,10 +25,10 @@ import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from . import (Accepted, ClaimedRun, RunStore, RunSummary, StoreBusy,
+from runtime.store import (Accepted, ClaimedRun, RunStore, RunSummary, StoreBusy,
                FINAL_STATES, now_iso, to_json_text)
-from . import sqlite_ops as ops
-from .sql_common import SQLStoreBase
+from runtime.store import sqlite_ops as ops
+from runtime.store.sql_common import SQLStoreBase
 
 __all__ = ["SQLiteStore"]
 

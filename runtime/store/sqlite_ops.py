@@ -20,7 +20,7 @@ import sqlite3
 import uuid
 from typing import Mapping
 
-from .records import Accepted, ClaimedRun, NotRetryable, Purged, match_step, now_iso
+from runtime.store.records import Accepted, ClaimedRun, NotRetryable, Purged, match_step, now_iso
 
 __all__ = ["create_schema", "accept", "claim", "finish_run", "lose", "retry", "fire_cron", "purge", "wipe",
            "ACTIVE", "UNFINISHED"]

@@ -10,6 +10,6 @@
   ``commcare_hq``, ``snapshot``), registered by installing pyfn.
 """
 
-from .harness import RunResult, run_job, run_workflow
+from runtime.testing.harness import RunResult, run_job, run_workflow
 
 __all__ = ["RunResult", "run_job", "run_workflow"]

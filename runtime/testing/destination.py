@@ -40,7 +40,7 @@ import threading
 import time
 from typing import Any, Callable, Iterator
 
-from .recording import RecordedRequest, RecordingHandler, RecordingServer, Response, as_response
+from runtime.testing.recording import RecordedRequest, RecordingHandler, RecordingServer, Response, as_response
 
 __all__ = ["DestinationAPI", "RecordedRequest", "Response", "SAMPLE_CSV", "SAMPLE_HTML", "SAMPLE_XML"]
 

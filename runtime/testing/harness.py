@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..context import RunContext, RunOptions
-from ..errors import PyfnError
-from ..logger import LogSink, Masker, create_loggers
-from ..output import serialize_output
+from runtime.context import RunContext, RunOptions
+from runtime.errors import PyfnError
+from runtime.logger import LogSink, Masker, create_loggers
+from runtime.state_file import serialize_output
 
 __all__ = ["RunResult", "run_job", "run_workflow"]
 
@@ -117,9 +117,9 @@ def run_job(path: str | Path, state: dict | None = None, adaptor: str = "common"
         result = run_job("jobs/hello.py", {"data": {"patients": []}})
         result.assert_ok()
     """
-    from ..compiler import compile_job
-    from ..linker import link, resolve_adaptor
-    from ..plan import plan_for_job
+    from runtime.compiler import compile_job
+    from runtime.linker import link, resolve_adaptor
+    from runtime.plan import plan_for_job
 
     path = Path(path)
     resolved = resolve_adaptor(adaptor)
@@ -136,8 +136,8 @@ def run_workflow(path: str | Path, state: dict | None = None, credentials: str |
         result = run_workflow("workflows/branching.yaml", {"data": {"patients": [...]}})
         result.assert_failed("check")
     """
-    from ..plan import find_step
-    from ..workflow import load_workflow
+    from runtime.plan import find_step
+    from runtime.workflow.load import load_workflow
 
     plan = load_workflow(Path(path), Path(credentials) if credentials else None)
     options = RunOptions(timeout_ms, start=start and find_step(plan, start),
@@ -146,7 +146,7 @@ def run_workflow(path: str | Path, state: dict | None = None, credentials: str |
 
 
 def _run(plan, state: dict | None, options: RunOptions, log: str) -> RunResult:
-    from ..run import execute_plan
+    from runtime.execute import execute_plan
 
     stream, masker = io.StringIO(), Masker()
     masker.add_configuration((state or {}).get("configuration"))

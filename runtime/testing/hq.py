@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 import requests
 
-from ..simulator import DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_USERNAME, CommCareSimulator
+from hq_simulator import DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_USERNAME, CommCareSimulator
 
 __all__ = ["HQ"]
 

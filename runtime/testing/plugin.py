@@ -39,7 +39,7 @@ def http_api() -> Iterator[Any]:
             result.assert_ok()
             assert http_api.last.json == {"LastName": "Okafor"}
     """
-    from .destination import DestinationAPI
+    from runtime.testing.destination import DestinationAPI
 
     with DestinationAPI() as api:
         yield api
@@ -63,7 +63,7 @@ def commcare_hq() -> Iterator[Any]:
             result.assert_ok()
             assert "Amina" in [c["case_name"] for c in commcare_hq.cases(case_type="patient")]
     """
-    from .hq import HQ
+    from runtime.testing.hq import HQ
 
     with HQ(seed=20) as hq:
         yield hq
@@ -99,7 +99,7 @@ def run_job(request: pytest.FixtureRequest) -> Callable[..., Any]:
             result = run_job("jobs/hello.py", {"data": {"patients": [{"name": "ann", ...}]}})
             result.assert_data(count=1)
     """
-    from .harness import run_job as run
+    from runtime.testing.harness import run_job as run
 
     def runner(path: str | Path, state: dict | None = None, adaptor: str = "common", **options: Any):
         return _with_requests(request, lambda: run(_resolve(request, path), state, adaptor, **options))
@@ -119,7 +119,7 @@ def run_workflow(request: pytest.FixtureRequest) -> Callable[..., Any]:
             result.assert_failed("check")
             assert result.state["alert"]["reasons"]
     """
-    from .harness import run_workflow as run
+    from runtime.testing.harness import run_workflow as run
 
     def runner(path: str | Path, state: dict | None = None, credentials: str | Path | None = None,
                **options: Any):
@@ -140,7 +140,7 @@ def snapshot(request: pytest.FixtureRequest) -> Any:
             result = run_job("jobs/hello.py", {"data": {...}})
             snapshot.assert_match(result.state, "hello")
     """
-    from .snapshot import Snapshot
+    from runtime.testing.snapshot import Snapshot
 
     module = Path(str(request.node.fspath))
     folder = module.parent / "__snapshots__" / module.stem

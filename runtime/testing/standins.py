@@ -16,8 +16,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from .destination import DestinationAPI
-from .recording import RecordedRequest, Response
+from runtime.testing.destination import DestinationAPI
+from runtime.testing.recording import RecordedRequest, Response
 
 __all__ = ["CRM", "SMSGateway", "SOBJECTS"]
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from runtime.schedule import CronError, CronSchedule
+from runtime.workflow.cron import CronError, CronSchedule
 
 UTC = dt.timezone.utc
 

@@ -8,8 +8,8 @@ import importlib
 import pytest
 
 MODULES = ["runtime.store.postgres", "runtime.store.postgres_ops", "runtime.store.postgres_members",
-           "runtime.store.pgconn", "runtime.store.migrate", "runtime.store.migrations", "runtime.cluster.heartbeat",
-           "runtime.cluster.worker", "runtime.testing.postgres", "runtime.cli.scale_commands"]
+           "runtime.store.pgconn", "runtime.store.migrate", "runtime.store.migrations", "runtime.worker.heartbeat",
+           "runtime.worker.main", "runtime.testing.postgres", "runtime.cli.scale_commands"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -121,7 +121,7 @@ def test_runs_list_without_a_store_says_where_it_looked(tmp_path):
     assert result.returncode == 1 and f"No run store at {tmp_path / 'state' / 'pyfn.db'}" in result.stdout
 
 
-@pytest.mark.parametrize("module", ["runtime.cli", "runtime.cli.commands", "runtime.workflow"])
+@pytest.mark.parametrize("module", ["runtime.cli", "runtime.cli.commands", "runtime.workflow.load"])
 def test_the_cli_and_the_engine_do_not_load_the_server_stack(module):
     probe = (f"import sys, {module}; print(sorted(m for m in ('starlette', 'uvicorn', 'sqlite3', 'anyio') "
              f"if m in sys.modules))")

@@ -7,10 +7,10 @@ import importlib
 
 import pytest
 
-MODULES = ["runtime.triggers", "runtime.plan", "runtime.store", "runtime.store.sqlite", "runtime.server.app",
-           "runtime.server.child", "runtime.server.payload", "runtime.server.plans", "runtime.server.project",
-           "runtime.server.service", "runtime.server.supervisor", "runtime.server.workers",
-           "runtime.server.triggers", "runtime.cli.runs", "runtime.schedule", "runtime.policy", "runtime.store.records",
+MODULES = ["runtime.workflow.triggers", "runtime.plan", "runtime.store", "runtime.store.sqlite", "runtime.server.app",
+           "runtime.worker.child", "runtime.server.payload", "runtime.worker.preload", "runtime.workflow.project",
+           "runtime.server.service", "runtime.worker.supervisor", "runtime.worker.pool",
+           "runtime.server.webhooks", "runtime.cli.runs", "runtime.workflow.cron", "runtime.workflow.policy", "runtime.store.records",
            "runtime.store.sqlite_ops", "runtime.server.api", "runtime.server.clock", "runtime.server.retention",
            "runtime.server.scheduler", "runtime.cli.trigger"]
 

@@ -12,8 +12,8 @@ import time
 import uuid
 from collections import Counter
 
-from runtime.simulator import CommCareSimulator
-from runtime.simulator.seed import REGISTRATION_XMLNS
+from hq_simulator import CommCareSimulator
+from hq_simulator.seed import REGISTRATION_XMLNS
 from runtime.testing.destination import DestinationAPI, Response
 
 from .conftest import DESTINATION_PASSWORD, FORWARDING_PASSWORD, open_db, wait_until

@@ -9,8 +9,8 @@ import pytest
 
 from runtime.logger import Logger, LogSink
 from runtime.plan import Trigger
-from runtime.schedule import CronSchedule
-from runtime.server.project import CronJob
+from runtime.workflow.cron import CronSchedule
+from runtime.workflow.project import CronJob
 from runtime.server.scheduler import Scheduler
 from runtime.store import iso, open_store
 

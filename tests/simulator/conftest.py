@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from runtime.simulator import DEFAULT_API_KEY, DEFAULT_USERNAME, CommCareSimulator
+from hq_simulator import DEFAULT_API_KEY, DEFAULT_USERNAME, CommCareSimulator
 
 SEED = 300
 

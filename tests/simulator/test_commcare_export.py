@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 
 from bench.peers import commcare_export as install_commcare_export
-from runtime.simulator import CommCareSimulator, dates
+from hq_simulator import CommCareSimulator, dates
 
 pytestmark = pytest.mark.commcare_export
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runtime.simulator.seed import REGISTRATION_XMLNS, VISIT_XMLNS
+from hq_simulator.seed import REGISTRATION_XMLNS, VISIT_XMLNS
 
 API = "/a/demo/api/v0.5/"
 

@@ -9,7 +9,7 @@ import pkgutil
 
 import pytest
 
-import runtime.simulator as package
+import hq_simulator as package
 
 MODULES = sorted(info.name for info in pkgutil.iter_modules(package.__path__) if info.name != "__main__")
 
@@ -28,7 +28,7 @@ def _public(module) -> list[tuple[str, object]]:
 
 @pytest.mark.parametrize("name", MODULES)
 def test_public_names_have_examples(name):
-    module = importlib.import_module(f"runtime.simulator.{name}")
+    module = importlib.import_module(f"hq_simulator.{name}")
     assert "Example" in (module.__doc__ or ""), f"module {name}"
     missing = [label for label, obj in _public(module) if "Example" not in (obj.__doc__ or "")]
     assert not missing
@@ -36,7 +36,7 @@ def test_public_names_have_examples(name):
 
 @pytest.mark.parametrize("name", MODULES)
 def test_examples_run(name):
-    module = importlib.import_module(f"runtime.simulator.{name}")
+    module = importlib.import_module(f"hq_simulator.{name}")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
 

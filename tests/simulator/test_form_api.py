@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from runtime.simulator.seed import REGISTRATION_XMLNS, VISIT_XMLNS
+from hq_simulator.seed import REGISTRATION_XMLNS, VISIT_XMLNS
 
 FORMS = "/a/demo/api/v0.5/form/"
 
@@ -130,7 +130,7 @@ def test_cases_full_adds_the_cases(api):
 
 
 def test_the_form_xml_attachment_converts_back_to_the_same_json(api, hq):
-    from runtime.simulator.xform import xml_to_json
+    from hq_simulator.xform import xml_to_json
     for form in api.get(FORMS, params={"limit": 20}).json()["objects"]:
         xml = api.get(urlparse(form["attachments"]["form.xml"]["url"]).path).content
         assert xml_to_json(xml, hq.directory.repeat_paths(form["form"]["@xmlns"])) == form["form"]

@@ -6,8 +6,8 @@ import base64
 import time
 import uuid
 
-from runtime.simulator.forwarding import retry_wait
-from runtime.simulator.seed import VISIT_XMLNS
+from hq_simulator.forwarding import retry_wait
+from hq_simulator.seed import VISIT_XMLNS
 from runtime.testing.waiting import wait_until
 
 OWNER = "d3m0d3m0d3m0d3m0d3m0d3m0d3m0d3m0"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
-from runtime.simulator.dates import parse
+from hq_simulator.dates import parse
 
 
 def _walk_offsets(api, path: str, limit: int) -> list[str]:

@@ -6,7 +6,7 @@ from collections import Counter
 
 import requests
 
-from runtime.simulator import CommCareSimulator
+from hq_simulator import CommCareSimulator
 
 
 def test_same_seed_same_project():

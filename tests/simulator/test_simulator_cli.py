@@ -1,4 +1,4 @@
-"""``pyfn commcare serve`` (here ``python -m runtime.simulator serve``): help, banner, serving."""
+"""``pyfn commcare serve`` (here ``python -m hq_simulator serve``): help, banner, serving."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 import requests
 from typer.testing import CliRunner
 
-from runtime.simulator.cli import app
+from hq_simulator.cli import app
 
 
 def test_help_explains_every_option():
@@ -23,7 +23,7 @@ def test_help_explains_every_option():
 
 def test_serve_prints_url_and_credentials_and_serves(receiver, tmp_path):
     state_file = tmp_path / "hq.json"
-    process = subprocess.Popen([sys.executable, "-m", "runtime.simulator", "serve", "--port", "0", "--seed", "50",
+    process = subprocess.Popen([sys.executable, "-m", "hq_simulator", "serve", "--port", "0", "--seed", "50",
                                 "--forward-cases", receiver.url, "--forward-case-types", "patient",
                                 "--forward-auth", "openfn:secret", "--state-file", str(state_file)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

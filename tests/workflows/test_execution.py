@@ -8,7 +8,7 @@ import pytest
 from runtime import RunContext, RunOptions, execute_plan
 from runtime.errors import EdgeConditionError, RuntimeCrash
 from runtime.logger import LogSink, create_loggers
-from runtime.workflow import load_workflow
+from runtime.workflow.load import load_workflow
 
 # Each step appends its visit to state["trail"]; `boom` raises.
 MARK = 'fn(lambda state: {**state, "trail": [*state.get("trail", []), "%s"]})\n'

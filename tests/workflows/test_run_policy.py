@@ -8,7 +8,7 @@ import pytest
 
 from runtime.errors import ValidationError
 from runtime.plan import describe_plan
-from runtime.workflow import load_workflow
+from runtime.workflow.load import load_workflow
 
 
 def load(tmp_path, text):

@@ -8,7 +8,7 @@ import pytest
 
 import adaptors.commcare as commcare
 from adaptors.commcare import imports, resilience
-from runtime.simulator import (DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_DOMAIN, DEFAULT_USERNAME,
+from hq_simulator import (DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_DOMAIN, DEFAULT_USERNAME,
                                CommCareSimulator)
 
 SEED = 300

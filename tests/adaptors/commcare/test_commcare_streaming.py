@@ -12,7 +12,7 @@ import pytest
 
 from adaptors.commcare import fetch_cases, list_cases
 from adaptors.commcare.progress import Progress
-from runtime.simulator import CommCareSimulator
+from hq_simulator import CommCareSimulator
 
 CASES = 20_000
 

@@ -1,0 +1,82 @@
+"""Webhook triggers as the server sees them: which workflow a path runs, who may call it, dedupe keys.
+
+The trigger model itself (``Trigger``, ``WebhookAuth``) is the workflow's
+(``runtime.plan``, parsed by ``runtime.workflow.triggers``); this module checks a
+request against it. Credentials are compared with ``hmac.compare_digest``, so
+the time an answer takes says nothing about how much of a secret was right.
+
+Example:
+    >>> from runtime.plan import Trigger, WebhookAuth
+    >>> hook = Webhook("registrations", Trigger("webhook", "forms", WebhookAuth("api_key", "k", api_key="s3cret")))
+    >>> hook.authorised({"x-api-key": "s3cret"}), hook.authorised({"x-api-key": "guess"})
+    (True, False)
+    >>> Webhook("wf", Trigger("webhook", "f", dedupe="$.id")).dedupe_key({"id": "form-1"})
+    'form-1'
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from runtime.plan import Trigger
+
+__all__ = ["Webhook", "SECRET_HEADERS"]
+
+SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "proxy-authorization"})
+
+
+@dataclass
+class Webhook:
+    """A served webhook: the workflow it queues runs of and its trigger (see the module example)."""
+
+    workflow: str
+    trigger: Trigger
+
+    @property
+    def challenge(self) -> dict[str, str]:
+        """The ``WWW-Authenticate`` header of a 401, for Basic auth."""
+        auth = self.trigger.auth
+        return {"WWW-Authenticate": 'Basic realm="pyfn"'} if auth and auth.type == "basic" else {}
+
+    def authorised(self, headers: Mapping[str, str]) -> bool:
+        """Whether the request headers (lower-case names) carry this trigger's credentials."""
+        auth = self.trigger.auth
+        if auth is None:
+            return True
+        if auth.type == "api_key":
+            return _same(headers.get("x-api-key", ""), auth.api_key or "")
+        user, password = _basic_pair(headers.get("authorization", ""))
+        return _same(user, auth.username or "") & _same(password, auth.password or "")
+
+    def dedupe_key(self, data: Any) -> str | None:
+        """The value the trigger's ``dedupe`` JSONPath finds in the body, as text (``None``: no key)."""
+        if not self.trigger.dedupe or not isinstance(data, (dict, list)):
+            return None
+        from adaptors.common.jsonpath import first  # the JSONPath dialect of jobs
+
+        value = first(data, self.trigger.dedupe)
+        if value is None:
+            return None
+        return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def _basic_pair(header: str) -> tuple[str, str]:
+    """``Authorization: Basic base64(user:password)`` → ``(user, password)``; empty strings if malformed."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return "", ""
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return "", ""
+    user, _, password = decoded.partition(":")
+    return user, password

@@ -1,5 +1,0 @@
-"""``python -m runtime.simulator serve ...``: the simulator's CLI without the rest of pyfn."""
-
-from .cli import app
-
-app(prog_name="python -m runtime.simulator")

@@ -1,0 +1,214 @@
+"""What a run executes in its own process: load the workflow, run the plan, report on a pipe.
+
+The worker's supervisor starts :func:`main` through the forkserver (see
+``runtime.worker.supervisor``). The child never touches the run store: it
+sends tuples on its end of a pipe and the supervisor records them.
+
+| message | when |
+|---|---|
+| ``("started",)`` | the process is up |
+| ``("log", at, line)`` | a log line, already masked (every step's configuration is a secret) |
+| ``("step-start", at, step, input_json)`` | a step starts (``configuration`` removed) |
+| ``("step-complete", at, step, output_json, error_json)`` | a step ends (``error_json`` is ``None`` on success) |
+| ``("done", state, error_type, final_json, webhook_response)`` | the run ends |
+
+``state`` is Lightning's: ``success``; ``failed`` when a leaf step recorded an
+error; ``crashed`` for a crash (a ``NameError``, an invalid workflow); ``killed``
+for a kill (a step past its time limit, ``MemoryError``).
+
+Example (in-process, as the tests drive it)::
+
+    >>> class Pipe(list):
+    ...     send = list.append
+    >>> pipe = Pipe()
+    >>> request = RunRequest("r-1", "/nowhere.yaml", '{"data": {}}')
+    >>> execute(request, pipe)[:2]
+    ('crashed', 'UsageError')
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from runtime.context import RunContext, RunOptions
+from runtime.errors import PyfnError, UsageError
+from runtime.plan import Plan
+from runtime.logger import LogSink, create_loggers
+from runtime.report import log_error
+from runtime.execute import execute_plan
+from runtime.store import now_iso
+from runtime.worker.preload import plan_for
+
+__all__ = ["RunRequest", "main", "execute"]
+
+_NICENESS = 5
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What the child needs: the run's id, the workflow file, the input state as JSON text, where to start.
+
+    ``start`` is a step key of an earlier run (``x`` or a visit ``x-1``) for a
+    retry from that step; ``None`` starts at the workflow's start.
+
+    Example:
+        >>> RunRequest("run-1", "workflows/forms.yaml", '{"data": {}}', attempt=2).attempt
+        2
+    """
+
+    run_id: str
+    workflow_path: str
+    input: str
+    attempt: int = 1
+    start: str | None = None
+
+
+def main(request: RunRequest, conn: Any) -> None:
+    """The child process's entry point: run, report ``done``, close the pipe.
+
+    Example (what the supervisor does)::
+
+        process = context.Process(target=main, args=(RunRequest(...), sender))
+    """
+    _die_with_server()
+    os.nice(_NICENESS)  # runs yield the CPU to the server answering webhooks
+    for sig in (signal.SIGINT, signal.SIGTERM):  # the server decides when a run stops
+        signal.signal(sig, signal.SIG_IGN)
+    try:
+        conn.send(("started",))
+        conn.send(("done", *execute(request, conn)))
+    except (BrokenPipeError, EOFError, OSError):
+        pass  # the server is gone: nobody to report to
+    finally:
+        conn.close()
+
+
+def _die_with_server() -> None:
+    """Kill this process as soon as the server that started it dies (SIGKILL included).
+
+    The child's parent is the forkserver, which outlives the server while any
+    child runs; but multiprocessing gives the child a sentinel of the process
+    that started it, readable once that process is gone.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="pyfn-server-watch", daemon=True).start()
+
+
+def execute(request: RunRequest, conn: Any) -> tuple[str, str | None, str | None, dict | None]:
+    """Run the workflow; return ``(state, error_type, final_json, webhook_response)`` (see the module example)."""
+    sink = LogSink(stream=_LogStream(conn))
+    recorder = _Recorder(conn, sink.masker.mask)
+    ctx = RunContext(RunOptions(timeout_ms=0), create_loggers(None, sink), notify=recorder.notify)
+    try:
+        plan = plan_for(request.workflow_path)
+        ctx.options.start = start_step(plan, request.start)
+        where = f", from step {ctx.options.start}" if ctx.options.start else ""
+        ctx.log.info(f"Run {request.run_id} of workflow {plan.name} (attempt {request.attempt}{where})")
+        if ctx.options.start:
+            ctx.log.always(f"Retry from step {request.start}: starting there with its saved input")
+        result = execute_plan(plan, json.loads(request.input), ctx)
+    except PyfnError as error:
+        ctx.log.error("CRITICAL ERROR! Aborting execution")
+        log_error(ctx.log, error)
+        state = "killed" if error.severity == "kill" else "crashed"
+        return state, error.name, None, recorder.webhook_response
+    except MemoryError:
+        ctx.log.error("CRITICAL ERROR! Run exceeded maximum memory usage")
+        return "killed", "OOMError", None, recorder.webhook_response
+    except Exception as exc:  # noqa: BLE001 - anything else is a crash of the run, reported
+        ctx.log.error(f"CRITICAL ERROR! {type(exc).__name__}: {exc}")
+        return "crashed", type(exc).__name__, None, recorder.webhook_response
+    state, error_type = recorder.verdict()
+    return state, error_type, _json(result), recorder.webhook_response
+
+
+def start_step(plan: Plan, key: str | None) -> str | None:
+    """The step id a retry from step key ``key`` (``x``, or a visit ``x-1``) starts at.
+
+    Example:
+        >>> from runtime.plan import Step
+        >>> plan = Plan("wf", {"fetch": Step("fetch", None), "load": Step("load", None)}, "fetch")
+        >>> start_step(plan, "load-2"), start_step(plan, None)
+        ('load', None)
+    """
+    if key is None or key in plan.steps:
+        return key
+    base, _, visit = key.rpartition("-")
+    if visit.isdigit() and base in plan.steps:
+        return base
+    raise UsageError(f"Step {key} is not in workflow {plan.name} any more: the retry cannot start there",
+                     hint=f"Its steps are: {', '.join(plan.steps)}; retry from the start instead")
+
+
+class _LogStream:
+    """The text stream of the run's LogSink: each complete line goes to the pipe at once."""
+
+    def __init__(self, conn: Any):
+        self.conn, self.buffer = conn, ""
+
+    def write(self, text: str) -> int:
+        self.buffer += text
+        *lines, self.buffer = self.buffer.split("\n")
+        for line in lines:
+            self.conn.send(("log", now_iso(), line))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class _Recorder:
+    """The ``RunContext.notify`` of a run: forwards step events and remembers what the verdict needs.
+
+    A step's error record is stored with every configuration value masked (an HTTP error
+    message names the URL it called); states are stored as they are, so a retry from a step
+    gets exactly the input that step had.
+    """
+
+    def __init__(self, conn: Any, mask: Callable[[str], str]):
+        self.conn, self.mask = conn, mask
+        self.errors: dict[str, PyfnError] = {}
+        self.webhook_response: dict | None = None
+        self.leaves: list[str] = []
+
+    def notify(self, event: str, **payload: Any) -> None:
+        step = payload.get("step")
+        if event == "step-next" and not payload["next"]:
+            self.leaves.append(step)
+        elif event == "step-start":
+            state = payload.get("state")
+            if isinstance(state, dict):
+                state = {k: v for k, v in state.items() if k != "configuration"}
+            self.conn.send(("step-start", now_iso(), step, _json(state)))
+        elif event == "step-complete":
+            state, error = payload.get("state"), payload.get("error")
+            if error is not None:
+                self.errors[step] = error
+            if isinstance(state, dict) and isinstance(state.get("webhookResponse"), dict):
+                self.webhook_response = state["webhookResponse"]  # the last step setting it wins
+            self.conn.send(("step-complete", now_iso(), step, _json(state),
+                            None if error is None else self.mask(_json(error.to_state()))))
+
+    def verdict(self) -> tuple[str, str | None]:
+        """Lightning's rule: the run failed only if a leaf step (one with no next step) recorded an error."""
+        for key in self.leaves:
+            if key in self.errors:
+                return "failed", self.errors[key].name
+        return "success", None
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,49 @@
+"""Compiled workflows kept in the forkserver, so each run's process starts with its plan ready.
+
+``pyfn serve`` names its workflow files in ``PYFN_SERVE_WORKFLOWS`` (a JSON
+list) when it starts the forkserver, which preloads this module: the plans are
+compiled once there, and every forked run inherits them. A file that is not
+in the cache (or did not compile there) is loaded by the run itself, which
+then reports the problem as its crash.
+
+Example:
+    >>> plan_for("/nowhere/missing.yaml")
+    Traceback (most recent call last):
+    ...
+    runtime.errors.UsageError: Workflow file not found: /nowhere/missing.yaml
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from runtime.plan import Plan
+from runtime.workflow.load import load_workflow
+
+__all__ = ["ENV", "plan_for"]
+
+ENV = "PYFN_SERVE_WORKFLOWS"
+_PLANS: dict[str, Plan] = {}
+
+
+def _preload() -> None:
+    try:
+        paths = json.loads(os.environ.get(ENV) or "[]")
+    except ValueError:
+        return
+    for path in paths:
+        try:
+            _PLANS[str(Path(path).resolve())] = load_workflow(Path(path))
+        except Exception:  # noqa: BLE001 - the run loads it again and reports why it fails
+            continue
+
+
+def plan_for(path: str) -> Plan:
+    """The compiled plan of the workflow file at ``path``: from the cache, else loaded now (see the module example)."""
+    cached = _PLANS.get(str(Path(path).resolve()))
+    return cached if cached is not None else load_workflow(Path(path))
+
+
+_preload()

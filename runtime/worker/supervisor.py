@@ -1,0 +1,263 @@
+"""Run one claimed run in its own process, within its time and memory limits, and record it.
+
+The process comes from a **forkserver** (``multiprocessing.get_context("forkserver")``):
+a clean interpreter, started once, that has already imported the runtime and the
+adaptors and forks a child per run in a few milliseconds. The server process
+itself (threads, an event loop, a database connection) is never forked.
+
+While the child runs, the supervisor reads its pipe (see ``runtime.worker.child``)
+and writes steps and logs to the store, and every 50 ms checks the limits:
+
+- past ``timeout_ms`` → SIGKILL, ``killed`` with error type ``TimeoutError``;
+- resident memory (``VmRSS`` in ``/proc/<pid>/status``) past ``memory_mb`` → SIGKILL,
+  ``killed`` with ``OOMError``;
+- the child exits without reporting → ``crashed`` with ``ExitError``.
+
+Example:
+    >>> Limits(timeout_ms=2000, memory_mb=200).memory_bytes
+    209715200
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from runtime.store import ClaimedRun, RawJSON, RunStore
+from runtime.worker.child import RunRequest, main as child_main
+
+__all__ = ["Limits", "Outcome", "Supervisor", "forkserver_context", "PRELOAD"]
+
+PRELOAD = ["runtime.worker.child", "runtime.worker.preload", "adaptors.common", "adaptors.http", "jsonschema",
+           "jsonpath_ng.ext", "yaml"]
+_POLL_SECONDS = 0.05
+_MAX_MESSAGES_PER_POLL = 500
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-run limits: Lightning's defaults are 5 minutes and 500 MB.
+
+    Example:
+        >>> Limits()
+        Limits(timeout_ms=300000, memory_mb=500)
+    """
+
+    timeout_ms: int = 300_000
+    memory_mb: int = 500
+
+    @property
+    def memory_bytes(self) -> int:
+        return self.memory_mb * 1024 * 1024
+
+
+@dataclass
+class Outcome:
+    """How a run ended; ``aborted`` means the server stopped it (shutdown) and it must be queued again.
+
+    Example:
+        >>> Outcome("killed", "OOMError").aborted
+        False
+    """
+
+    state: str
+    error_type: str | None = None
+    final_state: RawJSON | None = None
+    webhook_response: dict | None = None
+    aborted: bool = False
+
+
+def forkserver_context(workflow_paths: list[str] = ()) -> Any:
+    """The forkserver context, started now with the runtime, the adaptors and the workflows preloaded.
+
+    Call it from the main thread before any other thread starts, so the
+    forkserver is spawned from a quiet process. ``workflow_paths`` are
+    compiled once in the forkserver (see ``runtime.worker.preload``).
+
+    Example::
+
+        context = forkserver_context(["workflows/commcare-registrations.yaml"])
+    """
+    import json
+    import os
+    from multiprocessing import forkserver
+
+    from runtime.worker.preload import ENV
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    os.environ[ENV] = json.dumps([str(path) for path in workflow_paths])
+    try:
+        forkserver.ensure_running()
+    finally:
+        os.environ.pop(ENV, None)
+    return context
+
+
+class Supervisor:
+    """Runs claimed runs in child processes and records what they report in ``store``.
+
+    Example::
+
+        supervisor = Supervisor(store, forkserver_context(["workflows/forms.yaml"]), Limits(2000, 200))
+        outcome = supervisor.run(store.claim(worker_id), "workflows/forms.yaml", threading.Event())
+        store.finish(run_id, outcome.state, outcome.error_type, outcome.final_state)
+    """
+
+    def __init__(self, store: RunStore, context: Any, limits: Limits):
+        self.store, self.context, self.limits = store, context, limits
+
+    def run(self, claimed: ClaimedRun, workflow_path: str, abort: threading.Event, persist: bool = True) -> Outcome:
+        """Execute ``claimed`` and return its outcome (the caller records the end).
+
+        ``persist=False`` (zero persistence) records each step without its input and output.
+        """
+        receiver, sender = self.context.Pipe(duplex=False)
+        request = RunRequest(claimed.id, workflow_path, claimed.input, claimed.attempt, claimed.start_step)
+        process = self.context.Process(target=child_main, args=(request, sender), daemon=True,
+                                       name=f"pyfn-run-{claimed.id[:8]}")
+        with _main_module_hidden():
+            process.start()
+        sender.close()
+        try:
+            return _Watch(self, claimed.id, process, receiver, abort, persist).until_done()
+        finally:
+            receiver.close()
+            process.join(timeout=2)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=2)
+
+
+class _Watch:
+    """The supervision loop of one child process."""
+
+    def __init__(self, supervisor: Supervisor, run_id: str, process: Any, receiver: Any, abort: threading.Event,
+                 persist: bool = True):
+        self.store, self.limits, self.persist = supervisor.store, supervisor.limits, persist
+        self.run_id, self.process, self.receiver, self.abort = run_id, process, receiver, abort
+        self.started = time.monotonic()
+        self.outcome: Outcome | None = None
+        self.closed = False
+
+    def until_done(self) -> Outcome:
+        while self.outcome is None:
+            if self.closed:
+                self.process.join(timeout=1)
+                return self._exited()
+            if self.receiver.poll(_POLL_SECONDS):
+                self._drain()
+            if self.outcome is None:
+                self.outcome = self._check_limits()
+        return self.outcome
+
+    def _drain(self) -> None:
+        logs: list[tuple[str, str]] = []
+        for _ in range(_MAX_MESSAGES_PER_POLL):
+            try:
+                message = self.receiver.recv()
+            except (EOFError, OSError):
+                self.closed = True
+                break
+            if message[0] == "log":
+                logs.append((message[1], message[2]))
+            else:
+                self.store.append_logs(self.run_id, logs)
+                logs = []
+                self._handle(message)
+            if self.outcome is not None or not self.receiver.poll(0):
+                break
+        self.store.append_logs(self.run_id, logs)
+
+    def _handle(self, message: tuple) -> None:
+        kind = message[0]
+        if kind == "started":
+            self.store.started(self.run_id)
+        elif kind == "step-start":
+            _, at, step, input_json = message
+            self.store.step_started(self.run_id, step, _raw(input_json) if self.persist else None, at=at)
+        elif kind == "step-complete":
+            _, at, step, output_json, error_json = message
+            output = _raw(output_json) if self.persist else None
+            self.store.step_finished(self.run_id, step, output, _raw(error_json), at=at)
+        elif kind == "done":
+            state, error_type, final, webhook_response = message[1:]
+            self.outcome = Outcome(state, error_type, _raw(final), webhook_response)
+
+    def _check_limits(self) -> Outcome | None:
+        if self.abort.is_set():
+            self._kill("CRITICAL ERROR! The server is shutting down: run stopped, it will run again")
+            return Outcome("lost", "LostError", aborted=True)
+        elapsed_ms = (time.monotonic() - self.started) * 1000
+        if self.limits.timeout_ms and elapsed_ms > self.limits.timeout_ms:
+            self._kill(f"CRITICAL ERROR! Workflow failed to return within {self.limits.timeout_ms}ms")
+            return Outcome("killed", "TimeoutError")
+        rss = resident_bytes(self.process.pid)
+        if self.limits.memory_mb and rss is not None and rss > self.limits.memory_bytes:
+            self._kill(f"CRITICAL ERROR! Run exceeded maximum memory usage "
+                       f"({rss // 1048576} MB > {self.limits.memory_mb} MB)")
+            return Outcome("killed", "OOMError")
+        return None
+
+    def _kill(self, reason: str) -> None:
+        self.process.kill()
+        self.process.join(timeout=2)
+        self.store.append_logs(self.run_id, [f"[R/T] ✘ {reason}"])
+
+    def _exited(self) -> Outcome:
+        code = self.process.exitcode
+        self.store.append_logs(self.run_id, [f"[R/T] ✘ CRITICAL ERROR! The run's process exited "
+                                             f"(exit code {code}) without reporting an outcome"])
+        return Outcome("crashed", "ExitError")
+
+
+_LAUNCH_LOCK = threading.Lock()
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Start a child without it re-running the server's ``__main__``.
+
+    multiprocessing tells each child to import the parent's main module (for
+    ``pyfn serve`` that is the ``pyfn`` script, which imports the whole CLI):
+    tens of milliseconds per run for nothing. Hiding ``__file__`` and
+    ``__spec__`` while the process starts (under a lock, as only run launches
+    do it) leaves the child with the preloaded runtime only.
+    """
+    main = sys.modules["__main__"]
+    with _LAUNCH_LOCK:
+        saved = {key: main.__dict__[key] for key in ("__file__", "__spec__") if key in main.__dict__}
+        main.__dict__.pop("__file__", None)
+        main.__spec__ = None
+        try:
+            yield
+        finally:
+            main.__dict__.pop("__spec__", None)
+            main.__dict__.update(saved)
+
+
+def resident_bytes(pid: int | None) -> int | None:
+    """The resident memory of process ``pid`` (``VmRSS``), or ``None`` if it is gone.
+
+    Example:
+        >>> import os
+        >>> resident_bytes(os.getpid()) > 0
+        True
+    """
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _raw(text: str | None) -> RawJSON | None:
+    return None if text is None else RawJSON(text)

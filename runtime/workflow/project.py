@@ -1,0 +1,132 @@
+"""A project as ``pyfn serve`` loads it: every workflow in ``workflows/``, validated together.
+
+Each ``*.yaml``, ``*.yml`` and ``*.json`` file of ``<project>/workflows/`` that
+holds a workflow (a ``steps``, ``jobs`` or ``workflow`` key) is loaded; other
+files there (a credential map, say) are skipped and named. Every problem of
+every workflow is collected, plus the project-wide ones: two workflows with
+one name, two webhooks on one path. One :class:`~runtime.errors.ValidationError`
+lists them all. Cron triggers are listed in ``crons`` for the scheduler, and
+each workflow's run policy (retries, concurrency, retention) is its plan's.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / "workflows").mkdir()
+    >>> _ = (root / "workflows" / "hello.yaml").write_text(
+    ...     "steps: [{expression: 'fn(lambda state: state)'}]\\n"
+    ...     "triggers: [{type: webhook, path: hello}]\\n")
+    >>> project = load_project(root)
+    >>> list(project.webhooks), project.workflows["hello"].name, project.crons, project.limits
+    (['hello'], 'hello.yaml', [], {})
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runtime.errors import PyfnError, UsageError, ValidationError
+from runtime.workflow.yaml_lines import load_marked
+from runtime.plan import WORKFLOW_SUFFIXES, Plan, Trigger
+from runtime.workflow.load import load_workflow
+from runtime.server.webhooks import Webhook
+
+__all__ = ["Project", "CronJob", "load_project"]
+
+_WORKFLOW_KEYS = ("steps", "jobs", "workflow")
+
+
+@dataclass(frozen=True, eq=False)
+class CronJob:
+    """A cron trigger and the workflow it runs (hashed by identity: the scheduler keeps one state per job).
+
+    Example:
+        >>> CronJob("sync", Trigger("cron", id="nightly", schedule="0 2 * * *")).trigger.key
+        'nightly'
+    """
+
+    workflow: str
+    trigger: Trigger
+
+
+@dataclass
+class Project:
+    """The workflows of a project (name → file), their plans, the webhooks by path and the cron triggers.
+
+    Example:
+        >>> Project(Path("demo")).webhooks
+        {}
+    """
+
+    root: Path
+    workflows: dict[str, Path] = field(default_factory=dict)
+    plans: dict[str, Plan] = field(default_factory=dict)
+    webhooks: dict[str, Webhook] = field(default_factory=dict)
+    skipped: list[Path] = field(default_factory=list)
+    crons: list[CronJob] = field(default_factory=list)
+
+    @property
+    def limits(self) -> dict[str, int]:
+        """``max_concurrency`` of each workflow that sets one, for the store's ``claim``."""
+        return {name: plan.policy.max_concurrency for name, plan in self.plans.items()
+                if plan.policy.max_concurrency}
+
+
+def load_project(root: Path) -> Project:
+    """Load and validate every workflow of ``root/workflows``; raise ``ValidationError`` listing all problems.
+
+    Example: see the module docstring.
+    """
+    folder = root / "workflows"
+    if not folder.is_dir():
+        raise UsageError(f"No workflows folder in {root}",
+                         hint="Give the project folder: the one holding workflows/ (and jobs/)")
+    project, problems = Project(root), []
+    for path in sorted(p for p in folder.iterdir() if p.suffix in WORKFLOW_SUFFIXES and p.is_file()):
+        if not _holds_workflow(path):
+            project.skipped.append(path)
+            continue
+        try:
+            plan = load_workflow(path)
+        except ValidationError as error:
+            problems.extend(error.problems)
+            continue
+        except PyfnError as error:
+            problems.append(f"{path}: {error.message}")
+            continue
+        problems.extend(_add(project, path, plan))
+    if problems:
+        count = len(problems)
+        raise ValidationError(f"{count} problem{'s' if count > 1 else ''} in the workflows of {root}",
+                              problems=problems, hint="Fix them (pyfn validate WORKFLOW) and start again")
+    return project
+
+
+def _holds_workflow(path: Path) -> bool:
+    try:
+        doc = load_marked(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError, PyfnError):
+        return True  # load_workflow reports it
+    return not isinstance(doc, dict) or any(key in doc for key in _WORKFLOW_KEYS)
+
+
+def _add(project: Project, path: Path, plan: Plan) -> list[str]:
+    problems = []
+    if plan.name in project.workflows:
+        problems.append(f"{path}: workflow name '{plan.name}' is also the name of "
+                        f"{project.workflows[plan.name]} (give one a different name:)")
+        return problems
+    project.workflows[plan.name] = path
+    project.plans[plan.name] = plan
+    for trigger in plan.triggers:
+        if trigger.type == "cron":
+            project.crons.append(CronJob(plan.name, trigger))
+            continue
+        other = project.webhooks.get(trigger.path)
+        if other is not None:
+            where = f"{path}:{trigger.line}" if trigger.line else str(path)
+            problems.append(f"{where}: webhook path '{trigger.path}' is also served for workflow "
+                            f"'{other.workflow}' ({project.workflows[other.workflow]})")
+            continue
+        project.webhooks[trigger.path] = Webhook(plan.name, trigger)
+    return problems
