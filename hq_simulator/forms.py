@@ -7,7 +7,7 @@ blocks atomically, stores the form and the cases with fresh ``indexed_on``
 values and tells the listeners (data forwarding) once per form.
 
 Example:
-    >>> from .store import Store
+    >>> from .documents import Store
     >>> store = Store("demo")
     >>> form = {"#type": "data", "@xmlns": "x", "meta": {"instanceID": "f1", "userID": "u1"}}
     >>> process(store, Submission(form)).status
@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from . import dates
-from .cases import CaseFailure, apply_blocks
+from .cases.records import CaseFailure, apply_blocks
 from .xform import case_blocks, json_to_xml
 
 __all__ = ["Submission", "Outcome", "process", "to_api", "form_xml", "set_archived"]
@@ -128,7 +128,7 @@ def process(store, sub: Submission) -> Outcome:
     edit: the form is replaced (``edited_on`` set) and its case blocks applied.
 
     Example:
-        >>> from .store import Store
+        >>> from .documents import Store
         >>> store = Store("demo")
         >>> form = {"#type": "data", "meta": {"instanceID": "f1"}, "case": {"@case_id": "c1", "create": {
         ...     "case_type": "t", "case_name": "n", "owner_id": "o"}}}
@@ -167,7 +167,7 @@ def form_xml(rec: dict) -> str:
     """The form's XML: as submitted, or rendered from its JSON for generated forms (not kept: memory).
 
     Example:
-        >>> from .store import Store
+        >>> from .documents import Store
         >>> store = Store("demo")
         >>> _ = process(store, Submission({"#type": "data", "@xmlns": "x", "meta": {"instanceID": "f1"}}))
         >>> form_xml(store.forms["f1"])[:40]
@@ -186,7 +186,7 @@ def to_api(rec: dict, base_url: str, forwarded: bool = False) -> dict:
     """The form as the form API (and the ``form_json`` forwarder) serialises it (section 1.1).
 
     Example:
-        >>> from .store import Store
+        >>> from .documents import Store
         >>> store = Store("demo")
         >>> _ = process(store, Submission({"#type": "data", "meta": {"instanceID": "f1"}}))
         >>> to_api(store.forms["f1"], "http://hq")["resource_uri"]
@@ -204,7 +204,7 @@ def set_archived(store, form_id: str, archived: bool) -> dict | None:
     """Archive or restore a form: it gets a new ``server_modified_on`` and ``indexed_on``.
 
     Example:
-        >>> from .store import Store
+        >>> from .documents import Store
         >>> set_archived(Store("demo"), "nope", True) is None
         True
     """

@@ -56,7 +56,7 @@ class Forwarding:
     """The forwarding engine of one simulator; see the module docstring.
 
     Example:
-        >>> from .store import Store
+        >>> from .documents import Store
         >>> engine = Forwarding(Store("demo"), lambda: "http://127.0.0.1", speedup=1e6)
         >>> connection = engine.add_connection("http://127.0.0.1:9/hook")
         >>> engine.add_forwarder("form", connection["id"])["format"]
@@ -83,7 +83,7 @@ class Forwarding:
         """Add connection settings (``username``/``password``, ``token``, ``api_key``/``api_key_header``/``api_key_prefix``).
 
         Example:
-            >>> from .store import Store
+            >>> from .documents import Store
             >>> engine = Forwarding(Store("demo"), lambda: "http://hq", speedup=1e6)
             >>> engine.add_connection("http://127.0.0.1:9/x", auth_type="bearer", token="t")["auth_type"]
             'bearer'
@@ -99,7 +99,7 @@ class Forwarding:
         """Add a ``form`` or ``case`` forwarder posting to a connection (options: see :mod:`.payloads`).
 
         Example:
-            >>> from .store import Store
+            >>> from .documents import Store
             >>> engine = Forwarding(Store("demo"), lambda: "http://hq", speedup=1e6)
             >>> connection = engine.add_connection("http://127.0.0.1:9/x")
             >>> engine.add_forwarder("case", connection["id"], case_types=["patient"])["case_types"]
@@ -118,7 +118,7 @@ class Forwarding:
         """Delete a forwarder (its records stay, and stop being retried).
 
         Example:
-            >>> from .store import Store
+            >>> from .documents import Store
             >>> engine = Forwarding(Store("demo"), lambda: "http://hq", speedup=1e6)
             >>> engine.remove_forwarder("nope")
             False
@@ -159,7 +159,7 @@ class Forwarding:
         """Records (oldest first), optionally of one state or forwarder; copies, safe to keep.
 
         Example:
-            >>> from .store import Store
+            >>> from .documents import Store
             >>> engine = Forwarding(Store("demo"), lambda: "http://hq", speedup=1e6)
             >>> engine.list_records(state="FAIL")
             []
@@ -196,7 +196,7 @@ class Forwarding:
         """A copy of one record (``KeyError`` if there is none).
 
         Example:
-            >>> from .store import Store
+            >>> from .documents import Store
             >>> engine = Forwarding(Store("demo"), lambda: "http://hq", speedup=1e6)
             >>> engine.record("nope")
             Traceback (most recent call last):
@@ -259,7 +259,7 @@ class Forwarding:
         """Start the delivery thread.
 
         Example:
-            >>> from .store import Store
+            >>> from .documents import Store
             >>> engine = Forwarding(Store("demo"), lambda: "http://hq", speedup=1e6)
             >>> engine.start(); engine.stop()
         """
@@ -271,7 +271,7 @@ class Forwarding:
         """Stop the delivery thread (records that are due stay queued).
 
         Example:
-            >>> from .store import Store
+            >>> from .documents import Store
             >>> engine = Forwarding(Store("demo"), lambda: "http://hq", speedup=1e6)
             >>> engine.stop()  # stopping an engine that never started is harmless
         """

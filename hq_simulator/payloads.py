@@ -20,7 +20,8 @@ import base64
 import json
 from urllib.parse import quote
 
-from . import cases, forms
+from . import forms
+from .cases import records as case_records
 from .xform import CASE_XMLNS, json_to_xml
 
 __all__ = ["auth_headers", "form_requests", "case_requests"]
@@ -58,7 +59,7 @@ def form_requests(forwarder: dict, connection: dict, rec: dict, base_url: str) -
     """The request (zero or one) a form forwarder makes for a new form.
 
     Example:
-        >>> from .store import Store
+        >>> from .documents import Store
         >>> from . import forms
         >>> store = Store("demo")
         >>> _ = forms.process(store, forms.Submission({"#type": "data", "meta": {"instanceID": "f1"}}, app_id="a"))
@@ -112,7 +113,7 @@ def case_requests(forwarder: dict, connection: dict, records: list[dict], userna
     """One request per changed case the forwarder wants, each with the case's full current state.
 
     Example:
-        >>> from .store import Store
+        >>> from .documents import Store
         >>> from . import forms
         >>> store = Store("demo")
         >>> outcome = forms.process(store, forms.Submission({"#type": "data", "meta": {"instanceID": "f1"},
@@ -124,7 +125,7 @@ def case_requests(forwarder: dict, connection: dict, records: list[dict], userna
     for rec in records:
         if not _wanted_case(forwarder, rec) or _blocked(forwarder, rec["user_id"], usernames.get(rec["user_id"], "")):
             continue
-        state = cases.to_forward(rec)
+        state = case_records.to_forward(rec)
         headers = {"server-modified-on": state["server_date_modified"], **auth_headers(connection)}
         if forwarder.get("format", "json") == "xml":
             body, headers["Content-Type"] = _case_xml(state), "text/xml"

@@ -15,17 +15,17 @@ import os
 import threading
 import time
 
-from . import (admin, case_updates, case_v2, cases, cases_api, directory, fixtures, forms, forms_api, importer,
-               receiver, reports, state)
+from . import admin, data_file, directory, fixtures, forms, forms_api, importer, reports, submissions
+from .cases import records, v05_api, v2_reads, v2_writes
 from .auth import Accounts
 from .faults import Faults
 from .forwarding import Forwarding
 from .messages import HTTPError
-from .receiver import form_from_xml
+from .submissions import form_from_xml
 from .seed import APP_ID
 from .seed import seed as seed_project
-from .server import App, HTTPServer
-from .store import Store
+from .http_server import App, HTTPServer
+from .documents import Store
 
 __all__ = ["CommCareSimulator", "DEFAULT_DOMAIN", "DEFAULT_USERNAME", "DEFAULT_PASSWORD", "DEFAULT_API_KEY",
            "DEFAULT_APP_ID"]
@@ -35,7 +35,7 @@ DEFAULT_USERNAME = "demo@example.com"
 DEFAULT_PASSWORD = "demo"
 DEFAULT_API_KEY = "demo-api-key"
 DEFAULT_APP_ID = APP_ID
-_MODULES = (forms_api, cases_api, case_v2, case_updates, receiver, importer, fixtures, directory, reports, admin)
+_MODULES = (forms_api, v05_api, v2_reads, v2_writes, submissions, importer, fixtures, directory, reports, admin)
 
 
 class CommCareSimulator:
@@ -77,7 +77,7 @@ class CommCareSimulator:
         self._server: HTTPServer | None = None
         self._thread: threading.Thread | None = None
         if state_file and os.path.exists(state_file):
-            state.load(self, state_file)
+            data_file.load(self, state_file)
         else:
             seed_project(self, seed or 0)
 
@@ -166,7 +166,7 @@ class CommCareSimulator:
             True
         """
         rec = self.store.cases[case_id]
-        build = (lambda: cases.to_v05(rec, self.store)) if fmt == "v05" else (lambda: cases.to_v2(rec))
+        build = (lambda: records.to_v05(rec, self.store)) if fmt == "v05" else (lambda: records.to_v2(rec))
         return self.store.cached_json(fmt, case_id, build)
 
     def summary(self) -> dict:
@@ -313,4 +313,4 @@ class CommCareSimulator:
         target = path or self.state_file
         if not target:
             raise ValueError("no path given and no state_file configured")
-        return state.save(self, target)
+        return data_file.save(self, target)

@@ -123,7 +123,7 @@ def run_query(store, kind: str, query: Query, offset: int, limit: int) -> tuple[
     """``(total_count, ids of the page)``; the caller holds ``store.lock``.
 
     Example:
-        >>> from .store import Store
+        >>> from .documents import Store
         >>> store = Store("demo")
         >>> _ = [store.put_case({"case_id": c, "external_id": None, "indices": {}}) for c in "xyz"]
         >>> with store.lock:

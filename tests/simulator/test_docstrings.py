@@ -11,7 +11,8 @@ import pytest
 
 import hq_simulator as package
 
-MODULES = sorted(info.name for info in pkgutil.iter_modules(package.__path__) if info.name != "__main__")
+MODULES = sorted(info.name.removeprefix("hq_simulator.") for info in pkgutil.walk_packages(package.__path__, "hq_simulator.")
+                 if not info.name.endswith("__main__"))
 
 
 def _public(module) -> list[tuple[str, object]]:

@@ -54,7 +54,7 @@ def error_response(style: str, status: int, message: str, headers: dict | None =
     if style == "json":
         return Response.json({"error": message}, status, headers)
     if style == "xml":
-        from .receiver import openrosa_response
+        from .submissions import openrosa_response
         return openrosa_response(status, "submit_error", message)
     if status == 400:  # Tastypie answers a bad filter in plain text
         return Response.text(message, status)

@@ -8,8 +8,8 @@ indices``. :func:`apply_blocks` turns a form's case blocks into new records
 without writing anything, so a submission is all-or-nothing.
 
 Example:
-    >>> from .xform import CaseBlock
-    >>> from .store import Store
+    >>> from ..xform import CaseBlock
+    >>> from ..documents import Store
     >>> block = CaseBlock("c1", create={"case_type": "patient", "case_name": "Zoë", "owner_id": "u1"})
     >>> [rec["case_name"] for rec in apply_blocks(Store("demo"), [block], "f1", "u1", 0)]
     ['Zoë']
@@ -17,8 +17,8 @@ Example:
 
 from __future__ import annotations
 
-from . import dates
-from .xform import CaseBlock
+from .. import dates
+from ..xform import CaseBlock
 
 __all__ = ["CaseFailure", "apply_blocks", "to_v05", "to_forward", "to_v2", "SPECIAL_PROPERTIES"]
 
@@ -111,7 +111,7 @@ def apply_blocks(store, blocks: list[CaseBlock], form_id: str, user_id: str, rec
     form is a failure. Nothing is written: the caller stores the records.
 
     Example:
-        >>> from .store import Store
+        >>> from ..documents import Store
         >>> apply_blocks(Store("demo"), [CaseBlock("c", update={"x": "1"})], "f", "u", 0)[0]["properties"]
         {'x': '1'}
     """
@@ -157,7 +157,7 @@ def to_v05(rec: dict, store) -> dict:
     """The case as an object of the v0.5 case API (adds ``id``, ``indexed_on``, ``reverse_indices``).
 
     Example:
-        >>> from .store import Store
+        >>> from ..documents import Store
         >>> store = Store("demo")
         >>> rec = store.put_case(apply_blocks(store, [CaseBlock("c")], "f", "u", 0)[0])
         >>> to_v05(rec, store)["resource_uri"]
@@ -180,7 +180,7 @@ def to_v2(rec: dict) -> dict:
     """The case as the Case API v2 serialises it (``serialize_es_case``).
 
     Example:
-        >>> from .store import Store
+        >>> from ..documents import Store
         >>> rec = apply_blocks(Store("demo"), [CaseBlock("c", update={"dob": "2001-02-03"})], "f", "u", 0)[0]
         >>> to_v2(rec)["properties"]
         {'dob': '2001-02-03'}

@@ -21,8 +21,8 @@ import json
 from bisect import bisect_left
 from urllib.parse import parse_qs, urlencode
 
-from . import dates
-from .messages import HTTPError, Response
+from .. import dates
+from ..messages import HTTPError, Response
 
 __all__ = ["register", "encode_cursor", "decode_cursor", "list_filters", "MAX_LIMIT"]
 

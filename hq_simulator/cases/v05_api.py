@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 
-from .messages import Response
-from .tastypie import BadRequest, Query, bounds, envelope, limit_offset, run_query
+from ..messages import Response
+from ..tastypie import BadRequest, Query, bounds, envelope, limit_offset, run_query
 
 __all__ = ["register", "MAX_LIMIT", "case_query"]
 
@@ -32,7 +32,7 @@ def case_query(request) -> Query:
     """Build the :class:`Query` a v0.5 case list request asks for (raises ``BadRequest``).
 
     Example:
-        >>> from .messages import Request
+        >>> from ..messages import Request
         >>> query = case_query(Request("GET", "/", "type=patient&closed=false", {}, b""))
         >>> [signature for signature, _ in query.checks]
         [('case_type', 'patient'), ('closed', 'false')]

@@ -16,7 +16,7 @@ Example:
     >>> _check_fields({"case_nam": "x"}, CREATE_FIELDS)
     Traceback (most recent call last):
     ...
-    hq_simulator.case_updates.RowError: 'case_nam' is not a valid field.
+    hq_simulator.cases.v2_writes.RowError: 'case_nam' is not a valid field.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from __future__ import annotations
 import re
 import uuid
 
-from . import dates, forms
-from .messages import HTTPError, Response
-from .xform import CASE_XMLNS, META_XMLNS
+from .. import dates, forms
+from ..messages import HTTPError, Response
+from ..xform import CASE_XMLNS, META_XMLNS
 
 __all__ = ["register", "RowError", "CASE_API_XMLNS", "MAX_BULK"]
 
