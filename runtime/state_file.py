@@ -1,14 +1,18 @@
 """Read the input state and write the final state file, the way OpenFn's CLI does.
 
 The output is ``json.dumps(result, indent=2)`` with ``configuration`` removed,
-or an empty file when the result is undefined; it is written atomically (a
-temporary file renamed into place), so a crash never leaves half a state.
+or an empty file when the result is undefined. A regular file is replaced
+atomically (a temporary file in the same folder renamed into place), so a
+crash never leaves half a state; a symlink is followed (the link stays) and a
+device or pipe (``/dev/stdout``) is written into, never replaced.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,8 +23,14 @@ from runtime.state import to_json
 __all__ = ["load_state_file", "parse_state_text", "serialize_output", "write_output"]
 
 
+STDIN = "-"  # the state path that means standard input (``-s -``)
+
+
 def load_state_file(path: str | Path) -> dict:
-    """Read a state file; a missing file, bad JSON or a non-object is a :class:`UsageError`."""
+    """Read a state file (``-`` is standard input); a missing file, bad JSON or a non-object is a
+    :class:`UsageError`."""
+    if str(path) == STDIN:
+        return parse_state_text(sys.stdin.read(), "standard input")
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -62,9 +72,29 @@ def serialize_output(result: Any) -> str:
 
 
 def write_output(result: Any, path: str | Path) -> Path:
-    """Write the final state to ``path`` atomically; return the path."""
+    """Write the final state to ``path``; return the path.
+
+    A regular file (or a new one) is replaced atomically; a symlink is written
+    through (its target replaced, the link kept); a device or a pipe is written into.
+    """
     path = Path(path)
     text = serialize_output(result)
+    try:
+        mode = path.stat().st_mode  # through any symlink
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise UsageError(f"Cannot write the state to {path}: it is a folder",
+                         hint="Give a file path to -o/--output-path")
+    if mode is not None and not stat.S_ISREG(mode):
+        with open(path, "w", encoding="utf-8") as handle:  # a device or a pipe: never replaced
+            handle.write(text)
+        return path
+    _replace_atomically(Path(os.path.realpath(path)), text)
+    return path
+
+
+def _replace_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
@@ -74,4 +104,3 @@ def write_output(result: Any, path: str | Path) -> Path:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    return path

@@ -24,13 +24,15 @@ def execute(
         help="Adaptor whose operations the job uses: common, http or commcare. OpenFn names "
              "(@openfn/language-http@7.2.0, http@7) work too; the version is ignored."),
     state_path: Optional[Path] = typer.Option(
-        None, "-s", "--state-path", help="Input state file (JSON). Default: {data: {}, configuration: {}}."),
+        None, "-s", "--state-path", help="Input state file (JSON; - reads standard input). Default: {data: {}, configuration: {}}."),
     state_stdin: Optional[str] = typer.Option(
-        None, "-S", "--state-stdin", help="Input state as JSON text (wins over -s)."),
+        None, "-S", "--state-stdin", help="Input state as JSON text (- reads standard input; wins over -s)."),
     output_path: Optional[Path] = typer.Option(
-        None, "-o", "--output-path", help="Where to write the final state. Default: output.json beside the job."),
+        None, "-o", "--output-path", help="Where to write the final state (a symlink is written through, a device written into). "
+             "Default: output.json beside the job."),
     output_stdout: bool = typer.Option(
-        False, "-O", "--output-stdout", help="Print the final state instead of writing a file."),
+        False, "-O", "--output-stdout", help="Print only the final state's JSON on standard output (log lines go to standard error) "
+             "instead of writing a file."),
     log: Optional[str] = typer.Option(None, "-l", "--log", help=LOG_HELP),
     log_json: bool = typer.Option(False, "--log-json", help="Print log lines as JSON objects."),
     timeout: int = typer.Option(

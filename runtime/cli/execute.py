@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from runtime.context import RunContext, RunOptions
 from runtime.errors import PyfnError, StepTimeoutError, UsageError
 from runtime.linker import link, resolve_adaptor
 from runtime.logger import LogSink, create_loggers, format_duration
-from runtime.state_file import load_state_file, parse_state_text, serialize_output, write_output
+from runtime.state_file import STDIN, load_state_file, parse_state_text, serialize_output, write_output
 from runtime.plan import WORKFLOW_SUFFIXES, Plan, find_step, plan_for_job
 from runtime.report import log_error
 from runtime.execute import execute_plan
@@ -48,7 +49,9 @@ def run_execute(args: ExecuteArgs) -> int:
     """Run ``pyfn execute``; return the exit code."""
     started = time.perf_counter()
     try:
-        loggers = create_loggers(args.log, LogSink(json_lines=args.log_json))
+        # with -O, standard output carries the final state alone: every log line goes to stderr
+        stream = sys.stderr if args.output_stdout else sys.stdout
+        loggers = create_loggers(args.log, LogSink(stream, json_lines=args.log_json))
     except ValueError as exc:
         return usage_failure(str(exc))
     ctx = RunContext(RunOptions(timeout_ms=args.timeout_ms, immutable=args.immutable,
@@ -97,11 +100,13 @@ def _input_state(args: ExecuteArgs, ctx: RunContext, plan: Plan, cache: StepCach
     cli = ctx.loggers["CLI"]
     cached = cache.input_for(plan, ctx.options.start) if cache and ctx.options.start else None
     if args.state_text is not None:
-        state = parse_state_text(args.state_text, "-S/--state-stdin")
-        cli.success("Loaded state from -S/--state-stdin")
+        origin = "standard input" if args.state_text == STDIN else "-S/--state-stdin"
+        text = sys.stdin.read() if args.state_text == STDIN else args.state_text
+        state = parse_state_text(text, origin)
+        cli.success(f"Loaded state from {origin}")
     elif args.state_path is not None:
         state = load_state_file(args.state_path)
-        cli.success(f"Loaded state from {args.state_path}")
+        cli.success(f"Loaded state from {'standard input' if str(args.state_path) == STDIN else args.state_path}")
     elif cached is not None:
         parent, state = cached
         cli.success(f"Loaded the cached output of step {parent} as input of {ctx.options.start}")
@@ -128,7 +133,8 @@ def _finish(result: Any, args: ExecuteArgs, ctx: RunContext, started: float) -> 
     cli = ctx.loggers["CLI"]
     try:
         if args.output_stdout:
-            cli.success("Result: " + serialize_output(result))
+            sys.stdout.write(serialize_output(result) + "\n")
+            sys.stdout.flush()
         else:
             target = args.output_path or args.path.parent / "output.json"
             write_output(result, target)

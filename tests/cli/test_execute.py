@@ -127,7 +127,7 @@ def test_output_to_stdout_and_custom_path(pyfn, write, tmp_path):
     job = write("job.py", 'fn(lambda state: {**state, "data": {"x": 1}})\n')
     shown = pyfn("execute", job, "-O")
     assert shown.code == 0
-    assert '"x": 1' in shown.stdout and not (tmp_path / "output.json").exists()
+    assert json.loads(shown.stdout) == {"data": {"x": 1}} and not (tmp_path / "output.json").exists()
     target = tmp_path / "out" / "final.json"
     assert pyfn("execute", job, "-o", target).code == 0
     assert json.loads(target.read_text()) == {"data": {"x": 1}}
@@ -136,15 +136,15 @@ def test_output_to_stdout_and_custom_path(pyfn, write, tmp_path):
 def test_no_state_uses_the_default(pyfn, write):
     job = write("job.py", "fn(lambda state: state)\n")
     result = pyfn("execute", job, "-O", "-l", "info")
-    assert "No state provided - using default state" in result.stdout
-    assert '"data": {}' in result.stdout
+    assert "No state provided - using default state" in result.stderr
+    assert json.loads(result.stdout) == {"data": {}}
 
 
 def test_openfn_adaptor_specifiers_are_accepted_and_the_version_noted(pyfn, write):
     job = write("job.py", "fn(lambda state: state)\n")
     result = pyfn("execute", job, "-a", "@openfn/language-common@3.3.4", "-O", "-l", "info")
     assert result.code == 0, result.output
-    assert "ignoring version 3.3.4 of common" in result.stdout
+    assert "ignoring version 3.3.4 of common" in result.stderr
 
 
 class TestBadInput:
