@@ -1,6 +1,6 @@
 """Saving the simulator's data to a JSON file and loading it back.
 
-Saved: forms (with their XML), cases, failed forms, the clock, accounts,
+Saved: forms (with their XML and attachments, base64), cases, failed forms, the clock, accounts,
 mobile workers, web users, locations, apps, lookup tables, connections and
 forwarders. Not saved: forwarding records and fault settings (they describe a
 run, not a project).
@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import tempfile
@@ -21,12 +22,27 @@ __all__ = ["save", "load", "FORMAT_VERSION"]
 FORMAT_VERSION = 1
 
 
+def _attachments_as_text(rec: dict) -> dict:
+    if not rec.get("attachments"):
+        return rec
+    return dict(rec, attachments={name: {"content_type": part["content_type"],
+                                         "base64": base64.b64encode(part["data"]).decode("ascii")}
+                                  for name, part in rec["attachments"].items()})
+
+
+def _attachments_as_bytes(rec: dict) -> dict:
+    if not rec.get("attachments"):
+        return rec
+    return dict(rec, attachments={name: {"content_type": part["content_type"], "data": base64.b64decode(part["base64"])}
+                                  for name, part in rec["attachments"].items()})
+
+
 def _snapshot(sim) -> dict:
     store, directory = sim.store, sim.directory
     with store.lock:
         return {
             "format": FORMAT_VERSION, "domain": sim.domain, "clock": store.clock.last,
-            "forms": list(store.forms.values()), "cases": list(store.cases.values()),
+            "forms": [_attachments_as_text(rec) for rec in store.forms.values()], "cases": list(store.cases.values()),
             "failed_forms": list(store.failed_forms.values()),
             "accounts": [dict(a, domains=sorted(a["domains"])) for a in sim.accounts.all()],
             "users": list(directory.users.values()), "web_users": list(directory.web_users.values()),
@@ -77,4 +93,4 @@ def load(sim, path: str) -> None:
     sim.forwarding.connections = {c["id"]: c for c in data["connections"]}
     sim.forwarding.forwarders = {f["id"]: f for f in data["forwarders"]}
     store.failed_forms = {f["id"]: f for f in data["failed_forms"]}
-    store.restore(data["forms"], data["cases"], data["clock"])
+    store.restore([_attachments_as_bytes(rec) for rec in data["forms"]], data["cases"], data["clock"])

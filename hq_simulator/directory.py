@@ -159,25 +159,6 @@ class Directory:
         self.apps[app["id"]] = app
         return app
 
-    def repeat_paths(self, xmlns: str) -> frozenset:
-        """Slash paths (``/members``) of the repeat groups of the app form with this xmlns.
-
-        Example:
-            >>> from .auth import Accounts
-            >>> from .seed import build_app, VISIT_XMLNS
-            >>> directory = Directory("demo", Accounts())
-            >>> _ = directory.add_app(build_app("demo"))
-            >>> directory.repeat_paths(VISIT_XMLNS)
-            frozenset({'/medications'})
-        """
-        for app in self.apps.values():
-            for module in app["modules"]:
-                for form in module["forms"]:
-                    if form["xmlns"] == xmlns:
-                        return frozenset("/" + q["value"].strip("/").split("/", 1)[1]
-                                         for q in form["questions"] if q.get("type") == "Repeat")
-        return frozenset()
-
     def build_id(self, app_id: str | None) -> str | None:
         """The id of the latest build of an app, if the app is known.
 

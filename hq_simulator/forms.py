@@ -18,15 +18,17 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from dataclasses import dataclass, field
 
 from . import dates
+from .form_json import as_stored
 from .cases.records import CaseFailure, apply_blocks
 from .xform import case_blocks, json_to_xml
 
-__all__ = ["Submission", "Outcome", "process", "to_api", "form_xml", "set_archived"]
+__all__ = ["Submission", "Outcome", "process", "to_api", "form_xml", "attachment", "set_archived"]
 
 SUCCESS_MESSAGE = "   √   "
 _CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\Z")
@@ -51,6 +53,7 @@ class Submission:
     submit_ip: str = "127.0.0.1"
     is_phone: bool = False
     received: int | None = None
+    attachments: dict = field(default_factory=dict)  # name -> (content type, bytes): the other multipart parts
 
 
 @dataclass
@@ -113,11 +116,15 @@ def _build_doc(store, sub: Submission, form_id: str, received: int) -> dict:
 
 def _record(doc: dict, sub: Submission, received: int, modified: int, case_ids: list) -> dict:
     form = doc["form"]
-    return {
+    rec = {
         "id": doc["id"], "doc": doc, "xml": sub.xml, "xmlns": form.get("@xmlns", ""),
         "app_id": sub.app_id, "user_id": doc["metadata"]["userID"] or sub.user_id,
         "received": received, "modified": modified, "indexed": 0, "archived": False, "case_ids": case_ids,
     }
+    if sub.attachments:
+        rec["attachments"] = {name: {"content_type": kind, "data": data}
+                              for name, (kind, data) in sub.attachments.items()}
+    return rec
 
 
 def process(store, sub: Submission) -> Outcome:
@@ -135,6 +142,7 @@ def process(store, sub: Submission) -> Outcome:
         >>> process(store, Submission(form)).cases[0]["case_type"], store.forms["f1"]["case_ids"]
         ('t', ['c1'])
     """
+    sub = dataclasses.replace(sub, form=as_stored(sub.form))
     with store.lock:
         form_id = _form_id(sub.form)
         existing = store.forms.get(form_id)
@@ -193,11 +201,30 @@ def to_api(rec: dict, base_url: str, forwarded: bool = False) -> dict:
         '/a/demo/api/v0.5/form/f1/'
     """
     doc = dict(rec["doc"])
-    url = f"{base_url}/a/{doc['domain']}/api/form/attachment/{doc['id']}/form.xml"
-    length = _xml_length(rec)
-    doc["attachments"] = {"form.xml": {"content_type": "text/xml", "length": length, "url": url}}
+    url = f"{base_url}/a/{doc['domain']}/api/form/attachment/{doc['id']}/"
+    # corehq/apps/api/resources/v0_4.py XFormInstanceResource.dehydrate_attachments: every blob, form.xml too
+    doc["attachments"] = {name: {"content_type": part["content_type"], "length": len(part["data"]), "url": url + name}
+                          for name, part in rec.get("attachments", {}).items()}
+    doc["attachments"]["form.xml"] = {"content_type": "text/xml", "length": _xml_length(rec), "url": url + "form.xml"}
     doc["resource_uri"] = "" if forwarded else f"/a/{doc['domain']}/api/v0.5/form/{doc['id']}/"
     return doc
+
+
+def attachment(rec: dict, name: str) -> tuple[str, bytes] | None:
+    """A form's attachment by name, as ``(content type, bytes)`` (``form.xml`` is the form itself).
+
+    Example:
+        >>> from .documents import Store
+        >>> store = Store("demo")
+        >>> _ = process(store, Submission({"#type": "data", "meta": {"instanceID": "f1"}},
+        ...                               attachments={"photo.jpg": ("image/jpeg", b"\\xff\\xd8")}))
+        >>> attachment(store.forms["f1"], "photo.jpg"), attachment(store.forms["f1"], "nope")
+        (('image/jpeg', b'\\xff\\xd8'), None)
+    """
+    if name == "form.xml":
+        return "text/xml", form_xml(rec).encode("utf-8")
+    part = rec.get("attachments", {}).get(name)
+    return None if part is None else (part["content_type"], part["data"])
 
 
 def set_archived(store, form_id: str, archived: bool) -> dict | None:

@@ -111,12 +111,14 @@ class _Routes:
             return Response.json(self._form_json(request.match["form_id"]))
 
     def attachment(self, request) -> Response:
+        """corehq/apps/api/object_fetch_api.py FormAttachmentAPI: the blob with its content type, or 404."""
         self.sim.check_domain(request)
         with self.store.lock:
             rec = self.store.forms.get(request.match["form_id"])
-            if rec is None or request.match["name"] != "form.xml":
-                return Response.empty(404)
-            return Response.text(forms.form_xml(rec), content_type="text/xml; charset=utf-8")
+            found = None if rec is None else forms.attachment(rec, request.match["name"])
+        if found is None:
+            return Response.empty(404)
+        return Response(200, found[1], {"Content-Type": found[0]})
 
 
 def register(app, sim) -> None:

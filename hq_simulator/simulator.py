@@ -16,16 +16,16 @@ import threading
 import time
 
 from . import admin, data_file, directory, fixtures, forms, forms_api, importer, reports, submissions
-from .cases import records, v05_api, v2_reads, v2_writes
 from .auth import Accounts
+from .cases import records, v05_api, v2_reads, v2_writes
+from .documents import Store
 from .faults import Faults
 from .forwarding import Forwarding
+from .http_server import App, HTTPServer
 from .messages import HTTPError
-from .submissions import form_from_xml
 from .seed import APP_ID
 from .seed import seed as seed_project
-from .http_server import App, HTTPServer
-from .documents import Store
+from .xform import xml_to_json
 
 __all__ = ["CommCareSimulator", "DEFAULT_DOMAIN", "DEFAULT_USERNAME", "DEFAULT_PASSWORD", "DEFAULT_API_KEY",
            "DEFAULT_APP_ID"]
@@ -274,7 +274,7 @@ class CommCareSimulator:
             >>> hq.submit(xml).status, hq.submit(xml).status
             ('success', 'duplicate')
         """
-        form = form_from_xml(self.directory, xml)
+        form = xml_to_json(xml)
         account = self.accounts.get(username) or self.demo_account
         text = xml.decode("utf-8") if isinstance(xml, bytes) else xml
         return forms.process(self.store, forms.Submission(form, xml=text, app_id=app_id, username=username,

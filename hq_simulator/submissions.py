@@ -2,8 +2,13 @@
 
 The body is the raw XML (``text/xml``, Android style) or ``multipart/form-data``
 with the XML in the part ``xml_submission_file`` (J2ME/ODK style); the aliases
-``receiver/api/`` and ``receiver/submission/`` are accepted too. Answers, in
-an ``OpenRosaResponse`` envelope:
+``receiver/api/`` and ``receiver/submission/`` are accepted too. Every other
+part of a multipart body (a photo, a signature) is an attachment of the form,
+named by its part name with the part's content type, as HQ's
+``get_instance_and_attachment`` (``corehq/apps/receiverwrapper/util.py``) reads
+``request.FILES``. The XML becomes form JSON as HQ converts it: without the
+app's schema, so a repeat with one entry is an object (see :mod:`.form_json`).
+Answers, in an ``OpenRosaResponse`` envelope:
 
 - 201 ``submit_success`` (``"   √   "``): processed, or a duplicate of a form already received;
 - 422 ``processing_failure`` when ``X-OpenRosa-Version: 3.0`` was sent and the case
@@ -22,11 +27,12 @@ from xml.sax.saxutils import escape, quoteattr
 
 from . import forms
 from .messages import HTTPError, Response
-from .xform import root_xmlns, xml_to_json
+from .xform import xml_to_json
 
-__all__ = ["register", "openrosa_response", "form_from_xml", "OPENROSA_XMLNS"]
+__all__ = ["register", "openrosa_response", "OPENROSA_XMLNS", "MAGIC_PART"]
 
 OPENROSA_XMLNS = "http://openrosa.org/http/response"
+MAGIC_PART = "xml_submission_file"  # couchforms.const.MAGIC_PROPERTY
 
 
 def openrosa_response(status: int, nature: str, message: str) -> Response:
@@ -41,26 +47,14 @@ def openrosa_response(status: int, nature: str, message: str) -> Response:
     return Response(status, body.encode("utf-8"), {"Content-Type": "text/xml; charset=utf-8"})
 
 
-def form_from_xml(directory, xml: bytes | str) -> dict:
-    """HQ's form JSON for submitted XML, repeats of known forms as lists (raises ``ET.ParseError``).
-
-    Example:
-        >>> from .auth import Accounts
-        >>> from .directory import Directory
-        >>> form_from_xml(Directory("demo", Accounts()), b'<data xmlns="http://x"><q>1</q></data>')["q"]
-        '1'
-    """
-    root = ET.fromstring(xml)
-    return xml_to_json(root, directory.repeat_paths(root_xmlns(root)))
-
-
-def _submitted_xml(request) -> bytes:
-    if request.header("content-type", "").startswith("multipart/"):
-        part = request.form().get("xml_submission_file")
-        if part is None:
-            raise HTTPError(400, "No XML submission file: send the form in the part 'xml_submission_file'")
-        return part.data
-    return request.body
+def _submitted(request) -> tuple[bytes, dict]:
+    if not request.header("content-type", "").startswith("multipart/"):
+        return request.body, {}
+    parts = request.form()
+    xml = parts.pop(MAGIC_PART, None)
+    if xml is None:
+        raise HTTPError(400, f"No XML submission file: send the form in the part '{MAGIC_PART}'")
+    return xml.data, {name: (part.content_type, part.data) for name, part in parts.items()}
 
 
 def register(app, sim) -> None:
@@ -75,9 +69,9 @@ def register(app, sim) -> None:
 
     def receive(request):
         sim.check_domain(request)
-        xml = _submitted_xml(request)
+        xml, attachments = _submitted(request)
         try:
-            form = form_from_xml(sim.directory, xml)
+            form = xml_to_json(xml)
         except ET.ParseError as error:
             return openrosa_response(500, "submit_error", f"Invalid XML: {error}")
         app_id = request.match.get("app_id")
@@ -85,7 +79,8 @@ def register(app, sim) -> None:
         outcome = forms.process(store, forms.Submission(
             form, xml=xml.decode("utf-8", "replace"), app_id=app_id, build_id=sim.directory.build_id(app_id),
             user_id=request.account["user_id"], username=request.account["username"],
-            submit_ip=request.client_ip, is_phone=request.header("x-openrosa-version") is not None))
+            submit_ip=request.client_ip, is_phone=request.header("x-openrosa-version") is not None,
+            attachments=attachments))
         if outcome.status != "failure":
             return openrosa_response(201, "submit_success", outcome.message)
         if (request.header("x-openrosa-version") or "").startswith("3"):

@@ -3,8 +3,9 @@
 HQ stores a submission as JSON: attributes become ``@attr``, the root tag is
 ``#type``, an element with text and attributes keeps its text in ``#text``,
 an element in another namespace than its parent carries ``@xmlns``, and an
-element that occurs several times becomes a list. ``repeat_paths`` (from the
-application's form definition) makes a repeat a list even with one entry.
+element that occurs several times becomes a list, once an object: as HQ's
+``xml2json``, which does not know the application's form definition, so a
+repeat with one entry is an object (see :mod:`.form_json`).
 
 Example:
     >>> doc = xml_to_json(b'<data xmlns="x"><a>1</a><a>2</a></data>')
@@ -19,7 +20,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-__all__ = ["CASE_XMLNS", "META_XMLNS", "CaseBlock", "xml_to_json", "json_to_xml", "case_blocks", "root_xmlns"]
+__all__ = ["CASE_XMLNS", "META_XMLNS", "CaseBlock", "xml_to_json", "json_to_xml", "case_blocks"]
 
 CASE_XMLNS = "http://commcarehq.org/case/transaction/v2"
 META_XMLNS = "http://openrosa.org/jr/xforms"
@@ -32,7 +33,7 @@ def _split(tag: str) -> tuple[str, str]:
     return "", tag
 
 
-def _element_json(elem: ET.Element, parent_ns: str, path: str, repeats: frozenset) -> object:
+def _element_json(elem: ET.Element, parent_ns: str) -> object:
     ns, _ = _split(elem.tag)
     attrs = {"@" + _split(k)[1]: v for k, v in elem.attrib.items()}
     if ns != parent_ns:
@@ -43,40 +44,26 @@ def _element_json(elem: ET.Element, parent_ns: str, path: str, repeats: frozense
     node: dict = dict(attrs)
     for child in elem:
         key = _split(child.tag)[1]
-        child_path = f"{path}/{key}"
-        value = _element_json(child, ns, child_path, repeats)
+        value = _element_json(child, ns)
         if key in node:
             if not isinstance(node[key], list):  # values are never lists, so a list means repetition
                 node[key] = [node[key]]
             node[key].append(value)
         else:
-            node[key] = [value] if child_path in repeats else value
+            node[key] = value
     return node
 
 
-def root_xmlns(root: ET.Element) -> str:
-    """The namespace of a parsed form's root element (the form's xmlns).
-
-    Example:
-        >>> root_xmlns(ET.fromstring('<data xmlns="http://x"/>'))
-        'http://x'
-    """
-    return _split(root.tag)[0]
-
-
-def xml_to_json(xml: bytes | str | ET.Element, repeat_paths: frozenset = frozenset()) -> dict:
+def xml_to_json(xml: bytes | str | ET.Element) -> dict:
     """Convert a submitted XForm (text or parsed) to HQ's form JSON; raises ``ET.ParseError`` when malformed.
 
-    ``repeat_paths`` are slash paths below the root (``/members``) that are
-    always lists.
-
     Example:
-        >>> xml_to_json('<data><m><n>A</n></m></data>', frozenset({"/m"}))["m"]
-        [{'n': 'A'}]
+        >>> xml_to_json('<data><m><n>A</n></m></data>')["m"]
+        {'n': 'A'}
     """
     root = xml if isinstance(xml, ET.Element) else ET.fromstring(xml)
     ns, local = _split(root.tag)
-    doc = _element_json(root, ns, "", repeat_paths)
+    doc = _element_json(root, ns)
     if not isinstance(doc, dict):
         doc = {"#text": doc} if doc else {}
     doc["@xmlns"] = ns

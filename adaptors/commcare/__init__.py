@@ -5,8 +5,9 @@ OpenFn's operations: ``get`` (``/a/<domain>/api/v0.5/<path>/``, every page follo
 for the newer APIs), ``submit`` (JSON → XForm XML as js2xmlparser 1.0 writes it), ``submit_xls``,
 ``bulk("case-data" | "lookup-table", ...)`` and ``fetch_report_data``. pyfn's: ``submit_form`` (a
 complete XForm from plain dicts: meta block, case blocks, or a jinja2 template), ``list_cases`` /
-``get_cases`` / ``upsert_cases`` (Case API v2), and ``fetch_forms`` / ``fetch_cases`` (incremental
-pulls resuming from ``state["cursor"]``). Common's operations (``fn``, ``each``...) are in scope too.
+``get_cases`` / ``upsert_cases`` (Case API v2), ``fetch_forms`` / ``fetch_cases`` (incremental
+pulls resuming from ``state["cursor"]``), and ``repeat_entries`` (a repeat group as a list, whether
+HQ sent one entry as an object or several as a list). Common's operations (``fn``, ``each``...) are in scope too.
 
 Configuration (``state["configuration"]``, checked against ``CONFIGURATION_SCHEMA`` before the
 step): ``hostUrl``, ``domain``, ``appId``, ``username``, and ``apiKey`` (sent as ``Authorization:
@@ -53,12 +54,13 @@ from .errors import (CommCareError, CommCareHTTPError, ImportFailed, PaginationL
 from .imports import bulk, submit_xls
 from .incremental import fetch_cases, fetch_forms
 from .operations import get, post, request
+from .repeats import repeat_entries
 from .reports import fetch_report_data
 from .submission import submit, submit_form
 from .upsert import upsert_cases
 
 __all__ = ["bulk", "fetch_cases", "fetch_forms", "fetch_report_data", "get", "get_cases", "http", "list_cases",
-           "post", "request", "submit", "submit_form", "submit_xls", "upsert_cases"]
+           "post", "repeat_entries", "request", "submit", "submit_form", "submit_xls", "upsert_cases"]
 
 CONFIGURATION_SCHEMA: dict[str, Any] = json.loads(
     resources.files(__name__).joinpath("configuration-schema.json").read_text(encoding="utf-8"))

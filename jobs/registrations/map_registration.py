@@ -19,9 +19,10 @@ def to_patient(form, member):
     }
 
 
-# A repeat group arrives as a list, or as a single object when it has one entry: to_array handles both.
+# A repeat group arrives as a list, or as a single object when it has one entry: repeat_entries
+# gives a list either way.
 fn(lambda state: {**state, "data": {
     "form_id": state["data"]["id"],
-    "patients": [to_patient(state["data"], member) for member in to_array(state["data"]["form"].get("members", []))],
+    "patients": [to_patient(state["data"], member) for member in repeat_entries(state["data"], "members")],
 }})
 log("Mapped", len(state["data"]["patients"]), "patients from form", state["data"]["form_id"])

@@ -1,6 +1,7 @@
 """The seed's three integrations, shipped in jobs/ and workflows/, tested with pyfn's own kit."""
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -12,14 +13,22 @@ ROOT = Path(__file__).resolve().parents[2]
 REGISTRATION = "http://openrosa.org/formdesigner/pyfn-demo/register-household"
 
 
-def forwarded_registration(hq) -> dict:
-    """A registration form as data forwarding posts it: the form API's JSON."""
-    return {"data": hq.forms(xmlns=REGISTRATION)[0]}
+def forwarded_registration(hq, members: type = list) -> dict:
+    """A registration form as data forwarding posts it (the form API's JSON), whose ``members`` repeat is a
+    ``list`` (several entries) or a ``dict`` (one entry, as HQ sends it)."""
+    several = next(f for f in hq.forms(xmlns=REGISTRATION) if isinstance(f["form"].get("members"), list))
+    if members is list:
+        return {"data": several}
+    form = dict(several["form"], members=several["form"]["members"][:1])
+    form = {key: value for key, value in form.items() if key[0] != "#" or key == "#type"}
+    form_id = hq.add_form(dict(form, meta=dict(form["meta"], instanceID=str(uuid.uuid4())))).form_id
+    return {"data": next(f for f in hq.forms(xmlns=REGISTRATION) if f["id"] == form_id)}
 
 
-def test_registrations_upsert_each_member_by_case_id(world, run_workflow):
+@pytest.mark.parametrize("shape", [dict, list], ids=["one member", "several members"])
+def test_registrations_upsert_each_member_by_case_id(world, run_workflow, shape):
     hq, crm, _ = world
-    form = forwarded_registration(hq)
+    form = forwarded_registration(hq, shape)
     result = run_workflow(ROOT / "workflows/commcare-registrations.yaml", form)
     result.assert_ok()
     members = form["data"]["form"]["members"]

@@ -14,7 +14,7 @@ from runtime.cli.show import describe_operation
 
 PACKAGE = pathlib.Path(commcare.__file__).parent
 OPENFN = {"bulk", "fetch_report_data", "get", "http", "post", "request", "submit", "submit_xls"}
-PYFN = {"fetch_cases", "fetch_forms", "get_cases", "list_cases", "submit_form", "upsert_cases"}
+PYFN = {"fetch_cases", "fetch_forms", "get_cases", "list_cases", "repeat_entries", "submit_form", "upsert_cases"}
 
 
 def _operations():
