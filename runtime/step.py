@@ -105,5 +105,5 @@ def check_configuration(step: Step, configuration: Any, schema: dict | None) -> 
         raise ConfigurationError(
             f"The configuration of step {step.id} ({step.adaptor.name} adaptor) is invalid: "
             + "; ".join(problems),
-            hint=f"Add the missing keys to the step's configuration (pyfn docs {step.adaptor.name} "
-                 f"shows the configuration schema)")
+            hint=f"Add the missing keys to the step's configuration ('pyfn docs {step.adaptor.name} "
+                 f"--schema' shows the configuration schema)")

@@ -37,7 +37,7 @@ __all__ = ["Reply", "Settings", "api_path", "call", "local_path", "namespace_pat
 log = logging.getLogger("pyfn.adaptor.commcare")
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _CREDENTIALS_FIX = ("Add configuration.apiKey (with configuration.username, the key owner's email) or "
-                    "configuration.password. pyfn docs commcare shows the configuration schema.")
+                    "configuration.password. 'pyfn docs commcare --schema' shows the configuration schema.")
 
 
 @dataclass(frozen=True)

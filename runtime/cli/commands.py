@@ -88,13 +88,15 @@ def validate(
 
 
 def docs(
-    adaptor: str = typer.Argument(..., help="Adaptor name: common, http or commcare."),
+    adaptor: Optional[str] = typer.Argument(None, help="Adaptor name: common, http or commcare (none: list all)."),
     operation: Optional[str] = typer.Argument(None, help="One operation to show in full."),
+    schema: bool = typer.Option(
+        False, "--schema", help="Print the adaptor's configuration schema and an example credentials entry."),
 ) -> None:
-    """Print an adaptor's operations with their signatures and docstrings."""
+    """List the adaptors and their operations; an adaptor's operations, configuration (--schema), or one operation."""
     from runtime.cli.show import run_docs
 
-    raise typer.Exit(run_docs(adaptor, operation))
+    raise typer.Exit(run_docs(adaptor, operation, schema))
 
 
 def demo(

@@ -48,9 +48,16 @@ def run_validate(path: Path, credentials: Path | None) -> int:
     return 0
 
 
-def run_docs(adaptor_name: str, operation: str | None) -> int:
-    """Print an adaptor's operations, or one operation in full; return the exit code."""
+def run_docs(adaptor_name: str | None, operation: str | None, schema: bool = False) -> int:
+    """Print every adaptor, an adaptor's operations or configuration schema, or one operation in full."""
+    from runtime.cli.adaptor_docs import all_adaptors_summary, schema_text
+
     try:
+        if adaptor_name is None:
+            if schema:
+                raise UsageError("--schema needs an adaptor", hint="e.g. pyfn docs commcare --schema")
+            print(all_adaptors_summary())
+            return 0
         adaptor = resolve_adaptor(adaptor_name)
         names = public_names(adaptor.module)
         if operation is not None and operation not in names:
@@ -59,6 +66,9 @@ def run_docs(adaptor_name: str, operation: str | None) -> int:
     except PyfnError as error:
         log_error(create_loggers()["CLI"], error)
         return error.exit_code
+    if schema:
+        print(schema_text(adaptor.name, getattr(adaptor.module, "CONFIGURATION_SCHEMA", None)))
+        return 0
     if operation is not None:
         print(describe_operation(operation, names[operation]))
         return 0
@@ -77,7 +87,8 @@ def _adaptor_summary(name: str, module, names: dict) -> str:
     for op_name, value in names.items():
         summary = (inspect.getdoc(value) or "").split("\n", 1)[0]
         lines.append(f"  {op_name.ljust(width)}  {summary}")
-    lines += ["", f"Run 'pyfn docs {name} OPERATION' for one operation in full."]
+    lines += ["", f"Run 'pyfn docs {name} OPERATION' for one operation in full, "
+                  f"'pyfn docs {name} --schema' for its configuration."]
     return "\n".join(lines)
 
 
