@@ -11,6 +11,11 @@
   goes around the argument of the nearest enclosing *adaptor* call (or of the
   top-level call), so ``post("/x", {"n": len(state["data"])})`` and
   ``each("$.items[*]", post("/y", {"id": state["data"]["id"]}))`` both work.
+* **Builtins stay builtins.** An operation whose name shadows one of Python's
+  builtins (common's ``map``) is the operation where it is used as one — a
+  top-level call, or a call that is itself an argument of an operation — and
+  Python's builtin everywhere else (comprehensions, lambdas, helper functions).
+  Operation uses are renamed ``__pyfn_op_map``; ``runtime.job`` binds that name.
 
 Nothing here runs job code; ``runtime.job`` loads the result.
 """
@@ -18,14 +23,21 @@ Nothing here runs job code; ``runtime.job`` loads the result.
 from __future__ import annotations
 
 import ast
+import builtins
 from dataclasses import dataclass
 from typing import Iterable
 
 from runtime.errors import CompileError
 
-__all__ = ["OperationSpec", "CompiledJob", "compile_job"]
+__all__ = ["OperationSpec", "CompiledJob", "compile_job", "OPERATION_PREFIX", "shadowing_builtins"]
 
 STATE = "state"
+OPERATION_PREFIX = "__pyfn_op_"  # an operation named like a builtin, where it is used as an operation
+
+
+def shadowing_builtins(names: Iterable[str]) -> frozenset[str]:
+    """The adaptor names that are also Python builtins (``map``)."""
+    return frozenset(n for n in names if hasattr(builtins, n) and not n.startswith("_"))
 
 
 @dataclass(frozen=True)
@@ -40,7 +52,7 @@ class OperationSpec:
 
     @property
     def source(self) -> str:
-        return ast.unparse(self.node)
+        return ast.unparse(self.node).replace(OPERATION_PREFIX, "")
 
 
 @dataclass(frozen=True)
@@ -74,20 +86,42 @@ def compile_job(source: str, path: str, adaptor_names: Iterable[str] = ()) -> Co
     """
     tree = _parse(source, path)
     names = frozenset(adaptor_names)
+    shadowing = shadowing_builtins(names)
+    operation_names = (names - shadowing) | {OPERATION_PREFIX + n for n in shadowing}
     lazy = not _declares_state(tree)
     setup: list[ast.stmt] = []
     operations: list[OperationSpec] = []
     for stmt in tree.body:
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-            call = _Lazify(names, path, source).call(stmt.value) if lazy else stmt.value
-            operations.append(OperationSpec(ast.unparse(stmt.value.func), stmt.lineno,
-                                            stmt.col_offset + 1, len(operations), call))
+            name = ast.unparse(stmt.value.func)
+            call = _rename_operations(stmt.value, names, shadowing)
+            call = _Lazify(operation_names, path, source).call(call) if lazy else call
+            operations.append(OperationSpec(name, stmt.lineno, stmt.col_offset + 1, len(operations), call))
         else:
             if lazy:
                 _check_no_free_state(stmt, path, source)
             setup.append(stmt)
     module = ast.Module(body=setup, type_ignores=[])
     return CompiledJob(path, source, module, tuple(operations))
+
+
+def _rename_operations(call: ast.Call, names: frozenset[str], shadowing: frozenset[str]) -> ast.Call:
+    """``map(...)`` → ``__pyfn_op_map(...)`` at the top level and as an argument of an operation."""
+    if not shadowing:
+        return call
+    func = call.func
+    if isinstance(func, ast.Name) and func.id in shadowing:
+        func = ast.copy_location(ast.Name(OPERATION_PREFIX + func.id, ast.Load()), func)
+
+    def argument(node: ast.expr) -> ast.expr:
+        inner = node.value if isinstance(node, ast.Starred) else node
+        if not (isinstance(inner, ast.Call) and _root_name(inner.func) in names):
+            return node
+        renamed = _rename_operations(inner, names, shadowing)
+        return ast.copy_location(ast.Starred(renamed, node.ctx), node) if isinstance(node, ast.Starred) else renamed
+
+    keywords = [ast.copy_location(ast.keyword(k.arg, argument(k.value)), k) for k in call.keywords]
+    return ast.copy_location(ast.Call(func, [argument(a) for a in call.args], keywords), call)
 
 
 def _parse(source: str, path: str) -> ast.Module:

@@ -1,7 +1,9 @@
 """Load a compiled job: run its module code once, then build its operations.
 
 The job's namespace holds its adaptor's operations (see ``runtime.linker``)
-and a ``print`` that writes under ``[JOB]``. Each operation keeps its name and
+and a ``print`` that writes under ``[JOB]``; an operation named like a builtin
+(``map``) is bound where the compiler put it (``__pyfn_op_map``), so the job's
+own code keeps Python's builtin. Each operation keeps its name and
 line so a failure can say "operation 2, ``post`` at line 7".
 """
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from runtime.classify import classify
-from runtime.compiler import CompiledJob
+from runtime.compiler import OPERATION_PREFIX, CompiledJob, shadowing_builtins
 from runtime.errors import InvalidOperationError
 
 __all__ = ["Operation", "load_job"]
@@ -54,6 +56,8 @@ def load_job(job: CompiledJob, namespace: dict[str, Any]) -> list[Operation]:
     """
     scope = {"__name__": "__pyfn_job__", "__file__": job.path, "__builtins__": builtins,
              "print": job_print, **namespace}
+    for name in shadowing_builtins(namespace):  # the builtin in the job's code, the operation where used as one
+        scope[OPERATION_PREFIX + name] = scope.pop(name)
     try:
         exec(compile(job.module, job.path, "exec"), scope)
     except Exception as exc:

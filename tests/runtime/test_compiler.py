@@ -139,3 +139,17 @@ def test_describe_lists_operations_and_setup():
     text = job.describe()
     assert "1. line 2: post('/x', lambda state: {'id': state['id']})" in text
     assert "line 1: import json" in text
+
+
+def test_an_operation_named_like_a_builtin_is_renamed_only_where_it_is_an_operation():
+    job = compile_source("""
+        map("$.items[*]", fn(lambda state: state))
+        each("$.x[*]", map("$.y", lambda state: list(map(str, state["y"]))))
+        fn(lambda state: [m for m in map(str, state["data"])])
+    """, NAMES | {"map"})
+    renamed = [ast.unparse(op.node) for op in job.operations]
+    assert renamed[0].startswith("__pyfn_op_map('$.items[*]'")
+    assert "each('$.x[*]', __pyfn_op_map('$.y', lambda state: list(map(str, state['y']))))" == renamed[1]
+    assert "__pyfn_op_" not in renamed[2]
+    assert [op.name for op in job.operations] == ["map", "each", "fn"]
+    assert job.operations[1].source == "each('$.x[*]', map('$.y', lambda state: list(map(str, state['y']))))"

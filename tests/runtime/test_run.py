@@ -165,3 +165,23 @@ def test_each_run_starts_with_fresh_adaptor_state():
 def test_operations_with_keyword_arguments_load_and_run():
     run = Run('cursor("2024-01-01T00:00:00Z", key="since")\nfn(lambda state: state)\n')
     assert run.result["since"] == "2024-01-01T00:00:00Z"
+
+
+def test_map_is_the_operation_where_used_as_one_and_pythons_builtin_in_the_jobs_own_code():
+    run = Run("""
+        def message(person):
+            return "hi " + person["name"]
+
+        def lengths(items):
+            return list(map(len, items))
+
+        fn(lambda state: {**state, "messages": [m for m in map(message, state["data"])]})
+        map("$.data[*]", lambda state: state["name"].upper())
+        fn(lambda state: {**state, "lengths": lengths(state["messages"])})
+        fn(lambda state: {**state, "upper": state["data"]})
+        each("$.data[*]", map("$.data", lambda letter: letter.lower()))
+    """, {"data": [{"name": "ada"}, {"name": "bo"}]})
+    assert run.result["messages"] == ["hi ada", "hi bo"]
+    assert run.result["lengths"] == [6, 5]
+    assert run.result["upper"] == ["ADA", "BO"]
+    assert run.result["data"] == ["bo"] and "errors" not in run.result  # the last item, mapped
