@@ -22,6 +22,7 @@ class RunOptions:
     start: str | None = None
     end: str | None = None
     on_stuck: Callable[[StepTimeoutError], None] | None = None
+    strict: bool = False  # a JSONPath that matches nothing fails the step instead of warning
 
 
 @dataclass

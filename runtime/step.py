@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from adaptors.common.empty_match import empty_matches
 from runtime.context import RunContext
 from runtime.errors import ConfigurationError, PyfnError
 from runtime.expression import run_operations
@@ -63,7 +64,8 @@ def _run_job(step: Step, state: dict, ctx: RunContext) -> Any:
         return state
     module = step.adaptor.module
     check_configuration(step, state.get("configuration"), getattr(module, "CONFIGURATION_SCHEMA", None))
-    with job_logging(ctx.loggers["JOB"]), step_deadline(ctx.options.timeout_ms, ctx.options.on_stuck):
+    with job_logging(ctx.loggers["JOB"]), empty_matches(ctx.options.strict), \
+            step_deadline(ctx.options.timeout_ms, ctx.options.on_stuck):
         operations = load_job(step.job, link(step.adaptor))
         return run_operations(operations, state, module, step.job.path, ctx)
 

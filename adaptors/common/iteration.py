@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from . import jsonpath
+from .empty_match import said_query
 from ._js import js_falsy, js_string
 from .references import expand_references, resolve_value
 from .values import as_data
@@ -54,7 +54,7 @@ def each(data_source: Any, operation: Callable[[dict], Any]) -> Callable[[dict],
         raise TypeError("dataSource argument for each operation is invalid.")
 
     def run_each(state: dict) -> Any:
-        for position, item in enumerate(_items(as_data(data_source, state), "each")):
+        for position, item in enumerate(_items(as_data(data_source, state, "each"), "each")):
             state = operation({**(state or {}), "data": item, "index": position})
         return state
 
@@ -116,7 +116,7 @@ def map(path: Any, callback: Callable[..., Any]) -> Callable[[dict], dict]:
 
     def run_map(state: dict) -> dict:
         if isinstance(path, str):
-            items = jsonpath.query(state, path)
+            items = said_query(state, path, "map")
         else:
             items = _items(resolve_value(state, path), "map")
         results = [callback(*(item, position, state)[:count]) for position, item in enumerate(items)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from . import jsonpath
+from .empty_match import said_first, said_query
 from .references import expand_references, resolve_value
 
 __all__ = ["field", "fields", "join", "merge", "split_keys"]
@@ -61,10 +61,10 @@ def fields(*pairs: Iterable) -> dict:
     return result
 
 
-def _matches(state: dict, data_source: Any) -> list:
+def _matches(state: dict, data_source: Any, operation: str) -> list:
     data_source = resolve_value(state, data_source)
     if isinstance(data_source, str):
-        return jsonpath.query(state, data_source)
+        return said_query(state, data_source, operation)
     if data_source is None:
         return []
     return list(data_source)
@@ -99,7 +99,7 @@ def merge(data_source: Any, fields: dict) -> Callable[[dict], list]:
     def lazy(state: dict) -> list:
         extra = expand_references(state, fields) or {}
         return [{**item, **extra} if isinstance(item, dict) else dict(extra)
-                for item in _matches(state, data_source)]
+                for item in _matches(state, data_source, "merge")]
 
     return lazy
 
@@ -124,10 +124,10 @@ def join(target_path: str, source_path: str, target_key: str) -> Callable[[dict]
     """
 
     def lazy(state: dict) -> list:
-        value = jsonpath.first(state, resolve_value(state, source_path))
+        value = said_first(state, resolve_value(state, source_path), "join")
         key = resolve_value(state, target_key)
         return [{key: value, **item} if isinstance(item, dict) else {key: value}
-                for item in _matches(state, target_path)]
+                for item in _matches(state, target_path, "join")]
 
     return lazy
 

@@ -11,6 +11,7 @@ import re
 from typing import Any, Callable
 
 from . import jsonpath
+from .empty_match import said_first, said_query
 from .references import resolve_value
 
 __all__ = [
@@ -67,7 +68,7 @@ def source_value(path: str) -> Callable[[dict], Any]:
     Example:
         fields(field("name", source_value("$.data.patient.name")))
     """
-    return lambda state: jsonpath.first(state, resolve_value(state, path))
+    return lambda state: said_first(state, resolve_value(state, path), "source_value")
 
 
 def source(path: str) -> Callable[[dict], list]:
@@ -83,7 +84,7 @@ def source(path: str) -> Callable[[dict], list]:
     Example:
         fn(lambda state: {**state, "ids": source("$.data.patients[*].id")(state)})
     """
-    return lambda state: jsonpath.query(state, resolve_value(state, path))
+    return lambda state: said_query(state, resolve_value(state, path), "source")
 
 
 def data_path(path: str) -> str:
@@ -120,7 +121,7 @@ def data_value(path: str) -> Callable[[dict], Any]:
     Example:
         fields(field("batch", data_value("batch")), field("first", data_value("items[0].name")))
     """
-    return lambda state: jsonpath.first(state, data_path(resolve_value(state, path)))
+    return lambda state: said_first(state, data_path(resolve_value(state, path)), "data_value")
 
 
 def reference_path(path: str) -> str:
@@ -171,7 +172,7 @@ def last_reference_value(path: str) -> Callable[[dict], Any]:
     """
 
     def lazy(state: dict) -> Any:
-        return jsonpath.first(state, "$.references[0]." + _clean(resolve_value(state, path)))
+        return said_first(state, "$.references[0]." + _clean(resolve_value(state, path)), "last_reference_value")
 
     return lazy
 
@@ -188,7 +189,7 @@ def index() -> Callable[[dict], Any]:
     return lambda state: state.get("index")
 
 
-def as_data(data: Any, state: dict) -> Any:
+def as_data(data: Any, state: dict, operation: str = "as_data") -> Any:
     """Turn a data source into its value: a JSONPath, a lazy value or the data itself.
 
     - a string is a JSONPath into ``state`` and gives **all** its matches (a list);
@@ -206,5 +207,5 @@ def as_data(data: Any, state: dict) -> Any:
         fn(lambda state: {**state, "names": [p["name"] for p in as_data("$.data.patients[*]", state)]})
     """
     if isinstance(data, str):
-        return jsonpath.query(state, data)
+        return said_query(state, data, operation)
     return resolve_value(state, data)

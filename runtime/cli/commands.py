@@ -50,6 +50,9 @@ def execute(
     credentials: Optional[Path] = typer.Option(
         None, "--credentials", "--creds",
         help="Workflow: credential map (JSON/YAML {name: configuration}) replacing the workflow's."),
+    strict: bool = typer.Option(
+        False, "--strict", help="A JSONPath that matches nothing (each, map, merge, data_value...) fails the step "
+                                "instead of logging a warning."),
 ) -> None:
     """Run a job or a workflow against a state file and write the final state (configuration removed).
 
@@ -63,7 +66,7 @@ def execute(
         path=path, adaptor=adaptor, state_path=state_path, state_text=state_stdin,
         output_path=output_path, output_stdout=output_stdout, log=log, log_json=log_json,
         timeout_ms=timeout, immutable=immutable, start=start, end=end, only=only,
-        cache_steps=cache_steps, credentials=credentials)))
+        cache_steps=cache_steps, credentials=credentials, strict=strict)))
 
 
 def compile_(

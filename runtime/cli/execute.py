@@ -43,6 +43,7 @@ class ExecuteArgs:
     only: str | None = None
     cache_steps: bool = False
     credentials: Path | None = None
+    strict: bool = False
 
 
 def run_execute(args: ExecuteArgs) -> int:
@@ -54,7 +55,7 @@ def run_execute(args: ExecuteArgs) -> int:
         loggers = create_loggers(args.log, LogSink(stream, json_lines=args.log_json))
     except ValueError as exc:
         return usage_failure(str(exc))
-    ctx = RunContext(RunOptions(timeout_ms=args.timeout_ms, immutable=args.immutable,
+    ctx = RunContext(RunOptions(timeout_ms=args.timeout_ms, immutable=args.immutable, strict=args.strict,
                                 on_stuck=_exit_when_stuck(loggers, started)), loggers)
     try:
         plan = _load_plan(args, ctx)

@@ -70,3 +70,15 @@ def test_output_path_that_is_a_folder_is_a_usage_error(write, tmp_path):
     result = _run("execute", write("job.py", JOB), "-S", '{"data": {"n": 1}}', "-o", tmp_path)
     assert result.returncode == 2
     assert f"Cannot write the state to {tmp_path}: it is a folder" in result.stdout
+
+
+def test_an_empty_match_is_a_warning_and_with_strict_a_failure(write):
+    job = write("job.py", 'each("$.patient[*]", fn(lambda state: state))\n')
+    warned = _run("execute", job, "-O")
+    assert warned.returncode == 0
+    assert '[JOB] ⚠ each: the JSONPath "$.patient[*]" matched nothing\n' in warned.stderr
+    strict = _run("execute", job, "-O", "--strict")
+    assert strict.returncode == 0
+    error = json.loads(strict.stdout)["errors"]["job-1"]
+    assert error["message"] == 'each: the JSONPath "$.patient[*]" matched nothing'
+    assert "[CLI] ⚠ Errors reported in 1 jobs" in strict.stderr
