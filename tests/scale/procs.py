@@ -74,7 +74,7 @@ class Server(Proc):
 
     def start(self) -> "Server":
         super().start()
-        wait_until(self._ready, timeout=30, message=lambda: f"{self.name} did not start:\n{self.output()}")
+        wait_until(self._ready, timeout=60, message=lambda: f"{self.name} did not start:\n{self.output()}")
         return self
 
     def _ready(self) -> bool:
@@ -98,7 +98,7 @@ class Worker(Proc):
 
     def start(self) -> "Worker":
         super().start()
-        wait_until(self._ready, timeout=30, message=lambda: f"{self.name} did not start:\n{self.output()}")
+        wait_until(self._ready, timeout=60, message=lambda: f"{self.name} did not start:\n{self.output()}")
         return self
 
     def _ready(self) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from .procs import Server, Worker
 from .test_worker_cli import pyfn
 
@@ -13,12 +11,10 @@ def test_a_sync_reply_waits_for_a_run_on_another_process_and_the_cli_reads_the_s
     worker = Worker(tmp_path, "worker", pg_url, "--workers", "1").start()
     try:
         assert "0 worker(s)" in server.output() and "pyfn worker" in worker.output()
-        server.post("doubler", {"n": 1})  # the first run warms the worker's forkserver
-        started = time.monotonic()
+        server.post("doubler", {"n": 1})
+        # the server is woken by the run's end (tests/scale/test_postgres_store.py checks the wake itself)
         answer = server.post("doubler", {"n": 21})
-        took = time.monotonic() - started
         assert answer.status_code == 201 and answer.json()["data"]["data"] == {"doubled": 42}, answer.text
-        assert took < 1.0, f"the reply took {took:.2f}s: the end of the run should wake the server at once"
         run_id = answer.headers["x-meta-run-id"]
         listed = pyfn("runs", "list", "--db", pg_url, "--workflow", "doubler")
         assert listed.returncode == 0 and run_id in listed.stdout and "2 success" in listed.stdout, listed.stdout

@@ -49,7 +49,7 @@ class Server:
                 [sys.executable, "-m", "runtime.cli", "serve", str(self.project), "--port", str(self.port),
                  "--db", str(self.db), *self.args], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
         if wait:
-            wait_until(self._ready, timeout=20, message=f"pyfn serve did not start:\n{self.output()}")
+            wait_until(self._ready, timeout=60, message=f"pyfn serve did not start:\n{self.output()}")
         return self
 
     def _ready(self) -> bool:

@@ -12,11 +12,23 @@ RUNS = 6
 JOB = """
     import fcntl
     import json
+    import os
     import time
+
+    def meet(folder, n):
+        # wait (10 s at most) until another run of the workflow has started: two runs that may overlap
+        # do, however busy the machine, unless the server holds them apart
+        os.makedirs(folder, exist_ok=True)
+        open(os.path.join(folder, str(n)), "w").close()
+        deadline = time.time() + 10
+        while len(os.listdir(folder)) < 2 and time.time() < deadline:
+            time.sleep(0.01)
 
     def record(state):
         data = state["data"]
         start = time.time()
+        if data.get("meet"):
+            meet(data["meet"], data["n"])
         time.sleep(0.12)
         end = time.time()
         with open(data["log"], "a") as out:
@@ -41,7 +53,8 @@ def test_max_concurrency_keeps_arrival_order_and_limits_overlap(server_factory, 
     server = server_factory("--workers", "4", project=project).start()
     for n in range(RUNS):  # interleaved arrivals: serial 0, pair 0, free 0, serial 1, ...
         for name in ("serial", "pair", "free"):
-            assert server.post(name, {"log": str(log), "workflow": name, "n": n}).status_code == 201
+            meet = {"meet": str(tmp_path / f"{name}-started")} if name != "serial" else {}
+            assert server.post(name, {"log": str(log), "workflow": name, "n": n, **meet}).status_code == 201
     store = open_db(server.db)
     try:
         wait_until(lambda: sum(store.counts().values()) == 3 * RUNS and set(store.counts()) == {"success"},

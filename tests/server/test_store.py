@@ -7,6 +7,7 @@ says how each backend takes a second server). PostgreSQL is the session's throwa
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -180,15 +181,17 @@ def test_get_run_by_prefix_and_by_work_order(store):
         store.get_run("")
 
 
-def test_wait_for_returns_when_the_run_ends_or_at_the_timeout(store):
+def test_wait_for_returns_when_the_run_ends_or_at_the_timeout(store, monkeypatch):
     accepted = store.accept("wf", "hook", {"data": 1})
     claimed = store.claim("w")
     assert store.wait_for(claimed.id, timeout=0.05).state == "claimed"
+    # no polling: only the end of the run can wake the waiter before its (long) timeout
+    monkeypatch.setattr(sys.modules[type(store).__module__], "_POLL_SECONDS", 3600)
     timer = threading.Timer(0.1, store.finish, args=(claimed.id, "success"))
     started = time.monotonic()
     timer.start()
-    summary = store.wait_for(accepted.run_id, timeout=5)
-    assert summary.state == "success" and time.monotonic() - started < 2
+    summary = store.wait_for(accepted.run_id, timeout=30)
+    assert summary.state == "success" and time.monotonic() - started < 25, "woken by the end, not the timeout"
     assert summary.meta()["run_id"] == accepted.run_id and summary.meta()["finished_at"]
     assert store.wait_for("missing", timeout=0.01) is None
 
