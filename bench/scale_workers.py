@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slots", type=int, default=2, help="runs at a time in each worker (its --workers)")
     parser.add_argument("--job-ms", type=int, default=0, help="extra time each run waits (a slow destination)")
     options = parser.parse_args(argv)
-    from runtime.testing.postgres import TempCluster
+    from tests.postgres import TempCluster
 
     with TempCluster() as cluster, tempfile.TemporaryDirectory() as folder:
         project = Path(folder)

@@ -60,7 +60,7 @@ def postgres_cluster():
 
     Without PostgreSQL's binaries the tests using it fail with how to install them (never skipped).
     """
-    from runtime.testing.postgres import TempCluster
+    from tests.postgres import TempCluster
 
     with TempCluster() as cluster:
         yield cluster

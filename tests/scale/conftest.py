@@ -2,5 +2,5 @@
 
 ``pg_url`` (a fresh database) and ``postgres_cluster`` come from tests/conftest.py: a
 throwaway cluster per session, or ``PYFN_TEST_POSTGRES_URL``'s server (see
-``runtime.testing.postgres``). Without PostgreSQL these tests fail and say how to install it.
+``tests/postgres.py``). Without PostgreSQL these tests fail and say how to install it.
 """

@@ -9,7 +9,7 @@ import pytest
 
 MODULES = ["runtime.store.postgres", "runtime.store.postgres_ops", "runtime.store.postgres_members",
            "runtime.store.pgconn", "runtime.store.migrate", "runtime.store.migrations", "runtime.worker.heartbeat",
-           "runtime.worker.main", "runtime.testing.postgres", "runtime.cli.scale_commands"]
+           "runtime.worker.main", "tests.postgres", "runtime.cli.scale_commands"]
 
 
 @pytest.mark.parametrize("name", MODULES)

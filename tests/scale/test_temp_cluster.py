@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.testing import postgres
+from tests import postgres
 
 
 def test_missing_binaries_say_how_to_install_them(monkeypatch):
