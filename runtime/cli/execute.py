@@ -15,7 +15,8 @@ from runtime.errors import PyfnError, StepTimeoutError, UsageError
 from runtime.linker import link, resolve_adaptor
 from runtime.logger import LogSink, create_loggers, format_duration
 from runtime.state_file import STDIN, load_state_file, parse_state_text, serialize_output, write_output
-from runtime.plan import WORKFLOW_SUFFIXES, Plan, find_step, plan_for_job
+from runtime.plan import Plan, find_step, plan_for_job
+from runtime.workflow import WORKFLOW_SUFFIXES
 from runtime.report import log_error
 from runtime.execute import execute_plan
 from runtime.state import default_state, hand_over

@@ -10,10 +10,10 @@ from runtime.compiler import compile_job
 from runtime.errors import PyfnError, UsageError
 from runtime.linker import link, public_names, resolve_adaptor
 from runtime.logger import create_loggers
-from runtime.plan import describe_plan
 from runtime.report import log_error
-from runtime.plan import WORKFLOW_SUFFIXES
 from runtime.workflow.load import load_workflow
+from runtime.workflow import WORKFLOW_SUFFIXES
+from runtime.workflow.model import describe_workflow
 
 __all__ = ["run_compile", "run_validate", "run_docs", "describe_operation"]
 
@@ -24,7 +24,7 @@ def run_compile(path: Path, adaptor_name: str | None) -> int:
         if not path.is_file():
             raise UsageError(f"File not found: {path}", hint="Give the path of a job or a workflow")
         if path.suffix in WORKFLOW_SUFFIXES:
-            text = describe_plan(load_workflow(path))
+            text = describe_workflow(load_workflow(path))
         else:
             job = compile_job(path.read_text(encoding="utf-8"), str(path),
                               link(resolve_adaptor(adaptor_name)))
@@ -44,7 +44,7 @@ def run_validate(path: Path, credentials: Path | None) -> int:
         log_error(create_loggers()["CLI"], error)
         return error.exit_code
     print(f"valid: {path}")
-    print(describe_plan(plan))
+    print(describe_workflow(plan))
     return 0
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from runtime.errors import PyfnError
 from runtime.workflow.yaml_lines import load_marked
-from runtime.plan import WORKFLOW_SUFFIXES
+from runtime.workflow import WORKFLOW_SUFFIXES
 
 __all__ = ["run_trigger", "wait_and_report", "store_path"]
 
@@ -89,7 +89,7 @@ def run_trigger(project: Path, workflow: str, state_path: Path | None, db: str |
         print(f"Cannot open the run store {display_url(str(location))}: {type(exc).__name__}: {str(exc).strip()}")
         return 1
     try:
-        cron = next((t for t in plan.triggers if t.type == "cron"), None)
+        cron = next(iter(plan.crons), None)
         state = given if state_path else next_input(store, plan.name, cron)
         accepted = store.accept(plan.name, MANUAL, state, priority=0)
         print(f"Queued run {accepted.run_id} (work order {accepted.work_order_id}) of workflow {plan.name}; "

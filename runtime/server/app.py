@@ -38,6 +38,7 @@ from starlette.routing import Route
 from runtime.logger import Logger, format_duration
 from runtime.store import Accepted, RunStore
 from runtime.server.payload import BadBody, BodyTooLarge, input_state, parse_body, read_body
+from runtime.server.webhooks import authorised, challenge, dedupe_key
 from runtime.workflow.project import Project
 
 __all__ = ["AppSettings", "create_app"]
@@ -117,8 +118,8 @@ class _Webhooks:
             return JSONResponse({"error": "Webhook not found"}, status_code=404)
         if not hook.trigger.enabled:
             return JSONResponse({"message": "Unable to process request, trigger is disabled."}, status_code=403)
-        if not hook.authorised(request.headers):
-            return JSONResponse({"error": "Unauthorized"}, status_code=401, headers=hook.challenge)
+        if not authorised(hook.trigger, request.headers):
+            return JSONResponse({"error": "Unauthorized"}, status_code=401, headers=challenge(hook.trigger))
         try:
             body = await read_body(request.headers.get("content-length"), request.stream(),
                                    self.settings.max_body_bytes)
@@ -132,7 +133,7 @@ class _Webhooks:
         state = input_state(data, request.method, request.url.path, request.headers.items(),
                             request.url.query)
         try:
-            accepted = self.store.accept(hook.workflow, hook.trigger.path, state, hook.dedupe_key(data))
+            accepted = self.store.accept(hook.workflow, hook.trigger.path, state, dedupe_key(hook.trigger, data))
         except Exception as exc:  # noqa: BLE001 - not stored: a 5xx makes the sender retry
             self.log.error(f"could not store a delivery to {request.url.path}: {type(exc).__name__}: {exc}")
             return JSONResponse({"error": "The delivery could not be stored; retry later"}, status_code=503)

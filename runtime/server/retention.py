@@ -29,7 +29,7 @@ import datetime as _dt
 import threading
 
 from runtime.logger import Logger
-from runtime.plan import Plan
+from runtime.workflow.model import Workflow
 from runtime.workflow.policy import RunPolicy
 from runtime.store import Purged, RunStore, iso
 from runtime.server.clock import ServerClock
@@ -45,7 +45,7 @@ def cutoffs(policy: RunPolicy, now: _dt.datetime) -> tuple[str | None, str | Non
     return before(policy.history_days), before(policy.keep_dataclips_days)
 
 
-def enforce(store: RunStore, plans: dict[str, Plan], now: _dt.datetime) -> dict[str, Purged]:
+def enforce(store: RunStore, plans: dict[str, Workflow], now: _dt.datetime) -> dict[str, Purged]:
     """Apply every workflow's retention as of ``now``; what was done, by workflow (only where something was).
 
     Example::
@@ -72,7 +72,7 @@ class Housekeeper:
         keeper.start(); ...; keeper.stop()
     """
 
-    def __init__(self, store: RunStore, plans: dict[str, Plan], clock: ServerClock, interval_s: float, log: Logger):
+    def __init__(self, store: RunStore, plans: dict[str, Workflow], clock: ServerClock, interval_s: float, log: Logger):
         self.store, self.plans, self.clock, self.interval_s, self.log = store, plans, clock, interval_s, log
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -20,10 +20,10 @@ scheduled_at)`` is unique, so two servers never fire one schedule twice).
   trigger that never fired waits for its next time.
 
 Example:
-    >>> from runtime.plan import Trigger
+    >>> from runtime.workflow.triggers import CronTrigger
     >>> from runtime.store import open_store
     >>> store = open_store(":memory:")
-    >>> trigger = Trigger("cron", id="nightly", schedule="0 2 * * *", cursor_step="fetch", state={"data": {"n": 0}})
+    >>> trigger = CronTrigger("nightly", "0 2 * * *", cursor_step="fetch", state={"data": {"n": 0}})
     >>> next_input(store, "sync", trigger)
     {'data': {'n': 0}}
 """
@@ -36,11 +36,10 @@ import threading
 from typing import Any, Callable
 
 from runtime.logger import Logger
-from runtime.plan import Trigger
-from runtime.store import UNFINISHED_STATES, Accepted, RunStore, iso, parse_iso
-from runtime.workflow.triggers import MANUAL
 from runtime.server.clock import ServerClock
+from runtime.store import UNFINISHED_STATES, Accepted, RunStore, iso, parse_iso
 from runtime.workflow.project import CronJob
+from runtime.workflow.triggers import MANUAL, CronTrigger
 
 __all__ = ["Scheduler", "next_input"]
 
@@ -48,7 +47,7 @@ _MAX_SLEEP_S = 1.0  # real seconds between looks at least (a firing held by a ru
 _HELD_SLEEP_S = 0.1
 
 
-def next_input(store: RunStore, workflow: str, trigger: Trigger | None) -> Any:
+def next_input(store: RunStore, workflow: str, trigger: CronTrigger | None) -> Any:
     """The input of the workflow's next cron (or manual) run: the cursor, else the trigger's ``state`` or ``{}``."""
     cursor = store.last_output(workflow, trigger.cursor_step if trigger else None)
     if cursor is not None:

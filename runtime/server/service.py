@@ -35,7 +35,7 @@ from typing import Callable
 
 from runtime.errors import PyfnError, UsageError
 from runtime.logger import Logger, LogSink
-from runtime.plan import describe_trigger
+from runtime.workflow.model import describe_trigger
 from runtime.report import log_error
 from runtime.store import StoreBusy, is_database_url, open_store, store_location
 from runtime.workflow.project import Project, load_project

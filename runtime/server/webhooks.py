@@ -1,16 +1,17 @@
-"""Webhook triggers as the server sees them: which workflow a path runs, who may call it, dedupe keys.
+"""Webhook requests checked against their trigger: who may call it, the 401 challenge, the dedupe key.
 
-The trigger model itself (``Trigger``, ``WebhookAuth``) is the workflow's
-(``runtime.plan``, parsed by ``runtime.workflow.triggers``); this module checks a
-request against it. Credentials are compared with ``hmac.compare_digest``, so
-the time an answer takes says nothing about how much of a secret was right.
+The trigger model (``WebhookTrigger``, ``WebhookAuth``) is the workflow's
+(``runtime.workflow.triggers``) and the project maps each path to its workflow
+and trigger (``runtime.workflow.project``); this module checks a request
+against it. Credentials are compared with ``hmac.compare_digest``, so the time
+an answer takes says nothing about how much of a secret was right.
 
 Example:
-    >>> from runtime.plan import Trigger, WebhookAuth
-    >>> hook = Webhook("registrations", Trigger("webhook", "forms", WebhookAuth("api_key", "k", api_key="s3cret")))
-    >>> hook.authorised({"x-api-key": "s3cret"}), hook.authorised({"x-api-key": "guess"})
+    >>> from runtime.workflow.triggers import WebhookAuth, WebhookTrigger
+    >>> hook = WebhookTrigger("forms", WebhookAuth("api_key", "k", api_key="s3cret"))
+    >>> authorised(hook, {"x-api-key": "s3cret"}), authorised(hook, {"x-api-key": "guess"})
     (True, False)
-    >>> Webhook("wf", Trigger("webhook", "f", dedupe="$.id")).dedupe_key({"id": "form-1"})
+    >>> dedupe_key(WebhookTrigger("f", dedupe="$.id"), {"id": "form-1"})
     'form-1'
 """
 
@@ -20,49 +21,48 @@ import base64
 import binascii
 import hmac
 import json
-from dataclasses import dataclass
 from typing import Any, Mapping
 
-from runtime.plan import Trigger
+from runtime.workflow.triggers import WebhookTrigger
 
-__all__ = ["Webhook", "SECRET_HEADERS"]
+__all__ = ["authorised", "challenge", "dedupe_key", "SECRET_HEADERS"]
 
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "proxy-authorization"})
 
 
-@dataclass
-class Webhook:
-    """A served webhook: the workflow it queues runs of and its trigger (see the module example)."""
+def challenge(trigger: WebhookTrigger) -> dict[str, str]:
+    """The ``WWW-Authenticate`` header of a 401, for Basic auth.
 
-    workflow: str
-    trigger: Trigger
+    Example:
+        >>> from runtime.workflow.triggers import WebhookAuth
+        >>> challenge(WebhookTrigger("forms", WebhookAuth("basic", "b", username="u", password="p")))
+        {'WWW-Authenticate': 'Basic realm="pyfn"'}
+    """
+    auth = trigger.auth
+    return {"WWW-Authenticate": 'Basic realm="pyfn"'} if auth and auth.type == "basic" else {}
 
-    @property
-    def challenge(self) -> dict[str, str]:
-        """The ``WWW-Authenticate`` header of a 401, for Basic auth."""
-        auth = self.trigger.auth
-        return {"WWW-Authenticate": 'Basic realm="pyfn"'} if auth and auth.type == "basic" else {}
 
-    def authorised(self, headers: Mapping[str, str]) -> bool:
-        """Whether the request headers (lower-case names) carry this trigger's credentials."""
-        auth = self.trigger.auth
-        if auth is None:
-            return True
-        if auth.type == "api_key":
-            return _same(headers.get("x-api-key", ""), auth.api_key or "")
-        user, password = _basic_pair(headers.get("authorization", ""))
-        return _same(user, auth.username or "") & _same(password, auth.password or "")
+def authorised(trigger: WebhookTrigger, headers: Mapping[str, str]) -> bool:
+    """Whether the request headers (lower-case names) carry the trigger's credentials (see the module example)."""
+    auth = trigger.auth
+    if auth is None:
+        return True
+    if auth.type == "api_key":
+        return _same(headers.get("x-api-key", ""), auth.api_key or "")
+    user, password = _basic_pair(headers.get("authorization", ""))
+    return _same(user, auth.username or "") & _same(password, auth.password or "")
 
-    def dedupe_key(self, data: Any) -> str | None:
-        """The value the trigger's ``dedupe`` JSONPath finds in the body, as text (``None``: no key)."""
-        if not self.trigger.dedupe or not isinstance(data, (dict, list)):
-            return None
-        from adaptors.common.jsonpath import first  # the JSONPath dialect of jobs
 
-        value = first(data, self.trigger.dedupe)
-        if value is None:
-            return None
-        return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
+def dedupe_key(trigger: WebhookTrigger, data: Any) -> str | None:
+    """The value the trigger's ``dedupe`` JSONPath finds in the body, as text (``None``: no key)."""
+    if not trigger.dedupe or not isinstance(data, (dict, list)):
+        return None
+    from adaptors.common.jsonpath import first  # the JSONPath dialect of jobs
+
+    value = first(data, trigger.dedupe)
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def _same(given: str, expected: str) -> bool:

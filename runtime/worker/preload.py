@@ -19,13 +19,13 @@ import json
 import os
 from pathlib import Path
 
-from runtime.plan import Plan
+from runtime.workflow.model import Workflow
 from runtime.workflow.load import load_workflow
 
 __all__ = ["ENV", "plan_for"]
 
 ENV = "PYFN_SERVE_WORKFLOWS"
-_PLANS: dict[str, Plan] = {}
+_PLANS: dict[str, Workflow] = {}
 
 
 def _preload() -> None:
@@ -40,7 +40,7 @@ def _preload() -> None:
             continue
 
 
-def plan_for(path: str) -> Plan:
+def plan_for(path: str) -> Workflow:
     """The compiled plan of the workflow file at ``path``: from the cache, else loaded now (see the module example)."""
     cached = _PLANS.get(str(Path(path).resolve()))
     return cached if cached is not None else load_workflow(Path(path))

@@ -1,4 +1,4 @@
-"""Workflow files (YAML, or OpenFn's JSON/YAML shapes) → a validated :class:`Plan`.
+"""Workflow files (YAML, or OpenFn's JSON/YAML shapes) → a validated :class:`~runtime.workflow.model.Workflow`.
 
 Everything is loaded, checked and compiled before anything runs, and every
 problem is reported at once with its file and line (see ``runtime.workflow.validate``).
@@ -26,15 +26,17 @@ from pathlib import Path
 from typing import Any
 
 from runtime.compiler import compile_job
-from runtime.workflow.conditions import compile_condition
-from runtime.workflow.credentials import CredentialProblem, load_credential_map, read_config_file, resolve_configuration
 from runtime.errors import PyfnError, UsageError, ValidationError
 from runtime.linker import link, resolve_adaptor
-from runtime.workflow.yaml_lines import Marked, line_of, load_marked
-from runtime.plan import WORKFLOW_SUFFIXES, Edge, Plan, Step
+from runtime.plan import Edge, Step
+from runtime.workflow.conditions import compile_condition
+from runtime.workflow.credentials import CredentialProblem, load_credential_map, read_config_file, resolve_configuration
+from runtime.workflow.model import Workflow
 from runtime.workflow.policy import POLICY_KEYS, parse_policy
+from runtime.workflow.problems import Problems
 from runtime.workflow.triggers import parse_triggers
-from runtime.workflow.validate import Problems, check_graph
+from runtime.workflow.validate import check_graph
+from runtime.workflow.yaml_lines import Marked, line_of, load_marked
 
 __all__ = ["load_workflow"]
 
@@ -45,7 +47,7 @@ STEP_KEYS = {"id", "name", "description", "adaptor", "adaptors", "job", "express
 EDGE_KEYS = {"condition", "label", "disabled"}
 
 
-def load_workflow(path: Path, credentials: Path | None = None) -> Plan:
+def load_workflow(path: Path, credentials: Path | None = None) -> Workflow:
     """Load, validate and compile the workflow at ``path``; raise ``ValidationError`` listing every problem."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -88,7 +90,7 @@ class _Builder:
         self.credentials_override = credentials
         self.credentials: dict | None = None
 
-    def build(self, doc: Marked) -> Plan:
+    def build(self, doc: Marked) -> Workflow:
         for key in doc:
             if key not in TOP_KEYS:
                 self.problems.add(line_of(doc, key), f"unknown key '{key}' (expected one of: "
@@ -112,11 +114,11 @@ class _Builder:
         start = doc.get("start") or (next(iter(steps)) if steps else "")
         options = doc.get("options") if isinstance(doc.get("options"), dict) else {}
         start = options.get("start", start)
-        plan = Plan(name=str(doc.get("name") or self.path.stem), steps=steps, start=str(start),
-                    triggers=parse_triggers(doc, self.credentials, self.problems, self.path.stem, list(steps)),
-                    policy=parse_policy(doc, self.problems))
-        check_graph(plan, doc, raw_by_id, self.problems)
-        return plan
+        workflow = Workflow(name=str(doc.get("name") or self.path.stem), steps=steps, start=str(start),
+                            triggers=parse_triggers(doc, self.credentials, self.problems, self.path.stem, list(steps)),
+                            policy=parse_policy(doc, self.problems))
+        check_graph(workflow, doc, raw_by_id, self.problems)
+        return workflow
 
     def _load_credentials(self, doc: Marked) -> None:
         ref = str(self.credentials_override) if self.credentials_override else doc.get("credentials")

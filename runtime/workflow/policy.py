@@ -12,7 +12,6 @@ zero_persistence: false                   # true: never store inputs or outputs
 Every problem is added with its line, as for steps.
 
 Example:
-    >>> from runtime.workflow.validate import Problems
     >>> problems = Problems("wf.yaml")
     >>> policy = parse_policy({"retry": {"max": 2, "delay": "50ms", "backoff": 2}, "max_concurrency": 1}, problems)
     >>> policy.retry.delays(), policy.max_concurrency, problems.items
@@ -23,17 +22,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # runtime.workflow.validate imports runtime.plan, which imports this module
-    from runtime.workflow.validate import Problems
-
-
-def line_of(value: Any, key: Any = None) -> int | None:
-    """``runtime.workflow.yaml_lines.line_of``, imported when a workflow is parsed (``pyfn execute`` of a job never loads YAML)."""
-    from runtime.workflow.yaml_lines import line_of as marked_line
-
-    return marked_line(value, key)
+from runtime.workflow.problems import Problems
+from runtime.workflow.yaml_lines import line_of
 
 __all__ = ["RetryPolicy", "RunPolicy", "parse_policy", "parse_duration", "POLICY_KEYS", "RETRY_STATES"]
 

@@ -5,8 +5,10 @@ holds a workflow (a ``steps``, ``jobs`` or ``workflow`` key) is loaded; other
 files there (a credential map, say) are skipped and named. Every problem of
 every workflow is collected, plus the project-wide ones: two workflows with
 one name, two webhooks on one path. One :class:`~runtime.errors.ValidationError`
-lists them all. Cron triggers are listed in ``crons`` for the scheduler, and
-each workflow's run policy (retries, concurrency, retention) is its plan's.
+lists them all. Each webhook path maps to its workflow and trigger in
+``webhooks`` (the server checks requests against it, ``runtime.server.webhooks``),
+cron triggers are listed in ``crons`` for the scheduler, and each workflow's
+run policy (retries, concurrency, retention) is its own.
 
 Example:
     >>> import tempfile, pathlib
@@ -16,8 +18,8 @@ Example:
     ...     "steps: [{expression: 'fn(lambda state: state)'}]\\n"
     ...     "triggers: [{type: webhook, path: hello}]\\n")
     >>> project = load_project(root)
-    >>> list(project.webhooks), project.workflows["hello"].name, project.crons, project.limits
-    (['hello'], 'hello.yaml', [], {})
+    >>> project.webhooks["hello"].workflow, project.workflows["hello"].name, project.crons
+    ('hello', 'hello.yaml', [])
 """
 
 from __future__ import annotations
@@ -26,14 +28,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtime.errors import PyfnError, UsageError, ValidationError
-from runtime.workflow.yaml_lines import load_marked
-from runtime.plan import WORKFLOW_SUFFIXES, Plan, Trigger
 from runtime.workflow.load import load_workflow
-from runtime.server.webhooks import Webhook
+from runtime.workflow import WORKFLOW_SUFFIXES
+from runtime.workflow.model import Workflow
+from runtime.workflow.triggers import CronTrigger, WebhookTrigger
+from runtime.workflow.yaml_lines import load_marked
 
-__all__ = ["Project", "CronJob", "load_project"]
+__all__ = ["Project", "Webhook", "CronJob", "load_project"]
 
 _WORKFLOW_KEYS = ("steps", "jobs", "workflow")
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A webhook trigger and the workflow it queues runs of.
+
+    Example:
+        >>> Webhook("registrations", WebhookTrigger("forms")).trigger.url_path
+        '/i/forms'
+    """
+
+    workflow: str
+    trigger: WebhookTrigger
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,12 +57,12 @@ class CronJob:
     """A cron trigger and the workflow it runs (hashed by identity: the scheduler keeps one state per job).
 
     Example:
-        >>> CronJob("sync", Trigger("cron", id="nightly", schedule="0 2 * * *")).trigger.key
+        >>> CronJob("sync", CronTrigger("nightly", "0 2 * * *")).trigger.key
         'nightly'
     """
 
     workflow: str
-    trigger: Trigger
+    trigger: CronTrigger
 
 
 @dataclass
@@ -60,16 +76,10 @@ class Project:
 
     root: Path
     workflows: dict[str, Path] = field(default_factory=dict)
-    plans: dict[str, Plan] = field(default_factory=dict)
+    plans: dict[str, Workflow] = field(default_factory=dict)
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     skipped: list[Path] = field(default_factory=list)
     crons: list[CronJob] = field(default_factory=list)
-
-    @property
-    def limits(self) -> dict[str, int]:
-        """``max_concurrency`` of each workflow that sets one, for the store's ``claim``."""
-        return {name: plan.policy.max_concurrency for name, plan in self.plans.items()
-                if plan.policy.max_concurrency}
 
 
 def load_project(root: Path) -> Project:
@@ -87,14 +97,14 @@ def load_project(root: Path) -> Project:
             project.skipped.append(path)
             continue
         try:
-            plan = load_workflow(path)
+            workflow = load_workflow(path)
         except ValidationError as error:
             problems.extend(error.problems)
             continue
         except PyfnError as error:
             problems.append(f"{path}: {error.message}")
             continue
-        problems.extend(_add(project, path, plan))
+        problems.extend(_add(project, path, workflow))
     if problems:
         count = len(problems)
         raise ValidationError(f"{count} problem{'s' if count > 1 else ''} in the workflows of {root}",
@@ -110,23 +120,20 @@ def _holds_workflow(path: Path) -> bool:
     return not isinstance(doc, dict) or any(key in doc for key in _WORKFLOW_KEYS)
 
 
-def _add(project: Project, path: Path, plan: Plan) -> list[str]:
+def _add(project: Project, path: Path, workflow: Workflow) -> list[str]:
+    if workflow.name in project.workflows:
+        return [f"{path}: workflow name '{workflow.name}' is also the name of "
+                f"{project.workflows[workflow.name]} (give one a different name:)"]
+    project.workflows[workflow.name] = path
+    project.plans[workflow.name] = workflow
+    project.crons.extend(CronJob(workflow.name, trigger) for trigger in workflow.crons)
     problems = []
-    if plan.name in project.workflows:
-        problems.append(f"{path}: workflow name '{plan.name}' is also the name of "
-                        f"{project.workflows[plan.name]} (give one a different name:)")
-        return problems
-    project.workflows[plan.name] = path
-    project.plans[plan.name] = plan
-    for trigger in plan.triggers:
-        if trigger.type == "cron":
-            project.crons.append(CronJob(plan.name, trigger))
-            continue
+    for trigger in workflow.webhooks:
         other = project.webhooks.get(trigger.path)
         if other is not None:
             where = f"{path}:{trigger.line}" if trigger.line else str(path)
             problems.append(f"{where}: webhook path '{trigger.path}' is also served for workflow "
                             f"'{other.workflow}' ({project.workflows[other.workflow]})")
             continue
-        project.webhooks[trigger.path] = Webhook(plan.name, trigger)
+        project.webhooks[trigger.path] = Webhook(workflow.name, trigger)
     return problems

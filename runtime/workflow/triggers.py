@@ -1,4 +1,4 @@
-"""A workflow's ``triggers:`` list → validated :class:`~runtime.plan.Trigger` objects.
+"""A workflow's ``triggers:`` list → validated :class:`WebhookTrigger` and :class:`CronTrigger` objects.
 
 ``pyfn serve`` serves each ``webhook`` trigger at ``/i/<path>`` and fires each
 ``cron`` trigger on its schedule (see ``docs/server.md``). Every problem is
@@ -31,15 +31,16 @@ workflow; ``manual`` is the key of runs started by hand and cannot be used.
 from __future__ import annotations
 
 import re
-from typing import Any, Collection
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Collection, Union
 
 from runtime.workflow.credentials import CredentialProblem, substitute_env
-from runtime.workflow.yaml_lines import line_of
-from runtime.plan import Trigger, WebhookAuth
 from runtime.workflow.cron import CronError, CronSchedule
-from runtime.workflow.validate import Problems
+from runtime.workflow.problems import Problems
+from runtime.workflow.yaml_lines import line_of
 
-__all__ = ["parse_triggers", "TRIGGER_KEYS", "CRON_KEYS", "AUTH_FIELDS", "REPLIES", "MANUAL"]
+__all__ = ["WebhookAuth", "WebhookTrigger", "CronTrigger", "Trigger", "parse_triggers", "TRIGGER_KEYS", "CRON_KEYS",
+           "AUTH_FIELDS", "REPLIES", "MANUAL"]
 
 TRIGGER_KEYS = {"id", "name", "description", "type", "path", "auth", "reply", "dedupe", "enabled"}
 CRON_KEYS = {"id", "name", "description", "type", "schedule", "timezone", "cursor_step", "state", "catch_up",
@@ -52,6 +53,94 @@ REPLIES = {"async": "async", "sync": "sync", "before_start": "async", "after_com
 _PATH = re.compile(r"[A-Za-z0-9._~-]+(?:/[A-Za-z0-9._~-]+)*")
 
 
+@dataclass
+class WebhookAuth:
+    """How a webhook checks its caller, with the secrets resolved from the credential map.
+
+    ``type`` is ``basic`` (``username`` and ``password``) or ``api_key`` (the
+    ``x-api-key`` header holds ``api_key``). The secrets never appear in a repr.
+
+    Example:
+        >>> WebhookAuth("api_key", "forwarding-key", api_key="k-123")
+        WebhookAuth(type='api_key', credential='forwarding-key')
+    """
+
+    type: str
+    credential: str
+    username: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+    api_key: str | None = field(default=None, repr=False)
+
+
+@dataclass
+class WebhookTrigger:
+    """A webhook: ``pyfn serve`` serves it at ``/i/<path>``.
+
+    ``reply`` is ``async`` (the ids at once) or ``sync`` (wait for the run);
+    ``dedupe`` is a JSONPath into the request body whose value identifies a
+    delivery. ``line`` is where the trigger is in the workflow file.
+
+    Example:
+        >>> hook = WebhookTrigger("commcare-registrations")
+        >>> hook.url_path, hook.key, hook.type
+        ('/i/commcare-registrations', 'commcare-registrations', 'webhook')
+    """
+
+    type: ClassVar[str] = "webhook"
+    path: str
+    auth: WebhookAuth | None = None
+    reply: str = "async"
+    dedupe: str | None = None
+    enabled: bool = True
+    line: int | None = None
+
+    @property
+    def url_path(self) -> str:
+        return f"/i/{self.path}"
+
+    @property
+    def key(self) -> str:
+        """What the run store records as a work order's trigger: the path."""
+        return self.path
+
+
+@dataclass
+class CronTrigger:
+    """A cron trigger: ``pyfn serve`` fires it on its ``schedule``.
+
+    ``id`` names it (``cron`` by default), ``schedule`` is five-field cron in
+    ``timezone`` (``cron`` is its parsed :class:`~runtime.workflow.cron.CronSchedule`),
+    ``cursor_step`` is the step whose last successful output is the next input
+    (``None``: the final state), ``state`` the first run's input, and
+    ``catch_up`` whether a schedule missed while the server was down runs once
+    at start. ``line`` is where the trigger is in the workflow file.
+
+    Example:
+        >>> nightly = CronTrigger("nightly", "0 2 * * *", cron=CronSchedule.parse("0 2 * * *"))
+        >>> nightly.key, nightly.type, nightly.cron.expression
+        ('nightly', 'cron', '0 2 * * *')
+    """
+
+    type: ClassVar[str] = "cron"
+    id: str = "cron"
+    schedule: str | None = None
+    timezone: str = "UTC"
+    cursor_step: str | None = None
+    state: dict | None = None
+    catch_up: bool = True
+    enabled: bool = True
+    line: int | None = None
+    cron: CronSchedule | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        """What the run store records as a work order's trigger: the id."""
+        return self.id
+
+
+Trigger = Union[WebhookTrigger, CronTrigger]
+
+
 def parse_triggers(doc: Any, credentials: dict | None, problems: Problems, default_path: str,
                    step_ids: Collection[str] | None = None) -> list[Trigger]:
     """The triggers of a workflow document, adding a problem (with its line) for each mistake.
@@ -60,12 +149,11 @@ def parse_triggers(doc: Any, credentials: dict | None, problems: Problems, defau
     ``step_ids`` are the workflow's steps, which a ``cursor_step`` must name.
 
     Example:
-        >>> from runtime.workflow.validate import Problems
         >>> problems = Problems("wf.yaml")
         >>> doc = {"triggers": [{"type": "webhook", "path": "/forms", "reply": "sync"},
         ...                     {"type": "cron", "schedule": "0 2 * * *", "cursor_step": "fetch"}]}
-        >>> [(t.key, t.reply) for t in parse_triggers(doc, None, problems, "wf", ["fetch"])], problems.items
-        ([('forms', 'sync'), ('cron', 'async')], [])
+        >>> [(t.type, t.key) for t in parse_triggers(doc, None, problems, "wf", ["fetch"])], problems.items
+        ([('webhook', 'forms'), ('cron', 'cron')], [])
     """
     raw = doc.get("triggers")
     if raw is None:
@@ -118,12 +206,8 @@ class _Parser:
                                             f"{', '.join(sorted(allowed))})")
         if kind == "cron":
             return self._cron(raw, default_id)
-        trigger = Trigger("webhook", self._path(raw, default_path), line=line_of(raw))
-        trigger.auth = self._auth(raw)
-        trigger.reply = self._reply(raw)
-        trigger.dedupe, trigger.dedupe_expr = self._dedupe(raw)
-        trigger.enabled = self._enabled(raw)
-        return trigger
+        return WebhookTrigger(self._path(raw, default_path), auth=self._auth(raw), reply=self._reply(raw),
+                              dedupe=self._dedupe(raw), enabled=self._enabled(raw), line=line_of(raw))
 
     def _path(self, raw: Any, default: str) -> str:
         value = raw.get("path", default)
@@ -133,11 +217,11 @@ class _Parser:
                                            f"and '/' between segments (e.g. commcare-registrations)")
         return path
 
-    def _cron(self, raw: Any, default_id: str) -> Trigger:
-        trigger = Trigger("cron", line=line_of(raw), id=self._id(raw, default_id), enabled=self._enabled(raw),
-                          cursor_step=self._cursor_step(raw), state=self._state(raw))
-        trigger.catch_up = self._flag(raw, "catch_up", True)
-        trigger.timezone = str(raw.get("timezone", "UTC"))
+    def _cron(self, raw: Any, default_id: str) -> CronTrigger:
+        trigger = CronTrigger(self._id(raw, default_id), enabled=self._enabled(raw),
+                              cursor_step=self._cursor_step(raw), state=self._state(raw),
+                              catch_up=self._flag(raw, "catch_up", True),
+                              timezone=str(raw.get("timezone", "UTC")), line=line_of(raw))
         schedule = raw.get("schedule")
         if schedule is None:
             self.add(line_of(raw), "a cron trigger needs schedule: five-field cron such as \"0 2 * * *\"")
@@ -191,20 +275,21 @@ class _Parser:
     def _enabled(self, raw: Any) -> bool:
         return self._flag(raw, "enabled", True)
 
-    def _dedupe(self, raw: Any) -> tuple[str | None, Any]:
+    def _dedupe(self, raw: Any) -> str | None:
         value = raw.get("dedupe")
         if value is None:
-            return None, None
+            return None
         if not isinstance(value, str) or not value.strip():
             self.add(line_of(raw, "dedupe"), f"dedupe must be a JSONPath string such as \"$.id\", not {value!r}")
-            return None, None
+            return None
         from adaptors.common.jsonpath import JSONPathError, compile_path  # only workflows that dedupe pay
 
         try:
-            return value, compile_path(value)
+            compile_path(value)
         except JSONPathError as error:
             self.add(line_of(raw, "dedupe"), f"dedupe: {error}")
-            return None, None
+            return None
+        return value
 
     def _auth(self, raw: Any) -> WebhookAuth | None:
         spec = raw.get("auth")

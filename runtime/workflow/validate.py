@@ -1,41 +1,17 @@
-"""Collect every problem of a workflow, with its line, and check the step graph.
+"""Check a workflow's step graph: edges to unknown steps, an unknown start, cycles.
 
-Validation never stops at the first problem: a user fixing a workflow sees
-them all at once, each as ``workflow.yaml:12: what is wrong``.
+Each problem is added with its line (``runtime.workflow.problems``), so all are reported at once.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from runtime.errors import ValidationError
-from runtime.workflow.yaml_lines import line_of
 from runtime.plan import Plan
+from runtime.workflow.problems import Problems
+from runtime.workflow.yaml_lines import line_of
 
-__all__ = ["Problems", "check_graph"]
-
-
-class Problems:
-    """The problems found in one file, in the order found."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self.items: list[tuple[int | None, str]] = []
-
-    def add(self, line: int | None, message: str) -> None:
-        self.items.append((line, message))
-
-    def lines(self) -> list[str]:
-        ordered = sorted(self.items, key=lambda item: item[0] or 0)
-        return [f"{self.path}:{line}: {message}" if line else f"{self.path}: {message}"
-                for line, message in ordered]
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            count = len(self.items)
-            raise ValidationError(f"{count} problem{'s' if count > 1 else ''} in {self.path}",
-                                  problems=self.lines(),
-                                  hint="Fix them and run pyfn validate again")
+__all__ = ["check_graph", "find_cycle"]
 
 
 def check_graph(plan: Plan, doc: Any, raw_steps: dict[str, dict], problems: Problems) -> None:

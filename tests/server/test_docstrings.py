@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["runtime.workflow.triggers", "runtime.plan", "runtime.store", "runtime.store.sqlite", "runtime.server.app",
+MODULES = ["runtime.workflow.triggers", "runtime.workflow.model", "runtime.workflow.problems", "runtime.plan", "runtime.store", "runtime.store.sqlite", "runtime.server.app",
            "runtime.worker.child", "runtime.server.payload", "runtime.worker.preload", "runtime.workflow.project",
            "runtime.server.service", "runtime.worker.supervisor", "runtime.worker.pool",
            "runtime.server.webhooks", "runtime.cli.runs", "runtime.workflow.cron", "runtime.workflow.policy", "runtime.store.records",

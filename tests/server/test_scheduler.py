@@ -8,7 +8,7 @@ import io
 import pytest
 
 from runtime.logger import Logger, LogSink
-from runtime.plan import Trigger
+from runtime.workflow.triggers import CronTrigger
 from runtime.workflow.cron import CronSchedule
 from runtime.workflow.project import CronJob
 from runtime.server.scheduler import Scheduler
@@ -32,8 +32,8 @@ class HandClock:
 
 def cron_job(schedule="0 2 * * *", **options) -> CronJob:
     options.setdefault("id", "nightly")
-    trigger = Trigger("cron", schedule=schedule, cron=CronSchedule.parse(schedule, options.get("timezone", "UTC")),
-                      **options)
+    trigger = CronTrigger(schedule=schedule, cron=CronSchedule.parse(schedule, options.get("timezone", "UTC")),
+                          **options)
     return CronJob("sync", trigger)
 
 
@@ -153,8 +153,8 @@ def test_two_servers_fire_each_schedule_once(store, tmp_path):
 def test_timezones_and_disabled_triggers(store):
     clock = HandClock(dt.datetime(2024, 5, 1, 22, 0, tzinfo=UTC))
     nairobi = cron_job(timezone="Africa/Nairobi")
-    off = CronJob("sync", Trigger("cron", id="off", schedule="* * * * *", cron=CronSchedule.parse("* * * * *"),
-                                  enabled=False))
+    off = CronJob("sync", CronTrigger(id="off", schedule="* * * * *", cron=CronSchedule.parse("* * * * *"),
+                                      enabled=False))
     cron = scheduler(store, clock, nairobi, off)
     cron.catch_up()
     clock.moment = dt.datetime(2024, 5, 1, 23, 0, tzinfo=UTC)  # 02:00 in Nairobi

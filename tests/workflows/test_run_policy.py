@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from runtime.errors import ValidationError
-from runtime.plan import describe_plan
+from runtime.workflow.model import describe_workflow
 from runtime.workflow.load import load_workflow
 
 
@@ -49,7 +49,7 @@ def test_a_valid_cron_trigger_and_policy(tmp_path):
     policy = plan.policy
     assert policy.retry.delays() == [30, 60, 120] and policy.retry.on == {"failed", "killed"}
     assert (policy.max_concurrency, policy.history_days, policy.keep_dataclips_days) == (1, 90, 7)
-    shown = describe_plan(plan)
+    shown = describe_workflow(plan)
     assert "trigger cron cron: schedule 0 2 * * * (Africa/Nairobi), cursor fetch, no-catch-up" not in shown
     assert "trigger cron cron: schedule 0 2 * * * (Africa/Nairobi), cursor fetch, no catch-up" in shown
     assert "trigger cron hourly: schedule @hourly (UTC), cursor final state, catch up" in shown
