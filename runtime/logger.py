@@ -3,8 +3,8 @@
 A :class:`Logger` has a namespace (``CLI``, ``CMP``, ``R/T``, ``JOB``) and a
 level (``debug`` < ``info`` < ``default`` < ``none``); errors always print.
 All loggers of a run share one :class:`LogSink`, which writes text or JSON
-lines and masks every configuration value as ``****`` before anything leaves
-the process.
+lines and masks every secret (see ``runtime.secrets``) as ``****`` before
+anything leaves the process.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ import threading
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Iterable, Iterator, TextIO
+from typing import Any, Iterator, TextIO
+
+from runtime.secrets import Masker
 
 __all__ = ["Logger", "LogSink", "Masker", "create_loggers", "parse_log_spec", "format_duration",
            "job_logging"]
@@ -26,7 +28,6 @@ _PRIORITY = {"debug": 0, "info": 1, "success": 2, "warn": 2, "always": 2, "error
 _ICONS = {"debug": "❯", "info": "ℹ", "success": "✔", "warn": "⚠", "always": "♦", "error": "✘"}
 COMPONENTS = {"cli": "CLI", "compiler": "CMP", "cmp": "CMP", "runtime": "R/T", "rt": "R/T",
               "r/t": "R/T", "job": "JOB"}
-MASK = "****"
 
 
 def format_duration(ms: float) -> str:
@@ -39,56 +40,6 @@ def format_duration(ms: float) -> str:
         return f"{seconds:g}s"
     minutes, rest = divmod(seconds, 60)
     return f"{int(minutes)}m {round(rest, 3):g}s"
-
-
-class Masker:
-    """Replaces secrets (every configuration value) with ``****`` in text."""
-
-    def __init__(self) -> None:
-        self._secrets: list[str] = []
-
-    def add_configuration(self, configuration: Any) -> None:
-        """Learn every leaf value of a configuration as a secret."""
-        for value in _leaves(configuration):
-            text = str(value)
-            if len(text) >= 3 and text not in self._secrets and not isinstance(value, bool):
-                self._secrets.append(text)
-        self._secrets.sort(key=len, reverse=True)
-
-    def mask(self, text: str) -> str:
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, MASK)
-        return text
-
-    def render(self, value: Any) -> str:
-        """Render a logged value: strings as they are, objects as 2-space JSON."""
-        if isinstance(value, str):
-            return self.mask(value)
-        if isinstance(value, dict) and "configuration" in value:
-            value = {**value, "configuration": _masked(value["configuration"])}
-        try:
-            text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
-        except (TypeError, ValueError):
-            text = repr(value)
-        return self.mask(text)
-
-
-def _leaves(value: Any) -> Iterable[Any]:
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _leaves(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _leaves(item)
-    elif value is not None:
-        yield value
-
-
-def _masked(configuration: Any) -> Any:
-    if isinstance(configuration, dict):
-        return {key: MASK for key in configuration}
-    return MASK
 
 
 class LogSink:

@@ -48,6 +48,7 @@ class Step:
     state: dict | None = None
     next: list[Edge] = field(default_factory=list)
     wait_all: bool = False
+    secrets: frozenset[str] = frozenset()  # its configuration's ${ENV} values (runtime.secrets)
 
 
 @dataclass

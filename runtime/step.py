@@ -24,7 +24,7 @@ from runtime.report import log_error
 from runtime.state import clean_state, is_null_state, to_json
 from runtime.timeout import step_deadline
 
-__all__ = ["StepResult", "execute_step"]
+__all__ = ["StepResult", "execute_step", "learn_secrets"]
 
 
 @dataclass
@@ -40,7 +40,7 @@ def execute_step(step: Step, state: dict, ctx: RunContext, key: str | None = Non
     """Run ``step`` on its assembled input ``state``; ``key`` names this visit (``x-1``)."""
     key = key or step.id
     log = ctx.log
-    ctx.masker.add_configuration(state.get("configuration"))
+    learn_secrets(ctx, state.get("configuration"), step.secrets, f"step {key}")
     log.always(f"Starting step {step.name or key}")
     ctx.emit("step-start", step=key, state=state)
     started = time.perf_counter()
@@ -77,10 +77,18 @@ def _failed(step: Step, key: str, state: dict, error: PyfnError, elapsed: float,
     log_error(log, error)
     log.error(f"Check state.errors.{step.id} for details")
     errors = state.get("errors") if isinstance(state.get("errors"), dict) else {}
-    state["errors"] = {**errors, step.id: error.to_state()}
+    state["errors"] = {**errors, step.id: ctx.masker.scrub(error.to_state())}
     output = clean_state(state)
     ctx.emit("step-complete", step=key, state=output, duration=elapsed, error=error)
     return StepResult(output, error, elapsed)
+
+
+def learn_secrets(ctx: RunContext, configuration: Any, extra: Any = (), where: str = "the state") -> None:
+    """Teach the run's masker a configuration's secrets; warn about one too short to be masked."""
+    short = ctx.masker.add_configuration(configuration, extra)
+    if short:
+        ctx.log.warn(f"WARNING: the configuration of {where} holds a secret shorter than 4 characters "
+                     f"({', '.join(short)}): it cannot be masked in logs and outputs; use a longer one")
 
 
 def _output(step: Step, key: str, result: Any, ctx: RunContext) -> Any:

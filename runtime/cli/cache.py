@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from runtime.state_file import write_output
 from runtime.plan import Plan
@@ -49,9 +49,9 @@ class StepCache:
                 return parent, cached
         return None
 
-    def observer(self):
-        """A ``RunContext.notify`` callback writing each completed step's output."""
+    def observer(self, scrub: Callable[[Any], Any]):
+        """A ``RunContext.notify`` callback writing each completed step's output, ``scrub``-bed of secrets."""
         def notify(event: str, **payload: Any) -> None:
             if event == "step-complete" and payload.get("state") is not None:
-                self.write(payload["step"], payload["state"])
+                self.write(payload["step"], scrub(payload["state"]))
         return notify

@@ -20,6 +20,7 @@ from runtime.workflow import WORKFLOW_SUFFIXES
 from runtime.report import log_error
 from runtime.execute import execute_plan
 from runtime.state import default_state, hand_over
+from runtime.step import learn_secrets
 from runtime.cli.cache import StepCache
 
 __all__ = ["ExecuteArgs", "run_execute"]
@@ -94,7 +95,7 @@ def _prepare_cache(plan: Plan, args: ExecuteArgs, ctx: RunContext) -> StepCache 
     cache = StepCache(args.path, plan.name)
     if not ctx.options.start:
         cache.clear()
-    ctx.notify = cache.observer()
+    ctx.notify = cache.observer(ctx.masker.scrub)
     return cache
 
 
@@ -115,7 +116,7 @@ def _input_state(args: ExecuteArgs, ctx: RunContext, plan: Plan, cache: StepCach
     else:
         state = default_state()
         cli.info("No state provided - using default state", state)
-    ctx.masker.add_configuration(state.get("configuration"))
+    learn_secrets(ctx, state.get("configuration"))
     return hand_over(state)  # parsed here, held by no one: the first step need not copy it
 
 
@@ -133,6 +134,7 @@ def _load_job_plan(args: ExecuteArgs, ctx: RunContext) -> Plan:
 
 def _finish(result: Any, args: ExecuteArgs, ctx: RunContext, started: float) -> int:
     cli = ctx.loggers["CLI"]
+    result = ctx.masker.scrub(result)  # a secret a job copied into its state stays in the run
     try:
         if args.output_stdout:
             sys.stdout.write(serialize_output(result) + "\n")

@@ -19,7 +19,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterator
 
-from runtime.logger import MASK, format_duration
+from runtime.logger import format_duration
+from runtime.secrets import hide_configuration as _masked
 from runtime.store import AmbiguousId, RunDetail, RunSummary, is_database_url, open_store, store_location
 
 __all__ = ["run_list", "run_show", "run_retry"]
@@ -146,12 +147,6 @@ def run_retry(project: Path, db: str | Path | None, ident: str, from_step: str |
 def _duration(run: RunSummary) -> str:
     took = run.duration_ms
     return "-" if took is None else format_duration(took)
-
-
-def _masked(state: Any) -> Any:
-    if isinstance(state, dict) and "configuration" in state:
-        return {**state, "configuration": MASK}
-    return state
 
 
 def _pretty(value: Any, indent: str = "    ") -> str:

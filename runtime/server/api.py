@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from runtime.logger import MASK
+from runtime.secrets import hide_configuration as masked
 from runtime.store import AmbiguousId, NotRetryable, RunDetail, RunStore, RunSummary
 from runtime.workflow.triggers import MANUAL
 from runtime.workflow.project import Project
@@ -46,18 +46,6 @@ _STATIC = {"app.js": "text/javascript", "app.css": "text/css"}
 _PAGE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
                  "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'"}
 _MAX_LIMIT = 500
-
-
-def masked(state: Any) -> Any:
-    """A state as shown: a ``configuration`` in it becomes ``****``.
-
-    Example:
-        >>> masked({"data": 1, "configuration": {"password": "x"}})
-        {'data': 1, 'configuration': '****'}
-    """
-    if isinstance(state, dict) and "configuration" in state:
-        return {**state, "configuration": MASK}
-    return state
 
 
 def api_routes(project: Project, store: RunStore, wake: Callable[[], None], token: str) -> list[Route]:

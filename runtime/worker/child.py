@@ -7,7 +7,7 @@ sends tuples on its end of a pipe and the supervisor records them.
 | message | when |
 |---|---|
 | ``("started",)`` | the process is up |
-| ``("log", at, line)`` | a log line, already masked (every step's configuration is a secret) |
+| ``("log", at, line)`` | a log line, secrets already masked (see ``runtime.secrets``) |
 | ``("step-start", at, step, input_json)`` | a step starts (``configuration`` removed) |
 | ``("step-complete", at, step, output_json, error_json)`` | a step ends (``error_json`` is ``None`` on success) |
 | ``("done", state, error_type, final_json, webhook_response)`` | the run ends |
@@ -110,7 +110,7 @@ def _die_with_server() -> None:
 def execute(request: RunRequest, conn: Any) -> tuple[str, str | None, str | None, dict | None]:
     """Run the workflow; return ``(state, error_type, final_json, webhook_response)`` (see the module example)."""
     sink = LogSink(stream=_LogStream(conn))
-    recorder = _Recorder(conn, sink.masker.mask)
+    recorder = _Recorder(conn, sink.masker.scrub)
     ctx = RunContext(RunOptions(timeout_ms=0), create_loggers(None, sink), notify=recorder.notify)
     try:
         plan = plan_for(request.workflow_path)
@@ -132,7 +132,7 @@ def execute(request: RunRequest, conn: Any) -> tuple[str, str | None, str | None
         ctx.log.error(f"CRITICAL ERROR! {type(exc).__name__}: {exc}")
         return "crashed", type(exc).__name__, None, recorder.webhook_response
     state, error_type = recorder.verdict()
-    return state, error_type, _json(result), recorder.webhook_response
+    return state, error_type, _json(sink.masker.scrub(result)), recorder.webhook_response
 
 
 def start_step(plan: Plan, key: str | None) -> str | None:
@@ -173,13 +173,13 @@ class _LogStream:
 class _Recorder:
     """The ``RunContext.notify`` of a run: forwards step events and remembers what the verdict needs.
 
-    A step's error record is stored with every configuration value masked (an HTTP error
-    message names the URL it called); states are stored as they are, so a retry from a step
-    gets exactly the input that step had.
+    Every state, error record and sync reply it sends is ``scrub``-bed of the run's secrets
+    (see ``runtime.secrets``); the rest of a state is sent as it is, so a retry from a step
+    gets the input that step had.
     """
 
-    def __init__(self, conn: Any, mask: Callable[[str], str]):
-        self.conn, self.mask = conn, mask
+    def __init__(self, conn: Any, scrub: Callable[[Any], Any]):
+        self.conn, self.scrub = conn, scrub
         self.errors: dict[str, PyfnError] = {}
         self.webhook_response: dict | None = None
         self.leaves: list[str] = []
@@ -192,15 +192,15 @@ class _Recorder:
             state = payload.get("state")
             if isinstance(state, dict):
                 state = {k: v for k, v in state.items() if k != "configuration"}
-            self.conn.send(("step-start", now_iso(), step, _json(state)))
+            self.conn.send(("step-start", now_iso(), step, _json(self.scrub(state))))
         elif event == "step-complete":
-            state, error = payload.get("state"), payload.get("error")
+            state, error = self.scrub(payload.get("state")), payload.get("error")
             if error is not None:
                 self.errors[step] = error
             if isinstance(state, dict) and isinstance(state.get("webhookResponse"), dict):
                 self.webhook_response = state["webhookResponse"]  # the last step setting it wins
             self.conn.send(("step-complete", now_iso(), step, _json(state),
-                            None if error is None else self.mask(_json(error.to_state()))))
+                            None if error is None else _json(self.scrub(error.to_state()))))
 
     def verdict(self) -> tuple[str, str | None]:
         """Lightning's rule: the run failed only if a leaf step (one with no next step) recorded an error."""

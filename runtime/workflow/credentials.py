@@ -26,18 +26,30 @@ class CredentialProblem(Exception):
     """A credential that cannot be resolved; the message says which and why."""
 
 
-def substitute_env(value: Any, environ: dict[str, str] | None = None) -> Any:
-    """Replace ``${NAME}`` in every string of ``value`` with the environment variable NAME."""
+def substitute_env(value: Any, environ: dict[str, str] | None = None,
+                   found: set[str] | None = None) -> Any:
+    """Replace ``${NAME}`` in every string of ``value`` with the environment variable NAME.
+
+    The values substituted are secrets (see ``runtime.secrets``): they are added to ``found``.
+
+    Example:
+        >>> found = set()
+        >>> substitute_env({"apiKey": "${KEY}"}, {"KEY": "k-123"}, found), found
+        ({'apiKey': 'k-123'}, {'k-123'})
+    """
     environ = os.environ if environ is None else environ
     if isinstance(value, str):
-        missing = [name for name in _ENV.findall(value) if name not in environ]
+        names = _ENV.findall(value)
+        missing = [name for name in names if name not in environ]
         if missing:
             raise CredentialProblem(f"environment variable {missing[0]} is not set")
+        if found is not None:
+            found.update(environ[name] for name in names)
         return _ENV.sub(lambda m: environ[m.group(1)], value)
     if isinstance(value, dict):
-        return {k: substitute_env(v, environ) for k, v in value.items()}
+        return {k: substitute_env(v, environ, found) for k, v in value.items()}
     if isinstance(value, list):
-        return [substitute_env(v, environ) for v in value]
+        return [substitute_env(v, environ, found) for v in value]
     return value
 
 
@@ -61,8 +73,12 @@ def load_credential_map(ref: Any, base_dir: Path) -> dict[str, Any]:
     return value
 
 
-def resolve_configuration(value: Any, credentials: dict[str, Any] | None, base_dir: Path) -> dict | None:
-    """A step's configuration from a credential name, a file path or a mapping, ``${ENV}`` applied."""
+def resolve_configuration(value: Any, credentials: dict[str, Any] | None, base_dir: Path,
+                          found: set[str] | None = None) -> dict | None:
+    """A step's configuration from a credential name, a file path or a mapping, ``${ENV}`` applied.
+
+    The ``${ENV}`` values used are added to ``found`` (they are secrets).
+    """
     if value is None:
         return None
     if isinstance(value, str):
@@ -79,4 +95,4 @@ def resolve_configuration(value: Any, credentials: dict[str, Any] | None, base_d
                                     f"(it has: {known})")
     if not isinstance(value, dict):
         raise CredentialProblem("configuration must be a mapping, a credential name or a file path")
-    return substitute_env(dict(value))
+    return substitute_env(dict(value), found=found)

@@ -186,11 +186,14 @@ class _Builder:
             return None
 
     def _configuration(self, raw: Marked, step: Step) -> dict | None:
+        found: set[str] = set()
         try:
-            return resolve_configuration(raw.get("configuration"), self.credentials, self.base)
+            configuration = resolve_configuration(raw.get("configuration"), self.credentials, self.base, found)
         except CredentialProblem as problem:
             self.problems.add(line_of(raw, "configuration"), f"step {step.id}: {problem}")
             return None
+        step.secrets = frozenset(found)
+        return configuration
 
     def _default_state(self, raw: Marked, step: Step) -> dict | None:
         value = raw.get("state")

@@ -37,17 +37,19 @@ def test_lines_have_namespace_and_icon_and_errors_always_print():
     assert out.getvalue() == "[R/T] ✘ shown\n"
 
 
-def test_every_configuration_value_is_masked_in_text_and_objects():
+def test_secrets_are_masked_in_text_and_objects_and_the_rest_stays_readable():
     masker = Masker()
     masker.add_configuration({"apiKey": "abc123", "nested": {"password": "hunter2"}, "port": 8080,
-                              "flag": True})
+                              "flag": True, "baseUrl": "https://crm.example"})
     out = io.StringIO()
     log = create_loggers("debug", LogSink(out, masker=masker))["JOB"]
-    log.info("key=abc123 pw=hunter2 port=8080")
-    log.info({"configuration": {"apiKey": "abc123"}, "data": {"echo": "hunter2"}})
+    log.info("key=abc123 pw=hunter2 port=8080 at https://crm.example")
+    log.info({"configuration": {"apiKey": "abc123", "baseUrl": "https://crm.example"},
+              "data": {"echo": "hunter2"}})
     text = out.getvalue()
-    assert "abc123" not in text and "hunter2" not in text and "8080" not in text
-    assert '"apiKey": "****"' in text
+    assert "abc123" not in text and "hunter2" not in text
+    assert '"apiKey": "****"' in text and "port=8080 at https://crm.example" in text
+    assert '"baseUrl": "https://crm.example"' in text
 
 
 def test_json_lines():
