@@ -15,6 +15,7 @@ from typing import Any
 from adaptors.common.empty_match import empty_matches
 from runtime.context import RunContext
 from runtime.errors import ConfigurationError, PyfnError
+from runtime.exits import job_cannot_exit
 from runtime.expression import run_operations
 from runtime.job import load_job
 from runtime.linker import link
@@ -64,7 +65,7 @@ def _run_job(step: Step, state: dict, ctx: RunContext) -> Any:
         return state
     module = step.adaptor.module
     check_configuration(step, state.get("configuration"), getattr(module, "CONFIGURATION_SCHEMA", None))
-    with job_logging(ctx.loggers["JOB"]), empty_matches(ctx.options.strict), \
+    with job_logging(ctx.loggers["JOB"]), empty_matches(ctx.options.strict), job_cannot_exit(), \
             step_deadline(ctx.options.timeout_ms, ctx.options.on_stuck):
         operations = load_job(step.job, link(step.adaptor))
         return run_operations(operations, state, module, step.job.path, ctx)

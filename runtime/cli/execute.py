@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any
 from runtime.compiler import compile_job
 from runtime.context import RunContext, RunOptions
 from runtime.errors import PyfnError, StepTimeoutError, UsageError
+from runtime.exits import process_exit
 from runtime.linker import link, resolve_adaptor
 from runtime.logger import LogSink, create_loggers, format_duration
 from runtime.state_file import STDIN, load_state_file, parse_state_text, serialize_output, write_output
@@ -182,7 +182,7 @@ def _exit_when_stuck(loggers, started: float):
         log_error(loggers["R/T"], error)
         elapsed = format_duration((time.perf_counter() - started) * 1000)
         loggers["CLI"].always(f"Workflow failed in {elapsed}.")
-        os._exit(1)
+        process_exit(1)
     return on_stuck
 
 

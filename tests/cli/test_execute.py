@@ -226,3 +226,35 @@ def test_a_secret_too_short_to_mask_is_warned_about(pyfn, write):
     assert result.code == 0, result.output
     assert "holds a secret shorter than 4 characters (pin)" in result.stdout
     assert "long-token-1" not in result.stdout
+
+
+@pytest.mark.parametrize("call, shown", [("sys.exit(3)", "sys.exit(3)"), ("os._exit(0)", "os._exit(0)"),
+                                         ("exit()", "sys.exit(None)")])
+def test_a_job_ending_the_process_is_a_crash_with_a_message(pyfn, write, call, shown):
+    job = write("job.py", f"""
+        import os, sys
+        fn(lambda state: {{**state, "data": {{"before": True}}}})
+        fn(lambda state: {call})
+    """)
+    result = pyfn("execute", job, "-S", '{"data": {}}')
+    assert result.code == 1, result.output
+    assert f"The job called {shown}: a job cannot end the process" in result.stdout
+    assert "Workflow failed in" in result.stdout
+    assert not (job.parent / "output.json").exists()
+
+
+def test_a_process_forked_by_a_job_still_ends_as_it_asks(pyfn, write):
+    job = write("job.py", """
+        import os
+        def fork(state):
+            child = os.fork()
+            if child == 0:
+                os._exit(7)
+            _, status = os.waitpid(child, 0)
+            return {**state, "data": {"child_exit": os.waitstatus_to_exitcode(status)}}
+        fn(fork)
+    """)
+    result = pyfn("execute", job, "-S", '{"data": {}}')
+    assert result.code == 0, result.output
+    assert json.loads((job.parent / "output.json").read_text())["data"] == {"child_exit": 7}
+
