@@ -5,7 +5,22 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["js_falsy", "js_string"]
+__all__ = ["UNDEFINED", "js_falsy", "js_string"]
+
+
+class _Undefined:
+    """JavaScript's ``undefined``: what reading a missing property gives (``None`` is ``null``)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "undefined"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNDEFINED = _Undefined()
 
 
 def js_string(value: Any) -> str:
@@ -14,12 +29,14 @@ def js_string(value: Any) -> str:
         return value
     if value is None:
         return "null"
+    if value is UNDEFINED:
+        return "undefined"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
         return _js_number(value)
     if isinstance(value, (list, tuple)):
-        return ",".join("" if item is None else js_string(item) for item in value)
+        return ",".join("" if item is None or item is UNDEFINED else js_string(item) for item in value)
     if isinstance(value, dict):
         return "[object Object]"
     return str(value)
@@ -37,7 +54,7 @@ def _js_number(value: float) -> str:
 
 def js_falsy(value: Any) -> bool:
     """Return True for the values JavaScript counts as false: null, false, 0, NaN and ""."""
-    if value is None or value is False or value == "":
+    if value is None or value is False or value is UNDEFINED or value == "":
         return True
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value == 0 or value != value

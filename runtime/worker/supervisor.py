@@ -34,7 +34,7 @@ from runtime.worker.child import RunRequest, main as child_main
 __all__ = ["Limits", "Outcome", "Supervisor", "forkserver_context", "PRELOAD"]
 
 PRELOAD = ["runtime.worker.child", "runtime.worker.preload", "adaptors.common", "adaptors.http", "jsonschema",
-           "jsonpath_ng.ext", "yaml"]
+           "adaptors.common.jsonpath", "yaml"]
 _POLL_SECONDS = 0.05
 _MAX_MESSAGES_PER_POLL = 500
 
