@@ -20,7 +20,7 @@ from .auth import apply_auth
 from .body import is_replayable, prepare_body
 from .errors import HTTPError
 from .options import RequestOptions, normalize_options
-from .responses import read_body, read_error_body, response_headers
+from .responses import has_no_body, read_body, read_error_body, response_headers
 from .retry import choose_policy, send_with_retries
 from .session import current_session, tls_arguments
 from .status import reason_phrase
@@ -78,7 +78,10 @@ def perform(state: dict, method: str, path: Any, raw_options: dict | None) -> di
             "headers": response_headers(response), "duration": timer.ms}
     if query:
         meta["query"] = query
-    return {**compose_next_state(state, data), "response": meta}
+    following = {**compose_next_state(state, data), "response": meta}
+    if data is None and has_no_body(response, opts.parse_as, method):
+        del following["data"]  # OpenFn's data is undefined: JSON leaves the key out
+    return following
 
 
 class _Timer:

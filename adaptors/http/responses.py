@@ -8,8 +8,9 @@
 - ``"stream"``: a ``ResponseStream``, a binary file-like object reading the body as it
   arrives (gzip decoded), for downloads too large for memory.
 
-As in OpenFn the body is ``None`` for a 204, a ``Content-Length: 0``, or (with ``auto``) a
-response without ``Content-Type``; a HEAD response has no body either.
+As in OpenFn the body is ``None`` for a 204, a ``Content-Length: 0``, or a response without
+``Content-Type`` (whatever ``parse_as`` says); a HEAD response has no body either. The operation then
+writes no ``data`` key, as OpenFn's ``data: undefined`` leaves none in the saved state.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import requests
 
 from .errors import ResponseParseError
 
-__all__ = ["ResponseStream", "read_body", "read_error_body", "response_headers"]
+__all__ = ["ResponseStream", "has_no_body", "read_body", "read_error_body", "response_headers"]
 
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 _CHUNK = 64 * 1024
@@ -72,11 +73,19 @@ def read_error_body(response: requests.Response, method: str) -> Any:
         return _text(response)
 
 
+def has_no_body(response: requests.Response, parse_as: str, method: str) -> bool:
+    """True when the response has no body to read (``read_body`` gives ``None`` for it).
+
+    OpenFn's ``readResponseBody`` then returns ``undefined``, so the next state has no ``data``.
+    """
+    return _is_empty(response, method, explicit=parse_as != "auto")
+
+
 def _is_empty(response: requests.Response, method: str, explicit: bool) -> bool:
     length = response.headers.get("content-length")
     if response.status_code == 204 or method == "HEAD" or (length or "").strip() == "0":
         return True
-    return not explicit and not response.headers.get("content-type")
+    return not response.headers.get("content-type")
 
 
 def _text(response: requests.Response) -> str:
