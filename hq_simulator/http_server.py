@@ -6,7 +6,9 @@ regex and a handler ``handler(request) -> Response``; a route's ``auth`` says
 whether it needs an account with access to the ``domain`` in its path
 (``"domain"``), any account (``"account"``) or nothing (``"none"``), and its
 ``style`` how errors look (``"tastypie"``: empty bodies, ``"json"``:
-``{"error": ...}``, ``"xml"``: OpenRosa).
+``{"error": ...}``, ``"xml"``: OpenRosa). A path that routes nowhere but would
+with a trailing slash is answered 301 to the slashed path, as Django's
+``APPEND_SLASH`` does on HQ.
 
 Example:
     >>> app = App(accounts=None, faults=None)
@@ -100,6 +102,15 @@ class App:
             allowed.append(route.method)
         return None, allowed
 
+    def _append_slash(self, request: Request) -> Response:
+        """Django's ``APPEND_SLASH`` (``CommonMiddleware``, as HQ runs it): a path that routes nowhere but
+        would with a slash is answered 301 to the slashed path, the query kept, whatever the method."""
+        path = request.path + "/"
+        if request.path.endswith("/") or not any(route.pattern.match(path) for route in self.routes):
+            return Response.empty(404)
+        location = path + (f"?{request.query_string}" if request.query_string else "")
+        return Response(301, b"", {"Location": location})
+
     def _authorise(self, route: _Route, request: Request) -> Response | None:
         if route.auth == "none":
             return None
@@ -129,7 +140,7 @@ class App:
         if route is None:
             if allowed:
                 return Response.json({"error": "Request method not allowed"}, 405, {"Allow": ", ".join(allowed)})
-            return Response.empty(404)
+            return self._append_slash(request)
         denied = self._authorise(route, request)
         if denied is not None:
             return denied

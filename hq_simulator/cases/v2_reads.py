@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlencode
 
 from .. import dates
 from ..messages import HTTPError, Response
+from . import v2_urls
 
 __all__ = ["register", "encode_cursor", "decode_cursor", "list_filters", "MAX_LIMIT"]
 
@@ -32,7 +33,6 @@ _FALSE = ("false", "f", "no", "n", "off", "0")
 _SIMPLE = {"external_id": "external_id", "case_type": "case_type", "owner_id": "owner_id", "case_name": "case_name"}
 _DATES = {"last_modified": "date_modified", "server_last_modified": "server_date_modified",
           "date_opened": "date_opened", "date_closed": "date_closed", "indexed_on": "indexed"}
-_BASE = r"/a/(?P<domain>[^/]+)/api/case/v2/"
 
 
 def _error(message: str) -> HTTPError:
@@ -176,6 +176,8 @@ class _Routes:
         return self.sim.case_json(matches[0], "v2") if matches else None
 
     def _bulk(self, case_ids: list[str], external_ids: list[str]) -> Response:
+        if len(case_ids) + len(external_ids) > MAX_LIMIT:  # corehq/apps/hqcase/api/get_bulk.py get_bulk
+            raise _error(f"You cannot request more than {MAX_LIMIT} cases per request.")
         found, stubs = [], 0
         with self.store.lock:
             for key, value in [("case_id", c) for c in case_ids] + [("external_id", e) for e in external_ids]:
@@ -203,8 +205,8 @@ class _Routes:
         external_id = request.match["external_id"]
         with self.store.lock:
             matches = sorted(self.store.by_external_id.get(external_id, ()))
-            if len(matches) > 1:
-                raise _error(f"Multiple cases found with external_id '{external_id}'")
+            if len(matches) > 1:  # corehq/apps/hqcase/views.py _get_by_external_id
+                raise _error(f"Multiple cases found with external_id '{external_id}': {', '.join(matches)}")
             if matches:
                 return Response.json(self.sim.case_json(matches[0], "v2"))
         raise HTTPError(404, f"Case '{external_id}' not found")
@@ -212,7 +214,10 @@ class _Routes:
     def bulk_fetch(self, request) -> Response:
         self.sim.check_domain(request)
         body = request.json_body(dict)
-        return self._bulk(list(body.get("case_ids") or []), list(body.get("external_ids") or []))
+        case_ids, external_ids = body.get("case_ids"), body.get("external_ids")
+        if not case_ids and not external_ids:  # corehq/apps/hqcase/views.py _handle_bulk_fetch
+            raise _error("Payload must include 'case_ids' or 'external_ids' fields")
+        return self._bulk(list(case_ids or []), list(external_ids or []))
 
 
 def register(app, sim) -> None:
@@ -224,7 +229,7 @@ def register(app, sim) -> None:
         ['GET', 'POST']
     """
     routes = _Routes(sim)
-    app.route("GET", _BASE, routes.list_cases, style="json")
-    app.route("POST", _BASE + r"bulk-fetch/", routes.bulk_fetch, style="json")
-    app.route("GET", _BASE + r"ext/(?P<external_id>[^/]+)/", routes.get_by_external_id, style="json")
-    app.route("GET", _BASE + r"(?P<case_id>[^/]+)/", routes.get_cases, style="json")
+    app.route("GET", v2_urls.LIST, routes.list_cases, style="json")
+    app.route("POST", v2_urls.BULK_FETCH, routes.bulk_fetch, style="json")
+    app.route("GET", v2_urls.EXTERNAL, routes.get_by_external_id, style="json")
+    app.route("GET", v2_urls.DETAIL, routes.get_cases, style="json")

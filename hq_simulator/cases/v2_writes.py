@@ -27,6 +27,7 @@ import uuid
 from .. import dates, forms
 from ..messages import HTTPError, Response
 from ..xform import CASE_XMLNS, META_XMLNS
+from . import v2_urls
 
 __all__ = ["register", "RowError", "CASE_API_XMLNS", "MAX_BULK"]
 
@@ -36,7 +37,6 @@ CREATE_FIELDS = {"case_name", "case_type", "external_id", "owner_id", "propertie
                  "temporary_id"}
 UPDATE_FIELDS = (CREATE_FIELDS - {"temporary_id"}) | {"case_id"}
 _XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
-_BASE = r"/a/(?P<domain>[^/]+)/api/case/v2/"
 
 
 class RowError(Exception):
@@ -236,7 +236,7 @@ def register(app, sim) -> None:
         ['POST', 'PUT']
     """
     routes = _Routes(sim)
-    app.route("POST", _BASE, routes.post, style="json")
-    app.route("PUT", _BASE, routes.put_list, style="json")
-    app.route("PUT", _BASE + r"ext/(?P<external_id>[^/]+)/", routes.put_external, style="json")
-    app.route("PUT", _BASE + r"(?P<case_id>[^/]+)/", routes.put_case, style="json")
+    app.route("POST", v2_urls.LIST, routes.post, style="json")
+    app.route("PUT", v2_urls.LIST, routes.put_list, style="json")
+    app.route("PUT", v2_urls.EXTERNAL, routes.put_external, style="json")
+    app.route("PUT", v2_urls.DETAIL, routes.put_case, style="json")
