@@ -137,3 +137,19 @@ def test_a_stale_boundary_id_does_not_skip_a_tied_document():
     docs = [_doc("g", 3), _doc("h", 3), _doc("i", 3), _doc("j", 4)]  # "a" was at :03 last run, has moved since
     got, _ = _pull(_Server(docs), since="2024-05-02T10:00:03.000000Z", boundary={"a"}, limit=3)
     assert [d["id"] for d in got] == ["g", "h", "i", "j"]
+
+
+@pytest.mark.parametrize("docs, limit", [
+    ([_doc("a", 1), _doc("b", 2), _doc("c", 2), _doc("d", 2), _doc("e", 2)], 3),  # the tie crosses a page boundary
+    ([_doc("a", 1)] + [_doc(i, 2) for i in "bcdefgh"], 2),                         # a tie of 7, longer than a page
+], ids=["tie across pages", "tie longer than a page"])
+def test_a_resumed_pull_over_unchanged_data_yields_nothing_when_the_last_tie_spans_pages(docs, limit):
+    got, pager = _pull(_Server(docs), limit=limit)
+    assert [d["id"] for d in got] == [d["id"] for d in docs]
+    tied = {d["id"] for d in docs if d["indexed_on"] == docs[-1]["indexed_on"]}
+    assert pager.boundary == tied  # every document at the cursor's time, from every page it spanned
+    resumed, again = _pull(_Server(docs), since=pager.cursor, boundary=pager.boundary, limit=limit)
+    assert resumed == [] and again.cursor == pager.cursor and again.boundary == tied
+    newer = _doc("z", 3)
+    resumed, _ = _pull(_Server(docs + [newer]), since=pager.cursor, boundary=pager.boundary, limit=limit)
+    assert resumed == [newer]
