@@ -41,6 +41,7 @@ def classify(exc: BaseException, job_path: str, operation: str | None = None,
         return RuntimeCrash(_typed_message(exc), subtype=type(exc).__name__, pos=_pos(frame),
                             **context)
     if origin == "adaptor":
+        context["where"], context["code"] = _in_job(exc, job_path, line)
         return AdaptorError(_message(exc), details=_details(exc), **context)
     if isinstance(exc, _RUNTIME_ERRORS):
         return JobRuntimeError(_typed_message(exc), subtype=type(exc).__name__, pos=_pos(frame),
@@ -58,6 +59,22 @@ def _origin(exc: BaseException, job_path: str) -> tuple[str | None, traceback.Fr
         elif filename.startswith(_ADAPTOR_DIR):
             found = ("adaptor", frame)
     return found
+
+
+def _in_job(exc: BaseException, job_path: str, line: int | None) -> tuple[str | None, str | None]:
+    """Where an adaptor error points in the log: the job's own frame, else its operation's line.
+
+    pyfn's frames are left to ``--log debug`` (the traceback); the user's place is the job.
+    """
+    path = os.path.abspath(job_path)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) == path]
+    if frames:
+        return _where(frames[-1]), _code(frames[-1])
+    text = linecache.getline(path, line).rstrip("\n") if line else ""
+    if not text.strip():
+        return (f"{job_path}:{line}" if line else None), None
+    indent = len(text) - len(text.lstrip())
+    return f"{job_path}:{line}:{indent + 1}", f"{text}\n{' ' * indent}{'^' * len(text.strip())}"
 
 
 def _pos(frame: traceback.FrameSummary | None) -> dict | None:
@@ -100,12 +117,12 @@ def _crash_hint(exc: BaseException) -> str | None:
     return None
 
 
-def _details(exc: BaseException) -> dict[str, Any] | None:
+def _details(exc: BaseException) -> dict[str, Any]:
+    """OpenFn's ``AdaptorError.details``: ``{message: error.message, ...the error's own fields}``."""
     details = getattr(exc, "details", None)
     if not isinstance(details, dict):
         details = {k: v for k, v in vars(exc).items() if not k.startswith("_") and k != "fix"}
-    safe = {k: v for k, v in details.items() if _jsonable(v)}
-    return safe or None
+    return {"message": _message(exc), **{k: v for k, v in details.items() if _jsonable(v)}}
 
 
 def _jsonable(value: Any) -> bool:

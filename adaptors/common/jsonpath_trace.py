@@ -118,7 +118,11 @@ class Tracer:
         try:
             return evaluate(tree, scope)
         except JSEvalError as error:
-            raise JSONPathError(f"JSONPath {self.path!r}: {error} in {step!r}") from None
+            code = re.sub(r"^\?\((.*?)\)$", r"\1", step)  # OpenFn's words first, then the path
+            failure = JSONPathError(f"jsonPath: {error}: {code} (in the JSONPath {self.path!r})")
+            failure.fix = ("A filter that reads inside a value that may be missing fails, as in OpenFn: "
+                           "guard it (@.a && @.a.b); only @, @property, @parent, @root and @path are defined.")
+            raise failure from None
 
     def trace(self, found: list, value: Any, keys: list, parent: Any, parent_name: Any, literal: bool) -> list:
         if not found:

@@ -55,7 +55,7 @@ def _assert_url(path: str, base_url: str | None) -> None:
         raise URLError("UNEXPECTED_RELATIVE_URL", code="UNEXPECTED_RELATIVE_URL",
                        description="You passed a relative URL but didn't set baseUrl", url=path,
                        fix="Set the baseUrl on state.configuration or use an absolute URL, "
-                       f"like https://example.com/api/{path}")
+                       f"like https://example.com/api/{path.lstrip('/')}")
     if not base_url and not path:
         raise URLError("NO_URL", code="NO_URL", description="No URL provided",
                        fix="Make sure to pass a URL string into the request. You may need to "
