@@ -21,7 +21,7 @@ def frozen_clock(monkeypatch):
 
 @pytest.fixture
 def patients_state():
-    """The input of the observed OpenFn common job (openfn-observed.md section 4)."""
+    """A state with three patients and a batch, the shape of ``tests/openfn_recorded/common_job.json``."""
     return {
         "configuration": {"secret": "s3cret"},
         "data": {
