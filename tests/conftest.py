@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
+import venv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,3 +74,34 @@ def pg_url(postgres_cluster):
     url = postgres_cluster.create_database()
     yield url
     postgres_cluster.drop_database(url)
+
+
+@dataclass
+class InstalledPyfn:
+    """pyfn as a user gets it: the sdist and wheel ``python -m build`` made, the wheel in a fresh venv."""
+
+    sdist: Path
+    wheel: Path
+    bin: Path
+
+    def run(self, *args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+        """Run a command of the venv (``pyfn``, ``python``, ``pip``) in ``cwd``, outside this checkout."""
+        env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        return subprocess.run([str(self.bin / args[0]), *args[1:]], cwd=cwd, env=env, capture_output=True,
+                              text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def installed_pyfn(tmp_path_factory) -> InstalledPyfn:
+    """Build this checkout (``python -m build``: an sdist, then the wheel from it) and install the wheel
+    with pytest into a new venv in a temporary folder."""
+    base = tmp_path_factory.mktemp("installed")
+    built = subprocess.run([sys.executable, "-m", "build", "-o", str(base / "dist"), str(ROOT)], cwd=base,
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    venv.create(base / "venv", with_pip=True)
+    installed = InstalledPyfn(next((base / "dist").glob("pyfn_runtime-*.tar.gz")),
+                              next((base / "dist").glob("pyfn_runtime-*.whl")), base / "venv" / "bin")
+    done = installed.run("pip", "install", "-q", str(installed.wheel), "pytest>=8", cwd=base, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return installed

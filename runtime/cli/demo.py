@@ -15,15 +15,23 @@ from typing import Any, Callable
 
 from runtime.cli.execute import ExecuteArgs, run_execute, usage_failure
 
-__all__ = ["run_demo", "project_root", "example_environment", "EXAMPLES"]
+__all__ = ["run_demo", "project_root", "outputs_folder", "example_environment", "EXAMPLES"]
 
 EXAMPLES = ("registrations", "reminders", "bulk-import")
 
 
+CHECKOUT = Path(__file__).resolve().parents[2]
+SHIPPED = Path(__file__).resolve().parent / "examples"  # the copy a wheel carries (see setup.py)
+
+
 def project_root() -> Path:
-    """The checkout pyfn was installed from (editable install), else the working directory."""
-    here = Path(__file__).resolve().parents[2]
-    return here if (here / "workflows").is_dir() else Path.cwd()
+    """Where the examples are: the checkout pyfn runs from (an editable install), else the installed copy."""
+    return CHECKOUT if (CHECKOUT / "workflows" / "commcare-registrations.yaml").is_file() else SHIPPED
+
+
+def outputs_folder(root: Path) -> Path:
+    """A checkout's ``state/example-runs``; ``./pyfn-demo`` beside an installed copy, which is never written to."""
+    return root / "state" / "example-runs" if root == CHECKOUT else Path.cwd() / "pyfn-demo"
 
 
 def example_environment(hq_url: str, crm_url: str, sms_url: str) -> dict[str, str]:
@@ -44,13 +52,13 @@ def run_demo(names: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in EXAMPLES]
     if unknown or not (root / "workflows" / "commcare-registrations.yaml").is_file():
         return usage_failure(f"Unknown example {unknown[0]}" if unknown else f"The examples are not in {root}",
-                             hint=f"Examples: {', '.join(EXAMPLES)}; run from a checkout of pyfn")
+                             hint=f"Examples: {', '.join(EXAMPLES)}; reinstall pyfn-runtime, whose wheel ships them")
     with ExitStack() as stack:
         hq, crm, sms = (stack.enter_context(HQ(seed=60)), stack.enter_context(CRM()),
                         stack.enter_context(SMSGateway()))
         os.environ.update(example_environment(hq.url, crm.url, sms.url))
         print(f"HQ simulator at {hq.url}, CRM at {crm.url}, SMS gateway at {sms.url}\n")
-        outputs = root / "state" / "example-runs"
+        outputs = outputs_folder(root)
         for name in names:
             code = _RUNNERS[name](root, outputs, hq)
             if code:
@@ -61,7 +69,8 @@ def run_demo(names: list[str] | None = None) -> int:
 
 
 def _run(root: Path, outputs: Path, name: str, workflow: str, state: Path | None) -> int:
-    print(f"== {name}: pyfn execute workflows/{workflow}" + (f" -s {state.relative_to(root)}" if state else ""))
+    shown = state.relative_to(root) if state and state.is_relative_to(root) else state
+    print(f"== {name}: pyfn execute workflows/{workflow}" + (f" -s {shown}" if state else ""))
     code = run_execute(ExecuteArgs(path=root / "workflows" / workflow, state_path=state,
                                    output_path=outputs / f"{name}.json"))
     print()

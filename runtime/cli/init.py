@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from runtime.cli.origin import pyfn_requirement, reachable_elsewhere
 from runtime.errors import UsageError
 from runtime.logger import create_loggers
 from runtime.report import log_error
@@ -33,11 +34,18 @@ def run_init(folder: Path, force: bool = False) -> int:
         log_error(log, UsageError(f"{folder} already has {', '.join(existing)}",
                                   hint="Choose an empty folder, or pass --force to overwrite them"))
         return 2
+    requirement = pyfn_requirement()
+    values = {"{{ name }}": folder.resolve().name, "{{ pyfn_requirement }}": requirement}
     for source, target in pairs:
         target.parent.mkdir(parents=True, exist_ok=True)
-        text = source.read_text(encoding="utf-8").replace("{{ name }}", folder.resolve().name)
+        text = source.read_text(encoding="utf-8")
+        for placeholder, value in values.items():
+            text = text.replace(placeholder, value)
         target.write_text(text, encoding="utf-8")
     log.success(f"Created a pyfn project in {folder} ({len(pairs)} files)")
+    if not reachable_elsewhere(requirement):
+        log.warn(f"requirements.txt installs pyfn from this machine ({requirement.split(' @ ')[1]}): "
+                 "for CI, replace that line with a source CI can reach (a package index, a git URL)")
     log.always("Next: cd into it, then 'pytest' runs its tests and 'pyfn execute "
                "workflows/registrations.yaml -s state/registration.json' runs the workflow")
     return 0
