@@ -16,6 +16,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
+    """Under tests/, only test modules are collected: ``--doctest-modules`` is for the product packages
+    (a recorded server script or a fixture project's job here would run when imported)."""
+    if collection_path.suffix == ".py" and not collection_path.name.startswith(("test_", "conftest")):
+        return True
+    return None
+
+
 @dataclass
 class CliResult:
     """Exit code and output of one ``pyfn`` invocation."""
