@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # end to end: real processes, seconds each
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -13,9 +13,13 @@ import textwrap
 import time
 from collections import Counter
 
+import pytest
+
 from runtime.store import open_store
 
 from .procs import Server, Worker, wait_until
+
+pytestmark = pytest.mark.slow  # end to end: real processes, seconds each
 
 TICKER = """\
     name: ticker

@@ -15,12 +15,15 @@ import uuid
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from runtime.store import open_store, parse_iso
 from runtime.testing.destination import DestinationAPI, Response
 
 from .procs import Server, Worker, wait_until
+
+pytestmark = pytest.mark.slow  # end to end: real processes, seconds each
 
 FORMS = 500
 ORDERED = 60

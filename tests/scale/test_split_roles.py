@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .procs import Server, Worker
 from .test_worker_cli import pyfn
+
+pytestmark = pytest.mark.slow  # end to end: real processes, seconds each
 
 
 def test_a_sync_reply_waits_for_a_run_on_another_process_and_the_cli_reads_the_shared_store(pg_url, tmp_path):

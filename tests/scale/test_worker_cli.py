@@ -6,9 +6,13 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from runtime.store.postgres import PostgresStore
 
 from .procs import ROOT, Worker, wait_until
+
+pytestmark = pytest.mark.slow  # end to end: real processes, seconds each
 
 
 def pyfn(*args: str) -> subprocess.CompletedProcess:

@@ -84,6 +84,7 @@ def test_validate_and_compile_show_triggers(tmp_path):
            "is not set" in unset.stdout
 
 
+@pytest.mark.slow
 def test_runs_list_and_show(server_factory):
     server = server_factory("--workers", "1").start()
     first = server.post("open", {"n": 1}).json()

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from .conftest import open_db, wait_until
 from .projects import max_overlap, runs_of, write_project
+
+pytestmark = pytest.mark.slow  # end to end: real processes, seconds each
 
 RUNS = 6
 JOB = """

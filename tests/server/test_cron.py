@@ -8,10 +8,14 @@ import datetime as dt
 import re
 import time
 
+import pytest
+
 from runtime.store import parse_iso
 
 from .conftest import open_db, wait_until
 from .projects import pyfn, runs_of, write_project
+
+pytestmark = pytest.mark.slow  # end to end: real processes, seconds each
 
 SPEED = 60  # one clock minute per real second: "* * * * *" fires every second
 COUNTER = """

@@ -12,11 +12,15 @@ import time
 import uuid
 from collections import Counter
 
+import pytest
+
 from hq_simulator import CommCareSimulator
 from hq_simulator.seed import REGISTRATION_XMLNS
 from runtime.testing.destination import DestinationAPI, Response
 
 from .conftest import DESTINATION_PASSWORD, FORWARDING_PASSWORD, open_db, wait_until
+
+pytestmark = pytest.mark.slow  # end to end: real processes, seconds each
 
 FORMS = 40
 HOOK = "/i/commcare-registrations"

@@ -16,6 +16,8 @@ from .conftest import open_db, wait_until
 from .projects import write_project
 from .test_history_api import GATE, TOKEN, WORKFLOWS
 
+pytestmark = pytest.mark.slow  # end to end: real processes, seconds each
+
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import requests
 
 from .conftest import open_db, wait_until
+
+pytestmark = pytest.mark.slow  # end to end: real processes, seconds each
 
 
 def test_endless_loop_and_memory_hog_are_killed_while_the_server_keeps_answering(server_factory):

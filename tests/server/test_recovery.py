@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from .conftest import open_db, wait_until
+
+pytestmark = pytest.mark.slow  # end to end: real processes, seconds each
 
 
 def alive(pid: int) -> bool:

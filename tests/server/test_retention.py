@@ -4,10 +4,13 @@ outputs, ``history_days`` deletes work orders, each sparing the cron cursor and 
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from .conftest import open_db, wait_until
 from .projects import pyfn, runs_of, write_project
+
+pytestmark = pytest.mark.slow  # end to end: real processes, seconds each
 
 DAY = 86_400
 MAYBE_FAIL = "fn(lambda state: {**state, 'data': 1 / 0} if state['data'].get('fail') else state)"

@@ -4,10 +4,14 @@ same work order; killed runs only when ``on`` lists them; a run that succeeds en
 from __future__ import annotations
 
 
+import pytest
+
 from runtime.store import parse_iso
 
 from .conftest import open_db, wait_until
 from .projects import runs_of, write_project
+
+pytestmark = pytest.mark.slow  # end to end: real processes, seconds each
 
 WORKFLOWS = {
     "fails.yaml": """

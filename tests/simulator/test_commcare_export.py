@@ -20,7 +20,7 @@ import pytest
 from bench.peers import commcare_export as install_commcare_export
 from hq_simulator import CommCareSimulator, dates
 
-pytestmark = pytest.mark.commcare_export
+pytestmark = [pytest.mark.commcare_export, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -44,6 +44,7 @@ def _traced(run, config, operation):
     lambda each_page: list_cases({"limit": 1000}, each_page=each_page, progress=False),
     lambda each_page: fetch_cases(limit=1000, each_page=each_page, progress=False),
 ], ids=["list_cases", "fetch_cases"])
+@pytest.mark.slow
 def test_streaming_20k_cases_keeps_the_tracemalloc_peak_flat(run, big_config, pull):
     run(big_config, pull(lambda state: None))  # warm the simulator's JSON cache (it shares our process)
     during: list[int] = []
