@@ -28,7 +28,8 @@ credentials, e.g. the demo user's): ``GET /admin/`` (summary);
 ``GET /admin/forwarding/records[?state=&forwarder_id=]``,
 ``GET /admin/forwarding/records/<id>``, ``POST /admin/forwarding/records/<id>/resend|requeue``;
 ``GET|POST|DELETE /admin/faults``; ``POST /admin/users``;
-``POST /admin/forms/<id>/archive|unarchive``; ``POST /admin/save``. See :mod:`.admin` for bodies.
+``POST /admin/forms/<id>/archive|unarchive``; ``POST /admin/save``. See :mod:`.admin` for bodies
+(and ``docs/commcare.md``); ``pyfn commcare forward|deliveries|replay`` call the forwarding ones.
 The Python API mirrors it: ``hq.add_forwarder(...)``, ``hq.forwarding_records()``,
 ``hq.resend(id)``, ``hq.set_faults(...)``, ``hq.add_user(...)``, ``hq.submit(xml)``,
 ``hq.add_form(form_json)``, ``hq.archive_form(id)``, ``hq.save(path)``.

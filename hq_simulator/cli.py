@@ -1,6 +1,7 @@
-"""``pyfn commcare serve``: run the CommCare HQ simulator until Ctrl-C.
+"""``pyfn commcare serve``: run the CommCare HQ simulator until Ctrl-C (and ``forward``, ``deliveries``,
+``replay`` for its data forwarding: see :mod:`.forwarding_cli`).
 
-The lead mounts :data:`app` as ``pyfn commcare``; ``python -m hq_simulator serve`` runs it too.
+``pyfn`` mounts :data:`app` as ``pyfn commcare``; ``python -m hq_simulator serve`` runs it too.
 
 Example:
     >>> from typer.testing import CliRunner
@@ -16,6 +17,7 @@ import time
 
 import typer
 
+from . import forwarding_cli
 from .simulator import (DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_DOMAIN, DEFAULT_PASSWORD, DEFAULT_USERNAME,
                         CommCareSimulator)
 
@@ -117,5 +119,8 @@ def serve(
         typer.echo("Stopping.")
     finally:
         hq.stop()
+
+
+forwarding_cli.register(app)
 
 

@@ -1,7 +1,7 @@
 """Saving the simulator's data to a JSON file and loading it back.
 
 Saved: forms (with their XML and attachments, base64), cases, failed forms, the clock, accounts,
-mobile workers, web users, locations, apps, lookup tables, connections and
+mobile workers, web users, groups, locations, apps, lookup tables, connections and
 forwarders. Not saved: forwarding records and fault settings (they describe a
 run, not a project).
 
@@ -45,7 +45,7 @@ def _snapshot(sim) -> dict:
             "forms": [_attachments_as_text(rec) for rec in store.forms.values()], "cases": list(store.cases.values()),
             "failed_forms": list(store.failed_forms.values()),
             "accounts": [dict(a, domains=sorted(a["domains"])) for a in sim.accounts.all()],
-            "users": list(directory.users.values()), "web_users": list(directory.web_users.values()),
+            "users": list(directory.users.values()), "groups": list(directory.groups.values()), "web_users": list(directory.web_users.values()),
             "locations": list(directory.locations.values()),
             "location_types": list(directory.location_types.values()), "apps": list(directory.apps.values()),
             "lookup_tables": list(sim.fixtures.tables.values()), "lookup_items": list(sim.fixtures.items.values()),
@@ -85,6 +85,7 @@ def load(sim, path: str) -> None:
                          account["user_id"])
     directory.users = {u["id"]: u for u in data["users"]}
     directory.web_users = {u["id"]: u for u in data["web_users"]}
+    directory.groups = {g["id"]: g for g in data.get("groups", [])}
     directory.locations = {loc["location_id"]: loc for loc in data["locations"]}
     directory.location_types = {t["code"]: t for t in data["location_types"]}
     directory.apps = {a["id"]: a for a in data["apps"]}

@@ -2,7 +2,7 @@
 
 Served as Tastypie lists (``limit`` up to 1000):
 
-- ``/api/v0.5/user/`` (mobile workers; ``POST`` creates one), ``/api/v0.5/web-user/``
+- ``/api/v0.5/user/`` (mobile workers; ``POST`` creates one), ``/api/v0.5/web-user/``, ``/api/v0.5/group/``
 - ``/api/v0.5/location/``, ``/api/v0.5/location_type/``, ``/api/location/v2/``
 - ``/api/v0.5/application/`` (not paginated, as HQ's ``DoesNothingPaginator``): modules,
   forms with xmlns and questions — the "export form metadata" view of an app.
@@ -26,7 +26,7 @@ __all__ = ["Directory", "register"]
 
 
 class Directory:
-    """Mobile workers, web users, locations, location types and applications of one domain.
+    """Mobile workers, web users, groups, locations, location types and applications of one domain.
 
     Example:
         >>> from .auth import Accounts
@@ -42,6 +42,7 @@ class Directory:
         self.locations: dict[str, dict] = {}
         self.location_types: dict[str, dict] = {}
         self.apps: dict[str, dict] = {}
+        self.groups: dict[str, dict] = {}
 
     def _uri(self, resource: str, object_id: str) -> str:
         return f"/a/{self.domain}/api/v0.5/{resource}/{object_id}/"
@@ -89,6 +90,29 @@ class Directory:
                 "user_data": data, "is_active": True, "resource_uri": self._uri("user", account["user_id"])}
         self.users[user["id"]] = user
         return user
+
+    def add_group(self, name: str, user_ids: list[str], group_id: str | None = None, case_sharing: bool = False,
+                  reporting: bool = True, metadata: dict | None = None) -> dict:
+        """Add a group of mobile workers (listed in each member's ``groups``), as ``/api/v0.5/group/`` serves it.
+
+        The fields are those of ``GroupResource`` (corehq/apps/api/resources/v0_5.py).
+
+        Example:
+            >>> from .auth import Accounts
+            >>> directory = Directory("demo", Accounts())
+            >>> worker = directory.add_mobile_worker("chw1")
+            >>> group = directory.add_group("Kisumu CHWs", [worker["id"]], group_id="g1")
+            >>> group["users"] == [worker["id"]], worker["groups"]
+            (True, ['g1'])
+        """
+        group_id = group_id or uuid.uuid4().hex
+        group = {"id": group_id, "domain": self.domain, "name": name, "users": list(user_ids),
+                 "case_sharing": case_sharing, "reporting": reporting, "metadata": metadata or {},
+                 "resource_uri": self._uri("group", group_id)}
+        self.groups[group_id] = group
+        for user_id in user_ids:
+            self.users[user_id]["groups"].append(group_id)
+        return group
 
     def add_location_type(self, code: str, name: str, parent_code: str | None = None) -> dict:
         """Add a location type (its ``resource_uri`` is what locations point at).
@@ -228,10 +252,11 @@ def register(app, sim) -> None:
     """
     routes, directory, base = _Routes(sim), sim.directory, r"/a/(?P<domain>[^/]+)/api/"
     for resource, collection in (("user", "users"), ("web-user", "web_users"), ("location", "locations"),
-                                 ("location_type", "location_types"), ("application", "apps")):
+                                 ("location_type", "location_types"), ("application", "apps"), ("group", "groups")):
         app.route("GET", base + rf"v0\.5/{resource}/(?P<id>[^/]+)/", routes.detail(collection))
     app.route("GET", base + r"v0\.5/user/", routes.lister(routes.users))
     app.route("POST", base + r"v0\.5/user/", routes.create_user)
+    app.route("GET", base + r"v0\.5/group/", routes.lister(lambda r: list(directory.groups.values())))
     app.route("GET", base + r"v0\.5/web-user/", routes.lister(lambda r: list(directory.web_users.values())))
     app.route("GET", base + r"v0\.5/location/", routes.lister(lambda r: list(directory.locations.values())))
     app.route("GET", base + r"v0\.5/location_type/",

@@ -1,6 +1,6 @@
 """Bulk case import: ``POST /a/<domain>/importer/excel/bulk_upload_api/`` and its status URL.
 
-The multipart form carries ``file`` (xlsx, first sheet, a header row),
+The multipart form carries ``file`` (xlsx or legacy xls, first sheet, a header row),
 ``case_type`` (required), ``search_field`` (``case_id`` or ``external_id``,
 default ``case_id``), ``search_column`` (default: the search field),
 ``create_new_cases=on`` and ``name_column`` (default ``name``). Columns
@@ -32,6 +32,7 @@ __all__ = ["register", "IMPORTER_XMLNS", "CHUNK_SIZE"]
 
 IMPORTER_XMLNS = "http://commcarehq.org/case"
 CHUNK_SIZE = 100
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the signature of a legacy .xls (a compound document)
 _SPECIAL = {"owner_id", "external_id", "parent_id", "parent_type", "parent_relationship_type", "close"}
 
 
@@ -153,11 +154,29 @@ def _run_safely(store, job: _Import) -> None:
         job.state = 3
 
 
-def _read_rows(data: bytes) -> list[dict]:
+def _xlsx_rows(data: bytes) -> list[tuple]:
     import openpyxl
 
     sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
+    return list(sheet.iter_rows(values_only=True))
+
+
+def _xls_rows(data: bytes) -> list[list]:
+    import xlrd
+
+    book = xlrd.open_workbook(file_contents=data)
+    sheet = book.sheet_by_index(0)
+
+    def value(cell):
+        if cell.ctype == xlrd.XL_CELL_DATE:
+            return xlrd.xldate_as_datetime(cell.value, book.datemode)
+        return None if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK) else cell.value
+    return [[value(cell) for cell in sheet.row(number)] for number in range(sheet.nrows)]
+
+
+def _read_rows(data: bytes) -> list[dict]:
+    # HQ opens .xlsx and legacy .xls alike (corehq/util/workbook_reading: openpyxl, and xlrd for .xls)
+    rows = _xls_rows(data) if data.startswith(_OLE2) else _xlsx_rows(data)
     header = [_cell(h) for h in rows[0]] if rows else []
     return [{h: _cell(v) for h, v in zip(header, row) if h} for row in rows[1:] if any(v is not None for v in row)]
 

@@ -3,7 +3,7 @@
 Same ``n``, same data (the generator is ``random.Random(n)``, timestamps run
 from 2024-01-01). The project has a location hierarchy (regions, districts,
 villages), mobile workers ``chw1..chwK@<domain>.commcarehq.org`` (password
-``demo``), the app ``demo-app`` with a household registration form (a
+``demo``) in one case-sharing group per district, the app ``demo-app`` with a household registration form (a
 ``members`` repeat creating one patient subcase per member, indexed to the
 household) and a patient visit form (a ``medications`` repeat; two case
 blocks, patient and household, so ``form.case`` is a list), unicode names,
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import random
+import uuid
 
 from . import dates, forms
 from .xform import CASE_XMLNS, META_XMLNS
@@ -126,6 +127,15 @@ class _Generator:
                 f"chw{number}", password="demo", first_name=first, last_name=last, location_id=location_id,
                 user_id=self.uid().replace("-", ""), phone=f"+2547{self.rng.randrange(10**7, 10**8)}")
             self.workers.append((user, village))
+
+    def groups(self) -> None:
+        """One case-sharing group per district, of the workers of its villages (ids from the names: no draw)."""
+        for districts in _VILLAGES.values():
+            for district, names in districts.items():
+                members = [user["id"] for user, village in self.workers if village in names]
+                group_id = uuid.uuid5(uuid.NAMESPACE_URL, f"pyfn-demo/group/{district}").hex
+                self.sim.directory.add_group(f"{district} CHWs", members, group_id=group_id, case_sharing=True,
+                                             metadata={"district": district})
 
     def meta(self, user: dict, start: int, end: int, form_id: str) -> dict:
         return {"@xmlns": META_XMLNS, "deviceID": f"commcare_{user['id'][:8]}", "timeStart": dates.iso(start),
@@ -237,6 +247,7 @@ def seed(sim, cases: int) -> None:
         generator = _Generator(sim, random.Random(cases))
         villages = generator.places()
         generator.people(max(3, min(50, cases // 500 + 3)), villages)
+        generator.groups()
         sim.directory.add_app(build_app(sim.domain))
         generator.lookup_tables(villages)
         generator.timeline(cases)

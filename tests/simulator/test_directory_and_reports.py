@@ -69,3 +69,16 @@ def test_report_filters_and_list(api):
     reports = api.get(API + "simplereportconfiguration/").json()["objects"]
     assert [r["id"] for r in reports] == ["demo-patients", "demo-villages"]
     assert api.get("/a/demo/api/configurablereportdata/v1/nope/").status_code == 404
+
+
+def test_groups_list_as_hqs_group_resource_and_match_the_users_groups(api, hq):
+    page = api.get("/a/demo/api/v0.5/group/", params={"limit": 2}).json()
+    assert page["meta"]["total_count"] == 4 and len(page["objects"]) == 2 and page["meta"]["next"]
+    groups = page["objects"] + api.get("/a/demo/api/v0.5/group/", params={"limit": 2, "offset": 2}).json()["objects"]
+    assert set(groups[0]) == {"id", "domain", "name", "users", "case_sharing", "reporting", "metadata",
+                              "resource_uri"}
+    users = {u["id"]: u for u in api.get("/a/demo/api/v0.5/user/", params={"limit": 100}).json()["objects"]}
+    for group in groups:
+        assert all(group["id"] in users[member]["groups"] for member in group["users"])
+        assert api.get(group["resource_uri"]).json() == group
+    assert sorted(m for g in groups for m in g["users"]) == sorted(users)  # every worker is in its district's

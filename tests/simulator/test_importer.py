@@ -62,3 +62,39 @@ def test_upload_errors(fresh_api):
     assert no_type.status_code == 500 and no_type.json() == {"code": 500, "message": "Missing case_type"}
     not_xlsx = fresh_api.post(UPLOAD, files={"file": ("c.xlsx", b"nope")}, data={"case_type": "t"})
     assert not_xlsx.json()["code"] == 500 and "Could not read" in not_xlsx.json()["message"]
+
+
+def legacy_workbook(rows: list[tuple]) -> bytes:
+    """A legacy Excel 97-2003 .xls file, as OpenFn's submitXls sends."""
+    import datetime
+
+    import xlwt
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("cases")
+    dated = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, datetime.date):
+                sheet.write(r, c, value, dated)
+            elif value is not None:
+                sheet.write(r, c, value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_legacy_xls_upload_is_imported_like_an_xlsx(fresh_api):
+    import datetime
+    rows = [("external_id", "name", "village", "weight", "visit"), ("XLS-1", "Akinyi", "Kondele", 3.5, None),
+            ("XLS-2", "Baraka", "Yala", 61, datetime.date(2024, 5, 2))]
+    data = legacy_workbook(rows)
+    assert data[:4] == b"\xd0\xcf\x11\xe0"  # a compound document, not a zip
+    response = fresh_api.post(UPLOAD, files={"file": ("cases.xls", data, "application/vnd.ms-excel")}, data={
+        "case_type": "patient", "search_field": "external_id", "create_new_cases": "on"})
+    assert response.status_code == 200 and response.json()["code"] == 200
+    status = poll(fresh_api, response.json()["status_url"])
+    assert status["state"] == 2 and status["result"]["created_count"] == 2 and status["result"]["errors"] == []
+    first, second = (fresh_api.get(f"/a/demo/api/case/v2/ext/XLS-{n}/").json() for n in (1, 2))
+    assert first["case_name"] == "Akinyi" and first["properties"]["weight"] == "3.5"
+    assert first["properties"].get("visit", "") == ""
+    assert second["properties"]["weight"] == "61" and second["properties"]["visit"].startswith("2024-05-02")

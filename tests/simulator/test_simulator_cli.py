@@ -52,3 +52,33 @@ def test_serve_prints_url_and_credentials_and_serves(receiver, tmp_path):
         process.terminate()
         process.wait(timeout=10)
     assert "Stopping." in process.stdout.read() and state_file.exists()  # SIGTERM stops cleanly and saves
+
+
+def _pyfn_commcare(hq, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "runtime.cli", "commcare", *args, "--hq", hq.url],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_pyfn_commcare_adds_a_forwarder_lists_deliveries_and_replays_one(fresh_hq, fresh_api, receiver):
+    added = _pyfn_commcare(fresh_hq, "forward", "case", receiver.url + "/cases", "--auth", "openfn:secret",
+                           "--case-type", "patient")
+    assert added.returncode == 0, added.stderr
+    forwarder = next(iter(fresh_hq.forwarding.forwarders.values()))
+    assert added.stdout.strip() == f"forwarder {forwarder['id']} sends cases to {receiver.url}/cases"
+    assert forwarder["case_types"] == ["patient"] and len(fresh_hq.forwarding.connections) == 1
+    fresh_api.post("/a/demo/api/case/v2/", json={"case_type": "patient", "case_name": "Zoë", "owner_id": "o"})
+    record = fresh_hq.wait_for_records(1, "SUCCESS")[0]
+    listed = _pyfn_commcare(fresh_hq, "deliveries", "--state", "SUCCESS")
+    assert listed.returncode == 0 and listed.stdout.splitlines()[-1] == "1 record(s)"
+    assert listed.stdout.startswith(f"{record['id']}  SUCCESS  case {record['payload_id']}  1 attempts  last: 200")
+    replayed = _pyfn_commcare(fresh_hq, "replay", record["id"])
+    assert replayed.returncode == 0 and replayed.stdout.strip() == f"{record['id']} SUCCESS after 2 attempts"
+    assert len(receiver.requests) == 2 and receiver.requests[0]["body"] == receiver.requests[1]["body"]
+    assert receiver.requests[1]["headers"]["Authorization"] == "Basic b3BlbmZuOnNlY3JldA=="
+
+
+def test_pyfn_commcare_says_what_went_wrong(fresh_hq):
+    missing = _pyfn_commcare(fresh_hq, "replay", "no-such-record")
+    assert missing.returncode == 1 and "returned 404" in missing.stderr
+    wrong_key = _pyfn_commcare(fresh_hq, "deliveries", "--api-key", "wrong")
+    assert wrong_key.returncode == 1 and "returned 401" in wrong_key.stderr
