@@ -89,3 +89,78 @@ def test_commcare_export_since_and_until_select_by_indexed_on(commcare_export, q
         assert expected_forms and expected_forms != set(hq.store.forms)
         assert sorted(row["id"] for row in tables["Forms"]) == sorted(expected_forms)
         assert sorted(row["id"] for row in tables["Cases"]) == sorted(expected_cases)
+
+
+REGISTRATION = "http://openrosa.org/formdesigner/pyfn-demo/register-household"
+VISIT = "http://openrosa.org/formdesigner/pyfn-demo/patient-visit"
+
+
+def _repeat_query(path: Path) -> Path:
+    """Two repeat tables (one row per entry, one entry or several) as commcare-export users write them."""
+    book = openpyxl.Workbook()
+    sheets = {"Members": ("form[*].form.members[*]", REGISTRATION, [("name", "name"), ("sex", "sex"),
+                                                                   ("case_id", "case.@case_id"), ("form_id", "$.id")]),
+              "Medications": ("form[*].form.medications[*]", VISIT, [("medication", "medication"), ("dose", "dose"),
+                                                                     ("form_id", "$.id")])}
+    for number, (title, (source, xmlns, fields)) in enumerate(sheets.items()):
+        sheet = book.active if number == 0 else book.create_sheet()
+        sheet.title = title
+        sheet.append(("Data Source", "Filter Name", "Filter Value", "Field", "Source Field"))
+        for row, (field, source_field) in enumerate(fields):
+            sheet.append((source, "xmlns.exact", xmlns, field, source_field) if row == 0 else
+                         (None, None, None, field, source_field))
+    book.save(path)
+    return path
+
+
+def _api_list(hq: CommCareSimulator, resource: str, **params) -> list[dict]:
+    import requests
+    found, params = [], {"limit": 100, **params}
+    url = f"{hq.url}/a/demo/api/v0.5/{resource}/"
+    while url:
+        page = requests.get(url, params=params, headers=hq.auth_header, timeout=30).json()
+        found += page["objects"]
+        url, params = (hq.url + page["meta"]["next"], None) if page["meta"]["next"] else (None, None)
+    return found
+
+
+def _entries(value) -> list:
+    return [] if value is None else value if isinstance(value, list) else [value]
+
+
+def test_commcare_export_repeats_users_groups_and_locations_match_the_api_row_by_row(commcare_export, tmp_path):
+    with CommCareSimulator(seed=400) as hq:
+        _run(commcare_export, hq, _repeat_query(tmp_path / "repeats.xlsx"), "--output-format", "csv",
+             "--output", str(tmp_path / "out.zip"), "--users", "--locations")
+        tables = _tables(tmp_path / "out.zip")
+        registrations, visits = _api_list(hq, "form", xmlns=REGISTRATION), _api_list(hq, "form", xmlns=VISIT)
+        shapes = {type(f["form"].get("members")) for f in registrations} | {type(f["form"]["medications"]) for f in visits}
+        assert {dict, list} <= shapes  # one-entry repeats arrive as objects, as on HQ (no entry: no key)
+        members = sorted((m["name"], m["sex"], m["case"]["@case_id"], f["id"])
+                         for f in registrations for m in _entries(f["form"].get("members")))
+        assert sorted(tuple(row.values()) for row in tables["Members"]) == members
+        medications = sorted((m["medication"], m["dose"], f["id"])
+                             for f in visits for m in _entries(f["form"]["medications"]))
+        assert sorted(tuple(row.values()) for row in tables["Medications"]) == medications
+
+        users = {u["id"]: u for u in _api_list(hq, "user")}
+        groups = {g["id"]: g for g in _api_list(hq, "group")}
+        assert len(tables["commcare_users"]) == len(users) and groups
+        for row in tables["commcare_users"]:
+            user = users[row["id"]]
+            assert (row["username"], row["first_name"], row["last_name"], row["resource_uri"]) == (
+                user["username"], user["first_name"], user["last_name"], user["resource_uri"])
+            assert row["commcare_location_id"] == user["user_data"]["commcare_location_id"]
+            assert [row["groups"]] == user["groups"] and row["id"] in groups[row["groups"]]["users"]
+
+        locations = {loc["location_id"]: loc for loc in _api_list(hq, "location")}
+        assert len(tables["commcare_locations"]) == len(locations)
+        for row in tables["commcare_locations"]:
+            location = locations[row["location_id"]]
+            assert (row["name"], row["site_code"], row["location_type"], row["parent"] or None) == (
+                location["name"], location["site_code"], location["location_type"], location["parent"])
+            assert row[row["location_type_code"]] == location["location_id"]
+            ancestor = location
+            while ancestor["parent"]:  # every ancestor level names the ancestor's id
+                ancestor = locations[ancestor["parent"].rstrip("/").rsplit("/", 1)[-1]]
+                assert row[ancestor["location_type"].rstrip("/").rsplit("/", 1)[-1]] == ancestor["location_id"]
