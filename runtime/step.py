@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from adaptors.common.empty_match import empty_matches
+from runtime.config_check import schema_problems
 from runtime.context import RunContext
-from runtime.errors import ConfigurationError, PyfnError
+from runtime.errors import ConfigurationError, PyfnError, RuntimeCrash
 from runtime.exits import job_cannot_exit
 from runtime.expression import run_operations
 from runtime.job import load_job
@@ -65,10 +66,18 @@ def _run_job(step: Step, state: dict, ctx: RunContext) -> Any:
         return state
     module = step.adaptor.module
     check_configuration(step, state.get("configuration"), getattr(module, "CONFIGURATION_SCHEMA", None))
-    with job_logging(ctx.loggers["JOB"]), empty_matches(ctx.options.strict), job_cannot_exit(), \
-            step_deadline(ctx.options.timeout_ms, ctx.options.on_stuck):
-        operations = load_job(step.job, link(step.adaptor))
-        return run_operations(operations, state, module, step.job.path, ctx)
+    try:
+        with job_logging(ctx.loggers["JOB"]), empty_matches(ctx.options.strict), job_cannot_exit(), \
+                step_deadline(ctx.options.timeout_ms, ctx.options.on_stuck):
+            operations = load_job(step.job, link(step.adaptor))
+            return run_operations(operations, state, module, step.job.path, ctx)
+    except RuntimeCrash as error:
+        cause = error.__cause__
+        if isinstance(cause, NameError) and cause.name:
+            from runtime.job_check import name_hint  # only a failed run pays for reading the adaptors
+
+            error.hint = name_hint(cause.name, step.adaptor.name) or error.hint
+        raise
 
 
 def _failed(step: Step, key: str, state: dict, error: PyfnError, elapsed: float,
@@ -103,15 +112,16 @@ def _output(step: Step, key: str, result: Any, ctx: RunContext) -> Any:
 
 def check_configuration(step: Step, configuration: Any, schema: dict | None) -> None:
     """Check a step's configuration against its adaptor's JSON Schema, naming what is wrong."""
+    missing = getattr(step.configuration, "missing_secrets", None)
+    if missing:
+        names = ", ".join(missing)
+        raise ConfigurationError(
+            f"The configuration of step {step.id} needs the environment variable{'s' if len(missing) > 1 else ''} "
+            f"{names}, which {'are' if len(missing) > 1 else 'is'} not set",
+            hint=f"Export {missing[0]} before running the step, or give --credentials FILE")
     if not schema:
         return
-    import jsonschema  # only steps whose adaptor publishes a schema pay for it
-
-    validator = jsonschema.Draft7Validator(schema)
-    problems = []
-    for problem in sorted(validator.iter_errors(configuration or {}), key=str):
-        where = ".".join(["configuration", *map(str, problem.absolute_path)])
-        problems.append(f"{where}: {problem.message}")
+    problems = schema_problems(configuration, schema)
     if problems:
         raise ConfigurationError(
             f"The configuration of step {step.id} ({step.adaptor.name} adaptor) is invalid: "

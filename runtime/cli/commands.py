@@ -80,14 +80,20 @@ def compile_(
 
 
 def validate(
-    path: Path = typer.Argument(..., help="The workflow (.yaml, .yml, .json) to check."),
+    path: Path = typer.Argument(..., help="The workflow (.yaml, .yml, .json) or job (.py) to check."),
     credentials: Optional[Path] = typer.Option(
         None, "--credentials", "--creds", help="Credential map replacing the workflow's."),
+    adaptor: Optional[str] = typer.Option(None, "-a", "--adaptor", help="A job's adaptor (default: common)."),
 ) -> None:
-    """Check a workflow without running it: report every problem with its line (exit 1), or "valid"."""
+    """Check a workflow or a job without running it: report every problem with its line (exit 1), or "valid".
+
+    Reads each job (undefined names, arguments an operation does not take, JSONPaths that
+    don't parse) and each step's configuration against its adaptor's schema; unset ${VAR}
+    secrets are fine.
+    """
     from runtime.cli.show import run_validate
 
-    raise typer.Exit(run_validate(path, credentials))
+    raise typer.Exit(run_validate(path, credentials, adaptor))
 
 
 def docs(

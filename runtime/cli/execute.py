@@ -79,7 +79,7 @@ def _load_plan(args: ExecuteArgs, ctx: RunContext) -> Plan:
         return _load_job_plan(args, ctx)
     from runtime.workflow.load import load_workflow  # YAML is only loaded for workflows
 
-    plan = load_workflow(path, args.credentials)
+    plan = load_workflow(path, args.credentials, require_secrets=False)  # a step needing an unset one fails
     ctx.loggers["CMP"].success(f"Compiled all expressions in workflow {plan.name}")
     if args.only:
         ctx.options.start = ctx.options.end = find_step(plan, args.only)

@@ -24,7 +24,7 @@ def run_compile(path: Path, adaptor_name: str | None) -> int:
         if not path.is_file():
             raise UsageError(f"File not found: {path}", hint="Give the path of a job or a workflow")
         if path.suffix in WORKFLOW_SUFFIXES:
-            text = describe_workflow(load_workflow(path))
+            text = describe_workflow(load_workflow(path, require_secrets=False))
         else:
             job = compile_job(path.read_text(encoding="utf-8"), str(path),
                               link(resolve_adaptor(adaptor_name)))
@@ -36,16 +36,39 @@ def run_compile(path: Path, adaptor_name: str | None) -> int:
     return 0
 
 
-def run_validate(path: Path, credentials: Path | None) -> int:
-    """Print every problem of a workflow (exit 1), or "valid" and a line per step (exit 0)."""
+def run_validate(path: Path, credentials: Path | None, adaptor_name: str | None = None) -> int:
+    """Print every problem of a workflow or a job (exit 1), or "valid" and a line per step (exit 0).
+
+    Jobs are read (``runtime.job_check``) and configurations checked against their adaptor's
+    schema without the secrets: an unset ``${VAR}`` is fine.
+    """
     try:
-        plan = load_workflow(path, credentials)
+        if path.suffix in WORKFLOW_SUFFIXES:
+            text = describe_workflow(load_workflow(path, credentials, require_secrets=False, check_jobs=True))
+        else:
+            text = _validate_job(path, adaptor_name)
     except PyfnError as error:
         log_error(create_loggers()["CLI"], error)
         return error.exit_code
     print(f"valid: {path}")
-    print(describe_workflow(plan))
+    print(text)
     return 0
+
+
+def _validate_job(path: Path, adaptor_name: str | None) -> str:
+    from runtime.job_check import check_job
+    from runtime.workflow.problems import Problems
+
+    if not path.is_file():
+        raise UsageError(f"File not found: {path}", hint="Give the path of a job or a workflow")
+    adaptor = resolve_adaptor(adaptor_name)
+    source = path.read_text(encoding="utf-8")
+    job = compile_job(source, str(path), link(adaptor))
+    problems = Problems(str(path))
+    for finding in check_job(source, adaptor.name):
+        problems.add(finding.line, finding.message)
+    problems.raise_if_any()
+    return job.describe()
 
 
 def run_docs(adaptor_name: str | None, operation: str | None, schema: bool = False) -> int:

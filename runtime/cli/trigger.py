@@ -72,7 +72,7 @@ def run_trigger(project: Path, workflow: str, state_path: Path | None, db: str |
     from runtime.workflow.load import load_workflow
 
     try:
-        plan = load_workflow(find_workflow(project, workflow))
+        plan = load_workflow(find_workflow(project, workflow), require_secrets=False)  # the server has them
         given = json.loads(state_path.read_text(encoding="utf-8")) if state_path else None
     except (LookupError, OSError, ValueError) as error:
         print(error)

@@ -16,7 +16,7 @@ from typing import Any
 from runtime.errors import UsageError
 from runtime.workflow.yaml_lines import load_marked
 
-__all__ = ["CredentialProblem", "load_credential_map", "resolve_configuration", "substitute_env"]
+__all__ = ["CredentialProblem", "PendingSecrets", "load_credential_map", "resolve_configuration", "substitute_env"]
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _FILE_SUFFIXES = (".json", ".yaml", ".yml")
@@ -26,30 +26,44 @@ class CredentialProblem(Exception):
     """A credential that cannot be resolved; the message says which and why."""
 
 
-def substitute_env(value: Any, environ: dict[str, str] | None = None,
-                   found: set[str] | None = None) -> Any:
+class PendingSecrets(dict):
+    """A step's configuration whose ``${VAR}`` references are not all set: they stay as written.
+
+    ``missing_secrets`` names the variables; the step fails with them when it runs, so a
+    run needs only the secrets of the steps it runs (``pyfn execute --only``, ``pyfn validate``).
+    """
+
+    missing_secrets: list[str]
+
+
+def substitute_env(value: Any, environ: dict[str, str] | None = None, found: set[str] | None = None,
+                   missing: list[str] | None = None) -> Any:
     """Replace ``${NAME}`` in every string of ``value`` with the environment variable NAME.
 
     The values substituted are secrets (see ``runtime.secrets``): they are added to ``found``.
+    An unset variable is a :class:`CredentialProblem`, unless ``missing`` is given: then its
+    name is appended there and the reference is kept as written.
 
     Example:
-        >>> found = set()
-        >>> substitute_env({"apiKey": "${KEY}"}, {"KEY": "k-123"}, found), found
-        ({'apiKey': 'k-123'}, {'k-123'})
+        >>> found, unset = set(), []
+        >>> substitute_env({"apiKey": "${KEY}", "pin": "${NOPE_X}"}, {"KEY": "k-123"}, found, unset), found, unset
+        ({'apiKey': 'k-123', 'pin': '${NOPE_X}'}, {'k-123'}, ['NOPE_X'])
     """
     environ = os.environ if environ is None else environ
     if isinstance(value, str):
         names = _ENV.findall(value)
-        missing = [name for name in names if name not in environ]
-        if missing:
-            raise CredentialProblem(f"environment variable {missing[0]} is not set")
+        unset = [name for name in names if name not in environ]
+        if unset and missing is None:
+            raise CredentialProblem(f"environment variable {unset[0]} is not set")
+        if missing is not None:
+            missing.extend(name for name in unset if name not in missing)
         if found is not None:
-            found.update(environ[name] for name in names)
-        return _ENV.sub(lambda m: environ[m.group(1)], value)
+            found.update(environ[name] for name in names if name in environ)
+        return _ENV.sub(lambda m: environ.get(m.group(1), m.group(0)), value)
     if isinstance(value, dict):
-        return {k: substitute_env(v, environ, found) for k, v in value.items()}
+        return {k: substitute_env(v, environ, found, missing) for k, v in value.items()}
     if isinstance(value, list):
-        return [substitute_env(v, environ, found) for v in value]
+        return [substitute_env(v, environ, found, missing) for v in value]
     return value
 
 
@@ -74,10 +88,11 @@ def load_credential_map(ref: Any, base_dir: Path) -> dict[str, Any]:
 
 
 def resolve_configuration(value: Any, credentials: dict[str, Any] | None, base_dir: Path,
-                          found: set[str] | None = None) -> dict | None:
+                          found: set[str] | None = None, require_secrets: bool = True) -> dict | None:
     """A step's configuration from a credential name, a file path or a mapping, ``${ENV}`` applied.
 
-    The ``${ENV}`` values used are added to ``found`` (they are secrets).
+    The ``${ENV}`` values used are added to ``found`` (they are secrets). Without
+    ``require_secrets``, unset variables give a :class:`PendingSecrets` instead of a problem.
     """
     if value is None:
         return None
@@ -95,4 +110,12 @@ def resolve_configuration(value: Any, credentials: dict[str, Any] | None, base_d
                                     f"(it has: {known})")
     if not isinstance(value, dict):
         raise CredentialProblem("configuration must be a mapping, a credential name or a file path")
-    return substitute_env(dict(value), found=found)
+    if require_secrets:
+        return substitute_env(dict(value), found=found)
+    missing: list[str] = []
+    resolved = substitute_env(dict(value), found=found, missing=missing)
+    if not missing:
+        return resolved
+    pending = PendingSecrets(resolved)
+    pending.missing_secrets = missing
+    return pending

@@ -33,6 +33,7 @@ from runtime.workflow.conditions import compile_condition
 from runtime.workflow.credentials import CredentialProblem, load_credential_map, read_config_file, resolve_configuration
 from runtime.workflow.model import Workflow
 from runtime.workflow.policy import POLICY_KEYS, parse_policy
+from runtime.workflow.checks import check_step
 from runtime.workflow.problems import Problems
 from runtime.workflow.triggers import parse_triggers
 from runtime.workflow.validate import check_graph
@@ -47,8 +48,15 @@ STEP_KEYS = {"id", "name", "description", "adaptor", "adaptors", "job", "express
 EDGE_KEYS = {"condition", "label", "disabled"}
 
 
-def load_workflow(path: Path, credentials: Path | None = None) -> Workflow:
-    """Load, validate and compile the workflow at ``path``; raise ``ValidationError`` listing every problem."""
+def load_workflow(path: Path, credentials: Path | None = None, *, require_secrets: bool = True,
+                  check_jobs: bool = False) -> Workflow:
+    """Load, validate and compile the workflow at ``path``; raise ``ValidationError`` listing every problem.
+
+    ``require_secrets=False`` (``pyfn execute``, ``pyfn validate``): an unset ``${VAR}`` is no
+    problem; a step needing one fails when it runs. ``check_jobs`` (``pyfn validate``, ``pyfn
+    serve``) also reads each job (``runtime.job_check``) and checks each step's configuration
+    against its adaptor's schema (``runtime.config_check``).
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -59,7 +67,9 @@ def load_workflow(path: Path, credentials: Path | None = None) -> Workflow:
     except UsageError as error:  # a YAML syntax error is one more problem of the workflow
         raise ValidationError(error.message, hint=error.hint) from None
     doc = _normalise(raw, problems)
-    plan = _Builder(path, problems, credentials).build(doc)
+    builder = _Builder(path, problems, credentials)
+    builder.require_secrets, builder.check_jobs = require_secrets, check_jobs
+    plan = builder.build(doc)
     problems.raise_if_any()
     return plan
 
@@ -89,6 +99,7 @@ class _Builder:
         self.problems = problems
         self.credentials_override = credentials
         self.credentials: dict | None = None
+        self.require_secrets, self.check_jobs = True, False
 
     def build(self, doc: Marked) -> Workflow:
         for key in doc:
@@ -115,7 +126,8 @@ class _Builder:
         options = doc.get("options") if isinstance(doc.get("options"), dict) else {}
         start = options.get("start", start)
         workflow = Workflow(name=str(doc.get("name") or self.path.stem), steps=steps, start=str(start),
-                            triggers=parse_triggers(doc, self.credentials, self.problems, self.path.stem, list(steps)),
+                            triggers=parse_triggers(doc, self.credentials, self.problems, self.path.stem,
+                                                    list(steps), self.require_secrets),
                             policy=parse_policy(doc, self.problems))
         check_graph(workflow, doc, raw_by_id, self.problems)
         return workflow
@@ -146,6 +158,10 @@ class _Builder:
         step.configuration = self._configuration(raw, step)
         step.state = self._default_state(raw, step)
         step.next = self._edges(raw, step)
+        if self.check_jobs:
+            for key, message in check_step(step, "configuration" in raw):
+                key = key if key in raw else "expression"  # a job given inline
+                self.problems.add(line_of(raw, key), f"step {step.id}: {message}")
         return step
 
     def _wait(self, raw: Marked) -> bool:
@@ -188,7 +204,8 @@ class _Builder:
     def _configuration(self, raw: Marked, step: Step) -> dict | None:
         found: set[str] = set()
         try:
-            configuration = resolve_configuration(raw.get("configuration"), self.credentials, self.base, found)
+            configuration = resolve_configuration(raw.get("configuration"), self.credentials, self.base, found,
+                                                  self.require_secrets)
         except CredentialProblem as problem:
             self.problems.add(line_of(raw, "configuration"), f"step {step.id}: {problem}")
             return None

@@ -97,7 +97,7 @@ def load_project(root: Path) -> Project:
             project.skipped.append(path)
             continue
         try:
-            workflow = load_workflow(path)
+            workflow = load_workflow(path, check_jobs=True)
         except ValidationError as error:
             problems.extend(error.problems)
             continue

@@ -142,11 +142,13 @@ Trigger = Union[WebhookTrigger, CronTrigger]
 
 
 def parse_triggers(doc: Any, credentials: dict | None, problems: Problems, default_path: str,
-                   step_ids: Collection[str] | None = None) -> list[Trigger]:
+                   step_ids: Collection[str] | None = None, require_secrets: bool = True) -> list[Trigger]:
     """The triggers of a workflow document, adding a problem (with its line) for each mistake.
 
     ``default_path`` is the path of a webhook that gives none (the workflow file's stem);
-    ``step_ids`` are the workflow's steps, which a ``cursor_step`` must name.
+    ``step_ids`` are the workflow's steps, which a ``cursor_step`` must name. Without
+    ``require_secrets`` (``pyfn execute``, ``pyfn validate``: nothing is served) an auth
+    credential's ``${VAR}`` need not be set.
 
     Example:
         >>> problems = Problems("wf.yaml")
@@ -165,7 +167,9 @@ def parse_triggers(doc: Any, credentials: dict | None, problems: Problems, defau
     for index, item in enumerate(raw):
         crons = sum(t.type == "cron" for t in triggers)
         default_id = "cron" if not crons else f"cron-{crons + 1}"
-        trigger = _Parser(problems, credentials, index, step_ids).trigger(item, default_path, default_id)
+        parser = _Parser(problems, credentials, index, step_ids)
+        parser.require_secrets = require_secrets
+        trigger = parser.trigger(item, default_path, default_id)
         if trigger is None:
             continue
         what = "path" if trigger.type == "webhook" else "id"
@@ -187,6 +191,7 @@ class _Parser:
                  step_ids: Collection[str] | None = None):
         self.problems, self.credentials, self.label = problems, credentials, f"trigger {index + 1}"
         self.step_ids = step_ids
+        self.require_secrets = True
 
     def add(self, line: int | None, message: str) -> None:
         self.problems.add(line, f"{self.label}: {message}")
@@ -321,7 +326,7 @@ class _Parser:
             self.add(line, f"auth credential '{name}' is not defined ({where})")
             return None
         try:
-            values = substitute_env(dict(self.credentials[name]))
+            values = substitute_env(dict(self.credentials[name]), missing=None if self.require_secrets else [])
         except CredentialProblem as problem:
             self.add(line, f"auth credential '{name}': {problem}")
             return None
