@@ -24,7 +24,7 @@ WORKFLOWS = {
         name: crashes
         triggers: [{path: crashes}]
         retry: {max: 1, delay: 10ms}
-        steps: [{id: oops, expression: "fn(lambda state: undefined_name)"}]
+        steps: [{id: oops, expression: "fn(lambda state: __import__('pyfn_no_such_module'))"}]  # crashes
     """,
     "slow.yaml": """
         name: slow
