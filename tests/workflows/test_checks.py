@@ -70,7 +70,7 @@ def test_validate_reports_every_mistake_of_jobs_and_credentials_with_lines(pyfn,
         "[CLI] ✘ workflows/wf.yaml:5: step fetch: jobs/fetch.py:3: each(): got an unexpected keyword argument "
         "'pth' (it takes each(data_source, operation))",
         "[CLI] ✘ workflows/wf.yaml:5: step fetch: jobs/fetch.py:3: each(): Invalid JSONPath '$.patients[*': "
-        "Parse error near the end of string!",
+        "'[' is never closed (position 10)",
         "[CLI] ✘ workflows/wf.yaml:5: step fetch: jobs/fetch.py:4: data_value(): too many positional arguments "
         "(it takes data_value(path))",
         "[CLI] ✘ workflows/wf.yaml:5: step fetch: jobs/fetch.py:5: undefined name 'helpr' (did you mean 'helper'?)",
@@ -114,7 +114,7 @@ def _execute(*args, env_extra=None):
 
 
 def test_execute_needs_only_the_secrets_of_the_steps_it_runs(write):
-    write("jobs/a.py", 'fn(lambda state: {**state, "host": state["configuration"]["hostUrl"]})\n')
+    write("jobs/a.py", 'fn(lambda state: {**state, "host": state["configuration"]["hostUrl"].upper()})\n')
     write("workflows/credentials.yaml", """
         hook: {username: commcare, password: "${PYFN_TEST_FORWARDING_PASSWORD}"}
         hq: {hostUrl: "${PYFN_TEST_HQ_URL}"}
@@ -130,7 +130,7 @@ def test_execute_needs_only_the_secrets_of_the_steps_it_runs(write):
     """)
     ran = _execute(path, "-O", env_extra={"PYFN_TEST_HQ_URL": "http://hq.example"})
     assert ran.returncode == 0, ran.stderr
-    assert json.loads(ran.stdout)["host"] == "http://hq.example"
+    assert json.loads(ran.stdout)["host"] == "HTTP://HQ.EXAMPLE"
     only_b = _execute(path, "--only", "b", "-O", env_extra={"PYFN_TEST_HQ_URL": "http://hq.example"})
     assert only_b.returncode == 1
     assert "[R/T] ✘ The configuration of step b needs the environment variable PYFN_TEST_OTHER_URL, " \
