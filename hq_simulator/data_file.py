@@ -1,7 +1,7 @@
 """Saving the simulator's data to a JSON file and loading it back.
 
 Saved: forms (with their XML and attachments, base64), cases, failed forms, the clock, accounts,
-mobile workers, web users, groups, locations, apps, lookup tables, connections and
+mobile workers, web users, groups, messaging events, locations, apps, lookup tables, connections and
 forwarders. Not saved: forwarding records and fault settings (they describe a
 run, not a project).
 
@@ -49,7 +49,7 @@ def _snapshot(sim) -> dict:
             "locations": list(directory.locations.values()),
             "location_types": list(directory.location_types.values()), "apps": list(directory.apps.values()),
             "lookup_tables": list(sim.fixtures.tables.values()), "lookup_items": list(sim.fixtures.items.values()),
-            "connections": list(sim.forwarding.connections.values()),
+            "connections": list(sim.forwarding.connections.values()), "messaging_events": sim.messaging.events,
             "forwarders": list(sim.forwarding.forwarders.values()),
         }
 
@@ -92,6 +92,7 @@ def load(sim, path: str) -> None:
     sim.fixtures.tables = {t["id"]: t for t in data["lookup_tables"]}
     sim.fixtures.items = {i["id"]: i for i in data["lookup_items"]}
     sim.forwarding.connections = {c["id"]: c for c in data["connections"]}
+    sim.messaging.events = list(data.get("messaging_events", []))
     sim.forwarding.forwarders = {f["id"]: f for f in data["forwarders"]}
     store.failed_forms = {f["id"]: f for f in data["failed_forms"]}
     store.restore([_attachments_as_bytes(rec) for rec in data["forms"]], data["cases"], data["clock"])

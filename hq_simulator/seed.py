@@ -7,7 +7,7 @@ villages), mobile workers ``chw1..chwK@<domain>.commcarehq.org`` (password
 ``members`` repeat creating one patient subcase per member, indexed to the
 household) and a patient visit form (a ``medications`` repeat; two case
 blocks, patient and household, so ``form.case`` is a list), unicode names,
-closed cases, and two lookup tables. All of it goes through the same form
+closed cases, two lookup tables and an SMS reminder after each visit. All of it goes through the same form
 processing as live submissions.
 
 Example:
@@ -253,10 +253,20 @@ def seed(sim, cases: int) -> None:
         generator.timeline(cases)
         generator.events.sort(key=lambda event: event[:2])
         _replay(sim.store, generator.events)
+        _reminders(sim, generator.events)
     finally:
         if collecting:
             gc.enable()
         gc.freeze()  # seeded data lives as long as the simulator: keep full collections off it (stop() thaws)
+
+
+def _reminders(sim, events: list) -> None:
+    """An SMS reminder to the patient the day after each visit (the messaging-event API's data)."""
+    for when, _, form, _ in events:
+        if form["@xmlns"] == VISIT_XMLNS:
+            case = sim.store.cases[form["case"][0]["@case_id"]]
+            sim.messaging.add_sms(case["case_id"], case["case_name"], case["properties"].get("phone", ""),
+                                  f"Hello {case['case_name']}, remember your next visit.", when + _DAY)
 
 
 def _replay(store, events: list) -> None:

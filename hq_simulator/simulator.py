@@ -15,7 +15,7 @@ import os
 import threading
 import time
 
-from . import admin, data_file, directory, fixtures, forms, forms_api, importer, reports, submissions
+from . import admin, data_file, directory, fixtures, forms, forms_api, importer, messaging, reports, submissions
 from .auth import Accounts
 from .cases import records, v05_api, v2_reads, v2_writes
 from .documents import Store
@@ -35,7 +35,8 @@ DEFAULT_USERNAME = "demo@example.com"
 DEFAULT_PASSWORD = "demo"
 DEFAULT_API_KEY = "demo-api-key"
 DEFAULT_APP_ID = APP_ID
-_MODULES = (forms_api, v05_api, v2_reads, v2_writes, submissions, importer, fixtures, directory, reports, admin)
+_MODULES = (forms_api, v05_api, v2_reads, v2_writes, submissions, importer, fixtures, directory, reports, messaging,
+            admin)
 
 
 class CommCareSimulator:
@@ -68,6 +69,7 @@ class CommCareSimulator:
         self.directory = directory.Directory(domain, self.accounts)
         self.directory.add_web_user(self.demo_account)
         self.fixtures = fixtures.LookupTables(domain)
+        self.messaging = messaging.MessagingEvents(domain)
         self.faults = Faults()
         self.forwarding = Forwarding(self.store, lambda: self.url, forwarding_speedup, forwarding_timeout,
                                      usernames=lambda: {u["id"]: u["username"] for u in self.directory.users.values()})

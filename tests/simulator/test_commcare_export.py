@@ -96,7 +96,7 @@ VISIT = "http://openrosa.org/formdesigner/pyfn-demo/patient-visit"
 
 
 def _repeat_query(path: Path) -> Path:
-    """Two repeat tables (one row per entry, one entry or several) as commcare-export users write them."""
+    """Two repeat tables (one row per entry, one entry or several) and the SMS sent, as users write them."""
     book = openpyxl.Workbook()
     sheets = {"Members": ("form[*].form.members[*]", REGISTRATION, [("name", "name"), ("sex", "sex"),
                                                                    ("case_id", "case.@case_id"), ("form_id", "$.id")]),
@@ -109,6 +109,10 @@ def _repeat_query(path: Path) -> Path:
         for row, (field, source_field) in enumerate(fields):
             sheet.append((source, "xmlns.exact", xmlns, field, source_field) if row == 0 else
                          (None, None, None, field, source_field))
+    sheet = book.create_sheet("Messages")
+    for row in [("Data Source", "Field", "Source Field"), ("messaging-event", "id", "id"), (None, "date", "date"),
+                (None, "case_id", "case_id"), (None, "phone", "messages[0].phone_number")]:
+        sheet.append(row)
     book.save(path)
     return path
 
@@ -124,11 +128,21 @@ def _api_list(hq: CommCareSimulator, resource: str, **params) -> list[dict]:
     return found
 
 
+def _messaging_events(hq: CommCareSimulator) -> list[dict]:
+    import requests
+    found, url = [], f"{hq.url}/a/demo/api/v0.5/messaging-event/?limit=100"
+    while url:
+        page = requests.get(url, headers=hq.auth_header, timeout=30).json()
+        found += page["objects"]
+        url = page["meta"]["next"] if page["objects"] else None
+    return found
+
+
 def _entries(value) -> list:
     return [] if value is None else value if isinstance(value, list) else [value]
 
 
-def test_commcare_export_repeats_users_groups_and_locations_match_the_api_row_by_row(commcare_export, tmp_path):
+def test_commcare_export_repeats_messages_users_groups_and_locations_match_the_api_row_by_row(commcare_export, tmp_path):
     with CommCareSimulator(seed=400) as hq:
         _run(commcare_export, hq, _repeat_query(tmp_path / "repeats.xlsx"), "--output-format", "csv",
              "--output", str(tmp_path / "out.zip"), "--users", "--locations")
@@ -142,6 +156,11 @@ def test_commcare_export_repeats_users_groups_and_locations_match_the_api_row_by
         medications = sorted((m["medication"], m["dose"], f["id"])
                              for f in visits for m in _entries(f["form"]["medications"]))
         assert sorted(tuple(row.values()) for row in tables["Medications"]) == medications
+
+        events = _messaging_events(hq)
+        assert len(events) == len(hq.messaging.events) > 0
+        assert sorted(tuple(row.values()) for row in tables["Messages"]) == sorted(
+            (str(e["id"]), e["date"], e["case_id"], e["messages"][0]["phone_number"]) for e in events)
 
         users = {u["id"]: u for u in _api_list(hq, "user")}
         groups = {g["id"]: g for g in _api_list(hq, "group")}
