@@ -130,17 +130,21 @@ class _Walk:
 
 
 def _descendants(plan: Plan) -> dict[str, set[str]]:
-    """Every step reachable from each step (the plan is acyclic once validated)."""
+    """Every step reachable from each step (the plan is acyclic once validated); no recursion.
+
+    Only joins (``wait: all``) need it: a plan without one gets an empty map.
+    """
     found: dict[str, set[str]] = {}
-
-    def visit(step_id: str) -> set[str]:
-        if step_id not in found:
-            found[step_id] = set()
-            for edge in plan.steps[step_id].next:
-                if edge.target in plan.steps:
-                    found[step_id] |= {edge.target} | visit(edge.target)
-        return found[step_id]
-
-    for step_id in plan.steps:
-        visit(step_id)
+    if not any(step.wait_all for step in plan.steps.values()):
+        return found
+    for root in plan.steps:
+        stack = [(root, False)]
+        while stack:
+            step_id, children_done = stack.pop()
+            targets = [e.target for e in plan.steps[step_id].next if e.target in plan.steps]
+            if children_done:
+                found[step_id] = set(targets).union(*(found[t] for t in targets))
+            elif step_id not in found:
+                stack.append((step_id, True))
+                stack.extend((t, False) for t in targets if t not in found)
     return found

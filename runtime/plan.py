@@ -14,6 +14,7 @@ from typing import Any, Callable
 from runtime.compiler import CompiledJob, compile_job
 from runtime.errors import UsageError
 from runtime.linker import Adaptor, link, resolve_adaptor
+from runtime.textfile import read_text
 
 __all__ = ["Edge", "Step", "Plan", "plan_for_job", "load_plan", "find_step", "describe_plan"]
 
@@ -82,7 +83,7 @@ def load_plan(path: str | Path, adaptor: str | None = None, source: str | None =
     """
     path = Path(path)
     resolved = resolve_adaptor(adaptor)
-    text = path.read_text(encoding="utf-8") if source is None else source
+    text = read_text(path, "job") if source is None else source
     return plan_for_job(compile_job(text, str(path), link(resolved)), resolved, path.stem)
 
 

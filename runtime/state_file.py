@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import UsageError
+from runtime.textfile import read_text
 from runtime.state import to_json
 
-__all__ = ["load_state_file", "parse_state_text", "serialize_output", "write_output"]
+__all__ = ["parse_json", "load_state_file", "parse_state_text", "serialize_output", "write_output"]
 
 
 STDIN = "-"  # the state path that means standard input (``-s -``)
@@ -33,19 +34,68 @@ def load_state_file(path: str | Path) -> dict:
         return parse_state_text(sys.stdin.read(), "standard input")
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, "state file")
     except FileNotFoundError:
         raise UsageError(f"State file not found: {path}",
                          hint="Check the path given to -s/--state-path") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+    except (IsADirectoryError, PermissionError) as exc:
         raise UsageError(f"Cannot read state file {path}: {exc}") from None
     return parse_state_text(text, str(path))
+
+
+MAX_JSON_DEPTH = 200
+
+
+def parse_json(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Strict JSON: ``NaN``/``Infinity`` and nesting deeper than ``max_depth`` are a ``ValueError``.
+
+    What pyfn accepts it can always write back (state files, webhook bodies).
+
+    Example:
+        >>> parse_json('{"a": [1, 2.5]}')
+        {'a': [1, 2.5]}
+        >>> parse_json('{"a": NaN}')
+        Traceback (most recent call last):
+        ...
+        ValueError: NaN is not valid JSON (JSON has no NaN or Infinity)
+        >>> parse_json("[" * 300 + "]" * 300)
+        Traceback (most recent call last):
+        ...
+        ValueError: nested deeper than 200 levels
+    """
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError(f"nested deeper than {max_depth} levels") from None
+    if _depth_exceeds(value, text, max_depth):
+        raise ValueError(f"nested deeper than {max_depth} levels")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON (JSON has no NaN or Infinity)")
+
+
+def _depth_exceeds(value: Any, text: str | bytes, limit: int) -> bool:
+    opening = (b"[", b"{") if isinstance(text, bytes) else ("[", "{")
+    if text.count(opening[0]) + text.count(opening[1]) <= limit:  # cannot be deeper: skip the walk
+        return False
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return False
 
 
 def parse_state_text(text: str, origin: str) -> dict:
     """Parse state JSON from ``origin`` (a file name or ``-S``), naming line and column of an error."""
     try:
-        value = json.loads(text)
+        value = parse_json(text)
     except json.JSONDecodeError as exc:
         lines = text.splitlines()
         shown = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
@@ -53,9 +103,15 @@ def parse_state_text(text: str, origin: str) -> dict:
         raise UsageError(f"{origin} is not valid JSON: {exc.msg} at line {exc.lineno}, "
                          f"column {exc.colno}", hint="Fix the JSON; state must be a JSON object",
                          code=f"{shown}\n{caret}" if shown else None) from None
+    except ValueError as exc:
+        raise UsageError(f"{origin} is not valid state JSON: {exc}", hint="Fix the JSON") from None
     if not isinstance(value, dict):
         raise UsageError(f"{origin} holds a JSON {type(value).__name__}, but state must be an object",
                          hint='Wrap it, e.g. {"data": ...}')
+    configuration = value.get("configuration")
+    if configuration is not None and not isinstance(configuration, dict):
+        raise UsageError(f"{origin}: configuration must be a JSON object, not a {type(configuration).__name__}",
+                         hint='Write it as {"configuration": {"baseUrl": ..., "apiKey": ...}}')
     return value
 
 

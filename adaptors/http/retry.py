@@ -7,10 +7,10 @@ Turn them on per call (``get("/x", {"retries": {...}})``) or for every request o
 
 | key | default | meaning |
 |---|---|---|
-| ``max`` | 3 | retries after the first attempt |
+| ``max`` | 3 | retries after the first attempt (at most 10) |
 | ``backoff`` | ``"exponential"`` | ``base_delay * 2**(n-1)``; ``"linear"``: ``base_delay * n``; ``"constant"`` |
-| ``base_delay`` | 1.0 | seconds |
-| ``max_delay`` | 60.0 | cap of one wait, seconds; a longer ``Retry-After`` gives up at once |
+| ``base_delay`` | 1.0 | seconds (0.01 to 300: no retry storm) |
+| ``max_delay`` | 60.0 | cap of one wait, seconds (at most 3600); a longer ``Retry-After`` gives up at once |
 | ``on`` | ``[429, 502, 503, 504]`` | statuses to retry |
 | ``methods`` | GET HEAD OPTIONS PUT DELETE TRACE | idempotent methods only, unless listed |
 
@@ -41,6 +41,7 @@ sleep = time.sleep  # tests replace it
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _BACKOFFS = ("exponential", "linear", "constant")
+MAX_RETRIES, MIN_DELAY, MAX_BASE_DELAY, MAX_WAIT = 10, 0.01, 300, 3600
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class RetryPolicy:
         if value is True:
             return cls()
         if isinstance(value, int):
-            return cls(max=value)
+            return cls(max=value)._checked(value)
         if not isinstance(value, dict):
             raise ValueError(f"retries must be true, a number or a dict, not {value!r}")
         return cls._from_dict(value)
@@ -81,11 +82,18 @@ class RetryPolicy:
             fields["on"] = frozenset(int(code) for code in fields["on"])
         if "methods" in fields:
             fields["methods"] = frozenset(str(m).upper() for m in fields["methods"])
-        policy = cls(**fields)
-        if policy.backoff not in _BACKOFFS or policy.max < 0 or policy.base_delay < 0:
-            raise ValueError(f"invalid retries setting: {value!r} (backoff is one of "
-                             f"{', '.join(_BACKOFFS)}; max and base_delay are ≥ 0)")
-        return policy
+        return cls(**fields)._checked(value)
+
+    def _checked(self, value: Any) -> "RetryPolicy":
+        numbers = (self.max, self.base_delay, self.max_delay)
+        if (self.backoff not in _BACKOFFS or any(isinstance(n, bool) or not isinstance(n, (int, float))
+                                                for n in numbers)
+                or not (0 <= self.max <= MAX_RETRIES and MIN_DELAY <= self.base_delay <= MAX_BASE_DELAY
+                        and MIN_DELAY <= self.max_delay <= MAX_WAIT)):
+            raise ValueError(f"invalid retries setting: {value!r} (backoff is one of {', '.join(_BACKOFFS)}; "
+                             f"max 0 to {MAX_RETRIES}; base_delay {MIN_DELAY} to {MAX_BASE_DELAY} s; "
+                             f"max_delay up to {MAX_WAIT} s)")
+        return self
 
     def backoff_delay(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (1-based), jittered and capped."""

@@ -20,6 +20,7 @@ from runtime.workflow import WORKFLOW_SUFFIXES
 from runtime.report import log_error
 from runtime.execute import execute_plan
 from runtime.state import default_state, hand_over
+from runtime.textfile import read_text
 from runtime.step import learn_secrets
 from runtime.cli.cache import StepCache
 
@@ -126,7 +127,7 @@ def _load_job_plan(args: ExecuteArgs, ctx: RunContext) -> Plan:
     if adaptor.requested_version:
         ctx.loggers["CLI"].info(f"pyfn ships one version of each adaptor: ignoring version "
                                 f"{adaptor.requested_version} of {adaptor.name}")
-    source = path.read_text(encoding="utf-8")
+    source = read_text(path, "job")
     job = compile_job(source, str(path), link(adaptor))
     ctx.loggers["CMP"].success(f"Compiled job from {path} ({len(job.operations)} operations)")
     return plan_for_job(job, adaptor, path.stem)

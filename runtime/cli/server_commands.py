@@ -58,6 +58,15 @@ def serve(
              "(a shared PostgreSQL --db, docs/scaling.md)."),
     heartbeat_s: float = typer.Option(2.0, "--heartbeat-s", min=0.05, help=HEARTBEAT_HELP),
     lost_after_s: float = typer.Option(30.0, "--lost-after-s", min=0.5, help=LOST_AFTER_HELP),
+    head_timeout_s: float = typer.Option(
+        10.0, "--head-timeout-s", min=0.1,
+        help="A connection that sends no complete request head (request line and headers) within this "
+             "many seconds is closed (slow or idle clients)."),
+    body_timeout_s: float = typer.Option(
+        60.0, "--body-timeout-s", min=0.1, help="A webhook body not received within this many seconds gets 408."),
+    max_connections: int = typer.Option(
+        10_000, "--max-connections", min=1,
+        help="Open connections served at once; a request past it gets 503 (the sender retries)."),
 ) -> None:
     """Serve the webhooks and cron triggers of every workflow in PROJECT_DIR/workflows, and run what they start.
 
@@ -79,7 +88,8 @@ def serve(
         project=project, host=host, port=port, workers=workers, db=db, max_body_mb=max_body_mb,
         run_timeout_ms=run_timeout_ms, memory_mb=memory_mb, sync_timeout_s=sync_timeout_s,
         shutdown_timeout_s=shutdown_timeout_s, fsync=fsync, api_token=api_token,
-        cleanup_interval_s=cleanup_interval_s, heartbeat_s=heartbeat_s, lost_after_s=lost_after_s)))
+        cleanup_interval_s=cleanup_interval_s, heartbeat_s=heartbeat_s, lost_after_s=lost_after_s,
+        head_timeout_s=head_timeout_s, body_timeout_s=body_timeout_s, max_connections=max_connections)))
 
 
 WAIT_HELP = "Wait for the run to end and print its outcome (exit 0 only for success)."

@@ -2,7 +2,7 @@
 
 | request | answer |
 |---|---|
-| ``GET /api/runs?workflow=&state=&work_order=&limit=50&offset=0`` | ``{"runs": [...], "counts": {...}, "workflows": [...], "limit", "offset"}``, newest first |
+| ``GET /api/runs?workflow=&state=&work_order=&limit=50&offset=0`` | ``{"runs": [...], "counts": {...}, "workflows": [...], "limit", "offset"}``, newest first; ``limit`` 1–500, ``offset`` ≥ 0 (else 400) |
 | ``GET /api/runs/{id}`` | the run in full: ``run``, ``input``, ``steps``, ``logs``, ``final_state``, ``webhook_response``, ``wiped_at``, ``work_order`` (its runs) |
 | ``POST /api/runs/{id}/retry`` (body ``{"from_step": "x"}`` optional) | 201 ``{"work_order_id", "run_id"}``; 409 ``{"error"}`` when it cannot be retried |
 | ``GET /runs``, ``GET /runs/{id}`` | the history page (HTML and a little JS, no build step) |
@@ -46,6 +46,7 @@ _STATIC = {"app.js": "text/javascript", "app.css": "text/css"}
 _PAGE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
                  "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'"}
 _MAX_LIMIT = 500
+_MAX_OFFSET = 2**31 - 1
 
 
 def api_routes(project: Project, store: RunStore, wake: Callable[[], None], token: str) -> list[Route]:
@@ -92,10 +93,11 @@ class _Api:
             return _error(401, "Unauthorized: send Authorization: Bearer <the server's API token>")
         query = request.query_params
         try:
-            limit = max(1, min(_MAX_LIMIT, int(query.get("limit", 50))))
-            offset = max(0, int(query.get("offset", 0)))
+            limit, offset = int(query.get("limit", 50)), int(query.get("offset", 0))
         except ValueError:
             return _error(400, "limit and offset must be whole numbers")
+        if not (1 <= limit <= _MAX_LIMIT and 0 <= offset <= _MAX_OFFSET):
+            return _error(400, f"limit must be between 1 and {_MAX_LIMIT}, offset between 0 and {_MAX_OFFSET}")
         workflow, state = query.get("workflow") or None, query.get("state") or None
         runs = await anyio.to_thread.run_sync(lambda: self.store.list_runs(
             workflow, state, limit, work_order=query.get("work_order") or None, offset=offset))

@@ -56,6 +56,7 @@ class AppSettings:
 
     max_body_bytes: int = 10 * 1024 * 1024
     sync_timeout_s: float = 30.0
+    body_timeout_s: float = 60.0
 
 
 def create_app(project: Project, store: RunStore, wake: Callable[[], None], log: Logger,
@@ -122,7 +123,7 @@ class _Webhooks:
             return JSONResponse({"error": "Unauthorized"}, status_code=401, headers=challenge(hook.trigger))
         try:
             body = await read_body(request.headers.get("content-length"), request.stream(),
-                                   self.settings.max_body_bytes)
+                                   self.settings.max_body_bytes, self.settings.body_timeout_s)
             data = parse_body(body, request.headers.get("content-type"))
         except BodyTooLarge:
             limit = self.settings.max_body_bytes

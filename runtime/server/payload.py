@@ -20,11 +20,13 @@ Example:
 
 from __future__ import annotations
 
-import json
 from typing import Any, AsyncIterator, Iterable
 from urllib.parse import parse_qsl
 
+import anyio
+
 from runtime.server.webhooks import SECRET_HEADERS
+from runtime.state_file import parse_json
 
 __all__ = ["BadBody", "BodyTooLarge", "read_body", "parse_body", "input_state"]
 
@@ -56,8 +58,10 @@ class BodyTooLarge(Exception):
     """
 
 
-async def read_body(content_length: str | None, chunks: AsyncIterator[bytes], limit: int) -> bytes:
-    """The whole body, refusing (without reading it all) one over ``limit`` bytes.
+async def read_body(content_length: str | None, chunks: AsyncIterator[bytes], limit: int,
+                    timeout_s: float | None = None) -> bytes:
+    """The whole body, refusing (without reading it all) one over ``limit`` bytes, or one not received
+    within ``timeout_s`` (:class:`BadBody` with status 408).
 
     Example:
         >>> import asyncio
@@ -74,12 +78,19 @@ async def read_body(content_length: str | None, chunks: AsyncIterator[bytes], li
             raise BadBody(f"Invalid Content-Length: {content_length!r}") from None
         if declared > limit:
             raise BodyTooLarge()
-    received, size = [], 0
-    async for chunk in chunks:
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge()
-        received.append(chunk)
+    received: list[bytes] = []
+    try:
+        with anyio.fail_after(timeout_s):
+            size = 0
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise BodyTooLarge()
+                received.append(chunk)
+    except TimeoutError:
+        got = sum(map(len, received))
+        raise BadBody(f"Request body not received within {timeout_s:g}s ({got} bytes came): upload dropped",
+                      status=408) from None
     return b"".join(received)
 
 
@@ -95,7 +106,7 @@ def parse_body(body: bytes, content_type: str | None) -> Any:
         return {}
     if media in ("application/json", "text/json") or media.endswith("+json"):
         try:
-            return json.loads(body)
+            return parse_json(body)
         except ValueError as error:
             raise BadBody(f"Invalid JSON body: {error}") from None
     if media == "application/x-www-form-urlencoded":

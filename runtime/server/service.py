@@ -67,6 +67,9 @@ class ServeOptions:
     cleanup_interval_s: float = 3600.0
     heartbeat_s: float = 2.0
     lost_after_s: float = 30.0
+    head_timeout_s: float = 10.0  # slow and idle clients: runtime.server.connections
+    body_timeout_s: float = 60.0
+    max_connections: int = 10_000
 
     @property
     def database(self) -> str | Path:
@@ -192,9 +195,15 @@ def _serve_http(options: ServeOptions, project: Project, store, pool, token: str
 
     from runtime.server.app import AppSettings, create_app
 
-    settings = AppSettings(int(options.max_body_mb * 1024 * 1024), options.sync_timeout_s)
+    from runtime.server.connections import guarded_protocol, raise_open_files_limit
+
+    settings = AppSettings(int(options.max_body_mb * 1024 * 1024), options.sync_timeout_s, options.body_timeout_s)
     app = create_app(project, store, pool.wake, log, settings, api_token=token, replies=pool.replies)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+    raise_open_files_limit(options.max_connections + 256)
+    protocol = guarded_protocol(options.head_timeout_s, lambda count: log.warn(
+        f"closed {count} connection(s) that sent no complete request within {options.head_timeout_s:g}s"))
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", http=protocol,
+                            limit_concurrency=options.max_connections,
                             timeout_graceful_shutdown=max(1, round(options.shutdown_timeout_s)))
     Server(config).run(sockets=[sock])
 

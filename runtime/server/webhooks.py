@@ -54,15 +54,32 @@ def authorised(trigger: WebhookTrigger, headers: Mapping[str, str]) -> bool:
 
 
 def dedupe_key(trigger: WebhookTrigger, data: Any) -> str | None:
-    """The value the trigger's ``dedupe`` JSONPath finds in the body, as text (``None``: no key)."""
+    """The value the trigger's ``dedupe`` JSONPath finds in the body, as text (``None``: no key).
+
+    A string is its own key; any other value (a number, a list) is ``json:`` and its JSON, as is
+    a string that starts with ``json:``, so ``1`` and ``"1"`` are different deliveries.
+    """
     if not trigger.dedupe or not isinstance(data, (dict, list)):
         return None
     from adaptors.common.jsonpath import first  # the JSONPath dialect of jobs
 
     value = first(data, trigger.dedupe)
-    if value is None:
-        return None
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return None if value is None else typed_key(value)
+
+
+def typed_key(value: Any) -> str:
+    """A dedupe value as stored text, one text per value and type.
+
+    Example:
+        >>> typed_key("f-1"), typed_key(1), typed_key("1"), typed_key("json:1")
+        ('f-1', 'json:1', '1', 'json:"json:1"')
+    """
+    if isinstance(value, str) and not value.startswith(_TYPED):
+        return value
+    return _TYPED + json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_TYPED = "json:"
 
 
 def _same(given: str, expected: str) -> bool:

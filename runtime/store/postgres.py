@@ -33,7 +33,7 @@ from runtime.store import postgres_ops as ops
 from runtime.store.pgconn import Listener, Pool
 from runtime.store.postgres_members import Membership
 from runtime.store.postgres_ops import ENDED, QUEUED
-from runtime.store.sql_common import SQLStoreBase
+from runtime.store.sql_common import SQLStoreBase, like_prefix
 
 __all__ = ["PostgresStore", "QUEUED", "ENDED", "display_url"]
 
@@ -190,9 +190,9 @@ class PostgresStore(SQLStoreBase, Membership, RunStore):
 
     # -- reading -----------------------------------------------------------------------------
     def _id_candidates(self, table: str, ident: str) -> list[str]:
-        pattern = ident.replace("\\", "").replace("%", "").replace("_", "") + "%"
         return [row[0] for row in self._execute(f"SELECT id FROM {table} WHERE id = %s UNION "
-                                                f"(SELECT id FROM {table} WHERE id LIKE %s LIMIT 3)", (ident, pattern))]
+                                                f"(SELECT id FROM {table} WHERE id LIKE %s ESCAPE '\\' LIMIT 3)",
+                                                (ident, like_prefix(ident)))]
 
     def _wake_waiters(self, payload: str | None = None) -> None:
         with self._ended:

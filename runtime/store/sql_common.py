@@ -14,11 +14,21 @@ from typing import Any, Sequence
 
 from runtime.store.records import Accepted, AmbiguousId, Purged, RunDetail, RunSummary, StepRecord, to_json_text
 
-__all__ = ["SQLStoreBase", "RUN_COLUMNS", "FROM_RUNS", "load"]
+__all__ = ["SQLStoreBase", "RUN_COLUMNS", "FROM_RUNS", "like_prefix", "load"]
 
 RUN_COLUMNS = ("r.id, r.work_order_id, r.workflow, w.trigger, r.state, r.error_type, r.attempt, r.worker, "
                "r.inserted_at, r.claimed_at, r.started_at, r.finished_at, r.cause, r.start_step, r.available_at")
 FROM_RUNS = "FROM runs r JOIN work_orders w ON w.id = r.work_order_id"
+
+
+def like_prefix(ident: str) -> str:
+    """A ``LIKE ... ESCAPE '\\'`` pattern matching the ids that start with ``ident``, taken literally.
+
+    Example:
+        >>> like_prefix("ab_%")
+        'ab\\\\_\\\\%%'
+    """
+    return ident.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def load(text: str | None) -> Any:

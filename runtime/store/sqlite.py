@@ -28,7 +28,7 @@ from typing import Any, Mapping, Sequence
 from runtime.store import (Accepted, ClaimedRun, RunStore, RunSummary, StoreBusy,
                FINAL_STATES, now_iso, to_json_text)
 from runtime.store import sqlite_ops as ops
-from runtime.store.sql_common import SQLStoreBase
+from runtime.store.sql_common import SQLStoreBase, like_prefix
 
 __all__ = ["SQLiteStore"]
 
@@ -154,9 +154,8 @@ class SQLiteStore(SQLStoreBase, RunStore):
         return _filters(**filters)
 
     def _id_candidates(self, table: str, ident: str) -> list[str]:
-        pattern = ident.replace("%", "").replace("_", "") + "%"
-        return [row[0] for row in self._read(f"SELECT id FROM {table} WHERE id = ? OR id LIKE ? LIMIT 3",
-                                             (ident, pattern))]
+        return [row[0] for row in self._read(f"SELECT id FROM {table} WHERE id = ? OR id LIKE ? ESCAPE '\\' "
+                                             f"LIMIT 3", (ident, like_prefix(ident)))]
 
     def wait_for(self, run_id: str, timeout: float) -> RunSummary | None:
         deadline = time.monotonic() + timeout

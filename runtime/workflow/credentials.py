@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import UsageError
+from runtime.textfile import read_text
 from runtime.workflow.yaml_lines import load_marked
 
 __all__ = ["CredentialProblem", "PendingSecrets", "load_credential_map", "resolve_configuration", "substitute_env"]
@@ -70,9 +71,11 @@ def substitute_env(value: Any, environ: dict[str, str] | None = None, found: set
 def read_config_file(path: Path) -> Any:
     """A JSON or YAML file of configuration (or of a credential map)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, "file")
     except OSError as exc:
         raise CredentialProblem(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UsageError as exc:
+        raise CredentialProblem(exc.message) from None
     try:
         return load_marked(text, str(path))
     except UsageError as exc:

@@ -37,6 +37,7 @@ from runtime.workflow.checks import check_step
 from runtime.workflow.problems import Problems
 from runtime.workflow.triggers import parse_triggers
 from runtime.workflow.validate import check_graph
+from runtime.textfile import read_text
 from runtime.workflow.yaml_lines import Marked, line_of, load_marked
 
 __all__ = ["load_workflow"]
@@ -58,7 +59,7 @@ def load_workflow(path: Path, credentials: Path | None = None, *, require_secret
     against its adaptor's schema (``runtime.config_check``).
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, "workflow")
     except FileNotFoundError:
         raise UsageError(f"Workflow file not found: {path}") from None
     problems = Problems(str(path))
@@ -151,6 +152,9 @@ class _Builder:
             if key not in STEP_KEYS:
                 self.problems.add(line_of(raw, key), f"unknown key '{key}' in step "
                                   f"{raw.get('id', index + 1)} (expected one of: {', '.join(sorted(STEP_KEYS))})")
+        if "id" in raw and not isinstance(raw["id"], str):
+            self.problems.add(line_of(raw, "id"), f"step id {raw['id']!r} must be a string "
+                                                  f"(quote it: id: \"{raw['id']}\")")
         step = Step(id=str(raw.get("id") or f"job-{index + 1}"), job=None,
                     name=raw.get("name"), wait_all=self._wait(raw))
         step.adaptor = self._adaptor(raw, step)
@@ -192,7 +196,11 @@ class _Builder:
             if not job_path.is_file():
                 self.problems.add(line, f"step {step.id}: job file not found: {job_path}")
                 return None
-            source, label = job_path.read_text(encoding="utf-8"), str(job_path)
+            try:
+                source, label = read_text(job_path, "job"), str(job_path)
+            except UsageError as error:
+                self.problems.add(line, f"step {step.id}: {error.message}")
+                return None
         else:
             source, label = str(value), f"{self.path} (step {step.id} expression)"
         try:

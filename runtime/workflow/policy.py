@@ -3,6 +3,7 @@
 ```yaml
 name: commcare-sync
 retry: {max: 3, delay: 30s, backoff: 2}   # failed or crashed runs; on: [failed, crashed, killed]
+                                          # max 1-10, delay up to 7d, backoff 1-10
 max_concurrency: 1                        # 1: one run at a time, strictly in arrival order
 history_days: 90                          # delete work orders, runs, steps and logs after 90 days
 keep_dataclips_days: 7                    # wipe inputs and outputs after 7 days, keep the metadata
@@ -32,6 +33,7 @@ __all__ = ["RetryPolicy", "RunPolicy", "parse_policy", "parse_duration", "POLICY
 POLICY_KEYS = ("retry", "max_concurrency", "history_days", "keep_dataclips_days", "zero_persistence")
 RETRY_KEYS = {"max", "delay", "backoff", "on"}
 RETRY_STATES = ("failed", "crashed", "killed")
+MAX_RETRIES, MAX_BACKOFF, MAX_RETRY_DELAY_S = 10, 10, 7 * 86400  # no retry storm, no retry next year
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*")
 _UNITS = {"ms": 0.001, "s": 1, None: 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -152,18 +154,21 @@ def _retry(doc: dict, problems: Problems) -> RetryPolicy | None:
             problems.add(line_of(spec, key) or line, f"unknown key '{key}' in retry (expected one of: "
                                                      f"{', '.join(sorted(RETRY_KEYS))})")
     count = spec.get("max")
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        problems.add(line_of(spec, "max") or line, f"retry max must be a whole number of retries, at least 1, "
-                                                   f"not {count!r}")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_RETRIES:
+        problems.add(line_of(spec, "max") or line, f"retry max must be a whole number of retries from 1 to "
+                                                   f"{MAX_RETRIES}, not {count!r}")
         return None
     try:
         delay = parse_duration(spec.get("delay", 30))
+        if delay > MAX_RETRY_DELAY_S:
+            raise ValueError(f"{spec.get('delay')!r} is longer than 7 days")
     except ValueError as error:
         problems.add(line_of(spec, "delay") or line, f"retry delay: {error}")
         delay = 30
     backoff = spec.get("backoff", 1)
-    if isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or backoff < 1:
-        problems.add(line_of(spec, "backoff") or line, f"retry backoff must be a number, at least 1, not {backoff!r}")
+    if isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or not 1 <= backoff <= MAX_BACKOFF:
+        problems.add(line_of(spec, "backoff") or line, f"retry backoff must be a number from 1 to {MAX_BACKOFF}, "
+                                                       f"not {backoff!r}")
         backoff = 1
     return RetryPolicy(count, delay, backoff, _retry_on(spec, line, problems))
 

@@ -90,7 +90,7 @@ def test_every_mistake_is_reported_with_its_line(tmp_path):
         "9: trigger id 'manual' is reserved for runs started by hand (pyfn trigger)",
         "11: duplicate trigger id 'twice'",
         "12: trigger 6: unknown trigger type 'kafka' (expected: webhook or cron)",
-        "13: retry max must be a whole number of retries, at least 1, not 0",
+        "13: retry max must be a whole number of retries from 1 to 10, not 0",
         "14: max_concurrency must be a whole number of runs, at least 1, not 0",
         "16: keep_dataclips_days (30) cannot be longer than history_days (7)",
         "17: zero_persistence must be true or false, not 'maybe'",
@@ -113,7 +113,7 @@ def test_retry_details_and_a_missing_schedule(tmp_path):
     assert found == [
         "2: trigger 1: a cron trigger needs schedule: five-field cron such as \"0 2 * * *\"",
         "5: retry delay: '5 minutes' is not a duration (e.g. 30s, 500ms, 2m, 1h)",
-        "6: retry backoff must be a number, at least 1, not 0.5",
+        "6: retry backoff must be a number from 1 to 10, not 0.5",
         "7: retry on must list run states among failed, crashed, killed, not ['lost']",
         "8: unknown key 'jitter' in retry (expected one of: backoff, delay, max, on)",
         "9: history_days must be a number of days greater than 0, not -1",
