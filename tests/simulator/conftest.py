@@ -27,8 +27,10 @@ def hq():
 
 @pytest.fixture
 def fresh_hq():
-    """A simulator of its own for a test that writes (forwarding settings, submissions...)."""
-    with CommCareSimulator(seed=40, forwarding_speedup=3.6e6, forwarding_timeout=0.5) as simulator:
+    """A simulator of its own for a test that writes (forwarding settings, submissions...).
+
+    Forwarding waits 10 s for an answer (a busy machine never makes a prompt one a timeout)."""
+    with CommCareSimulator(seed=40, forwarding_speedup=3.6e6) as simulator:
         yield simulator
 
 

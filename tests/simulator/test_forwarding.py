@@ -70,6 +70,7 @@ def test_retries_on_5xx_and_retryable_4xx_then_succeeds(fresh_hq, fresh_api, rec
 
 def test_timeouts_are_retried(fresh_hq, fresh_api, receiver):
     receiver.script = [("sleep", 0.8)]
+    fresh_hq.forwarding.timeout = 0.3  # the first answer comes after 0.8 s
     fresh_hq.add_forwarder("case", receiver.url)
     new_case(fresh_api)
     record = fresh_hq.wait_for_records(1, "SUCCESS")[0]
