@@ -3,10 +3,10 @@
 The same job runs unchanged against it and against www.commcarehq.org. It
 serves the form API (v0.5 and ``/api/form/v1/``), the case APIs (v0.5 and v2
 with its cursor), the OpenRosa receiver, bulk case import, lookup tables,
-mobile workers, groups, locations, applications, configurable report data, messaging events
-(SMS), and HQ's
-data forwarding (repeaters) with its retry schedule on a compressed clock.
-This package imports nothing else from ``runtime``.
+mobile workers, groups, locations, applications, configurable report data,
+messaging events (SMS), and HQ's data forwarding (repeaters) with its retry
+schedule on a compressed clock.
+This package imports nothing of ``runtime`` or ``adaptors`` (a test checks it).
 
 Start it in-process (tests)::
 
