@@ -125,12 +125,21 @@ class DestinationAPI:
         return f"{scheme}://{self.host}:{self.port}"
 
     # -- routes and records ----------------------------------------------------------------
-    def route(self, method: str, path: str, response: Handler | Response | Any) -> None:
+    def route(self, method: str, path: str, response: Handler | Response | Any = None, *,
+              status: int | None = None, body: Any = None, headers: dict[str, str | None] | None = None) -> None:
         """Answer ``method`` (``"*"`` for any) on ``path`` (query ignored); ``/contacts/*`` is a prefix.
 
         ``response`` is a ``Response``, a callable ``(RecordedRequest) -> Response | data``
         called per request, or plain data answered as a 200 (dict/list as JSON, str as text).
+        Or give ``status=``, ``body=`` (data, str or bytes) and ``headers=`` for a fixed answer.
+
+        Example:
+            api.route("POST", "/sms", status=401, body={"error": "bad token"}, headers={"WWW-Authenticate": "Bearer"})
         """
+        if status is not None or body is not None or headers is not None:
+            if response is not None:
+                raise TypeError("route() takes a response or status=/body=/headers=, not both")
+            response = Response(200 if status is None else status, body, dict(headers or {}))
         self._routes[(method.upper(), path)] = response
 
     def reset(self, routes: bool = False) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from runtime.context import RunContext, RunOptions
 from runtime.errors import PyfnError
@@ -127,19 +127,25 @@ def run_job(path: str | Path, state: dict | None = None, adaptor: str = "common"
     return _run(plan_for_job(job, resolved, path.stem), state, RunOptions(timeout_ms, immutable), log)
 
 
-def run_workflow(path: str | Path, state: dict | None = None, credentials: str | Path | None = None, *,
+def run_workflow(path: str | Path, state: dict | None = None,
+                 credentials: str | Path | Mapping[str, Any] | None = None, *,
                  start: str | None = None, end: str | None = None, timeout_ms: int = 300_000,
                  log: str = "debug") -> RunResult:
     """Validate and run the workflow at ``path`` on ``state``, as ``pyfn execute WORKFLOW`` does.
 
+    ``credentials`` replaces the workflow's credential map: a file (JSON/YAML), or a mapping
+    ``{name: configuration}``.
+
     Example:
         result = run_workflow("workflows/branching.yaml", {"data": {"patients": [...]}})
         result.assert_failed("check")
+        result = run_workflow("workflows/sync.yaml", credentials={"crm": {"baseUrl": http_api.url}})
     """
     from runtime.plan import find_step
     from runtime.workflow.load import load_workflow
 
-    plan = load_workflow(Path(path), Path(credentials) if credentials else None)
+    override = dict(credentials) if isinstance(credentials, Mapping) else Path(credentials) if credentials else None
+    plan = load_workflow(Path(path), override)
     options = RunOptions(timeout_ms, start=start and find_step(plan, start),
                          end=end and find_step(plan, end))
     return _run(plan, state, options, log)

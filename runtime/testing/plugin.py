@@ -25,8 +25,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def http_api() -> Iterator[Any]:
     """A recording destination API on 127.0.0.1 (a stand-in CRM, SMS gateway or warehouse).
 
-    Methods: ``route(method, path, response)`` with a ``Response(status, body, headers)``,
-    plain data, or a callable ``(request) -> Response | data``; ``requests`` (every request
+    Methods: ``route(method, path, response)`` with a ``Response(status, body, headers)``
+    (``from runtime.testing import Response``), plain data, or a callable
+    ``(request) -> Response | data``; or ``route(method, path, status=, body=, headers=)``; ``requests`` (every request
     received, each with ``method``, ``path``, ``query``, ``headers``, ``body``, ``json``);
     ``last``; ``reset()``; ``url``. Built-in routes: ``/echo``, ``/status/<code>``,
     ``/redirect/<n>``, ``/slow/<ms>``, ``/retry-after/<n>``, ``/gzip``, ``/large/<bytes>``.
@@ -111,19 +112,23 @@ def run_workflow(request: pytest.FixtureRequest) -> Callable[..., Any]:
     """Validate and run a workflow in-process: ``run_workflow(path, state=None, credentials=None, start=, end=)``.
 
     Returns a ``RunResult`` as ``run_job`` does; with several leaves, ``state`` is
-    ``{step_id: state}`` and ``errors`` merges them.
+    ``{step_id: state}`` and ``errors`` merges them. ``credentials`` replaces the workflow's
+    credential map: a file, or a mapping ``{name: configuration}``.
 
     Example:
         def test_failure_path(run_workflow):
             result = run_workflow("workflows/branching.yaml", {"data": {"patients": [{}]}})
             result.assert_failed("check")
             assert result.state["alert"]["reasons"]
+            run_workflow("workflows/sync.yaml", credentials={"crm": {"baseUrl": "http://127.0.0.1:9"}})
     """
+    from collections.abc import Mapping
+
     from runtime.testing.harness import run_workflow as run
 
-    def runner(path: str | Path, state: dict | None = None, credentials: str | Path | None = None,
+    def runner(path: str | Path, state: dict | None = None, credentials: str | Path | Mapping | None = None,
                **options: Any):
-        creds = _resolve(request, credentials) if credentials else None
+        creds = credentials if isinstance(credentials, Mapping) or not credentials else _resolve(request, credentials)
         return _with_requests(request, lambda: run(_resolve(request, path), state, creds, **options))
     return runner
 

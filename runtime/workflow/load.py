@@ -49,7 +49,7 @@ STEP_KEYS = {"id", "name", "description", "adaptor", "adaptors", "job", "express
 EDGE_KEYS = {"condition", "label", "disabled"}
 
 
-def load_workflow(path: Path, credentials: Path | None = None, *, require_secrets: bool = True,
+def load_workflow(path: Path, credentials: Path | dict | None = None, *, require_secrets: bool = True,
                   check_jobs: bool = False) -> Workflow:
     """Load, validate and compile the workflow at ``path``; raise ``ValidationError`` listing every problem.
 
@@ -95,7 +95,7 @@ def _normalise(raw: Any, problems: Problems) -> Marked:
 class _Builder:
     """Builds the plan from a normalised document, adding every problem it finds."""
 
-    def __init__(self, path: Path, problems: Problems, credentials: Path | None):
+    def __init__(self, path: Path, problems: Problems, credentials: Path | dict | None):
         self.path, self.base = path, path.parent
         self.problems = problems
         self.credentials_override = credentials
@@ -134,7 +134,8 @@ class _Builder:
         return workflow
 
     def _load_credentials(self, doc: Marked) -> None:
-        ref = str(self.credentials_override) if self.credentials_override else doc.get("credentials")
+        override = self.credentials_override
+        ref = (override if isinstance(override, dict) else str(override)) if override else doc.get("credentials")
         if ref is None:
             return
         base = Path.cwd() if self.credentials_override else self.base

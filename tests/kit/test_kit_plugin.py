@@ -120,3 +120,25 @@ def test_commcare_hq_fixture_adds_and_reads_cases(commcare_hq):
     assert mine[0]["case_name"] == "Amina" and mine[0]["properties"]["village"] == "Kamwala"
     assert commcare_hq.configuration["hostUrl"] == commcare_hq.url
     assert len(commcare_hq.forms()) > 0
+
+
+def test_run_workflow_takes_credentials_as_a_mapping_and_route_a_status_body_and_headers(run_workflow, http_api,
+                                                                                          tmp_path):
+    (tmp_path / "send.py").write_text('post("/sms", {"to": state["data"]["phone"]})\n')
+    workflow = tmp_path / "remind.yaml"
+    workflow.write_text("credentials: missing.yaml\n"
+                        "steps: [{id: send, adaptor: http, job: send.py, configuration: sms-gateway}]\n")
+    http_api.route("POST", "/sms", status=401, body={"error": "bad token"}, headers={"WWW-Authenticate": "Bearer"})
+    result = run_workflow(workflow, {"data": {"phone": "+254700000001"}},
+                          credentials={"sms-gateway": {"baseUrl": http_api.url, "access_token": "t-1"}})
+    result.assert_failed("send", "POST to " + http_api.url + "/sms returned 401: Unauthorized")
+    details = result.errors["send"]["details"]
+    assert details["body"] == {"error": "bad token"} and details["headers"]["www-authenticate"] == "Bearer"
+    headers = {key.lower(): value for key, value in http_api.last.headers.items()}
+    assert headers["authorization"] == "Bearer t-1" and http_api.last.json == {"to": "+254700000001"}
+    http_api.route("POST", "/sms", {"sid": "SM1"})
+    from_file = tmp_path / "creds.json"
+    from_file.write_text('{"sms-gateway": {"baseUrl": "%s"}}' % http_api.url)
+    run_workflow(workflow, {"data": {"phone": "+1"}}, credentials=str(from_file)).assert_data({"sid": "SM1"})
+    with pytest.raises(TypeError, match="a response or status=/body=/headers=, not both"):
+        http_api.route("GET", "/x", {"a": 1}, status=500)
