@@ -6,7 +6,7 @@
   only a recorded failure). ```python http or ```python commcare runs it with that adaptor.
   Tag a block ```python fragment to check only the syntax of a snippet that is not a job.
 - ```sh blocks: every line starting with ``pyfn`` runs in a copy of the project, in order,
-  and must exit 0. Tag a block ```sh no-run for commands that start servers or need
+  and must exit 0 with no step reporting an error. Tag a block ```sh no-run for commands that start servers or need
   machines this test does not have (those blocks, and blocks without a pyfn command, are
   not collected).
 """
@@ -83,3 +83,4 @@ def test_shell_blocks_run(path, tag, code, tmp_path, pyfn):
     for command in commands:
         result = pyfn(*shlex.split(command)[1:], cwd=project, timeout=120)
         assert result.code == 0, f"{command}\n{result.output}"
+        assert "Errors reported in" not in result.output, f"{command} ran, with errors:\n{result.output}"
