@@ -27,7 +27,8 @@ pytestmark = pytest.mark.slow  # end to end: real processes, seconds each
 
 FORMS = 500
 ORDERED = 60
-WORKER_ARGS = ("--workers", "2", "--heartbeat-s", "0.3", "--lost-after-s", "2")
+# a live worker stalled by a busy machine must not pass for dead: 5 s without a heartbeat
+WORKER_ARGS = ("--workers", "2", "--heartbeat-s", "0.3", "--lost-after-s", "5")
 
 
 class Recorder:

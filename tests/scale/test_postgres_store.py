@@ -19,8 +19,11 @@ from .procs import wait_until
 
 @pytest.fixture
 def stores(pg_url):
-    """Three stores on one database, as three machines would open it (each with its own connections)."""
-    opened = [PostgresStore(pg_url, lost_after_s=0.6) for _ in range(3)]
+    """Three stores on one database, as three machines would open it (each with its own connections).
+
+    Their workers stay fresh for a minute without a heartbeat, however slow the machine; a test that
+    needs one to go stale shortens that for it."""
+    opened = [PostgresStore(pg_url, lost_after_s=60) for _ in range(3)]
     yield opened
     for store in opened:
         store.close()
@@ -62,7 +65,6 @@ def test_many_servers_and_workers_register_on_one_store(stores):
 
 def test_a_worker_that_stops_heartbeating_loses_its_runs_to_any_other(stores):
     quiet, beating, reaper = stores
-    quiet.lost_after_s = beating.lost_after_s = 60  # nobody goes stale while the test sets up, however slow
     quiet.register_worker("quiet")
     beating.register_worker("beating")
     ours = quiet.accept("wf", "hook", {"data": 1})
