@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from adaptors.http import delete, execute, get, post, request
+from adaptors.common import fn
+from adaptors.http import delete, execute, get, patch, post, put, request
 from adaptors.http.errors import HTTPError
 
 FOLDER = Path(__file__).resolve().parents[2] / "openfn_recorded"
@@ -39,6 +40,13 @@ JOBS = {
     "auth": lambda: [get("/echo")],
     "del": lambda: [delete("/echo/7", {"body": {"why": 1}})],
     "twosteps": lambda: [get("/echo/1"), post("/echo/2", lambda s: {"prev": s["data"]["path"]})],
+    "errmap": lambda: [get("/missing", {"errors": {404: False}})],
+    "parsetext": lambda: [get("/echo", {"parse_as": "text"})],
+    "prefixed": lambda: [get("/echo/x"), fn(lambda s: {**s, "p": s["data"]["path"]})],
+    "putjson": lambda: [put("/echo/1", {"a": [1, {"b": None}]})],
+    "patchjson": lambda: [patch("/echo/1", {"a": 1}, {"query": {"q": "x y"}})],
+    "lazy": lambda: [get(lambda s: "/echo/" + str(s["data"]["start"]), {"query": lambda s: {"n": s["data"]["start"]}})],
+    "authheader": lambda: [get("/echo", {"headers": {"Authorization": "Bearer zzz"}})],
 }
 # After a 302, requests sends the follow-up GET without the Content-Type header (docs/openfn-users.md).
 REDIRECTED = {"redirect", "redirectfollow"}
@@ -74,10 +82,11 @@ def test_final_state_is_openfns(base_url, name):
     assert state == expected
 
 
-def test_an_error_status_is_recorded_with_openfns_details(base_url):
-    expected = RECORDED["runs"]["missing"]["final_state"]["errors"]["job-1"]
+@pytest.mark.parametrize("name, options", [("missing", {}), ("errmsg", {"errors": {404: "custom no"}})])
+def test_an_error_status_is_recorded_with_openfns_details(base_url, name, options):
+    expected = RECORDED["runs"][name]["final_state"]["errors"]["job-1"]
     with pytest.raises(HTTPError) as caught:
-        execute(get("/missing"))({"configuration": {"baseUrl": base_url}})
+        execute(get("/missing", options))({"configuration": {"baseUrl": base_url}})
     details = json.loads(json.dumps(caught.value.details).replace(base_url, "BASE_URL"))
     for header in ("date", "server", "connection", "keep-alive"):
         details["headers"].pop(header, None)
