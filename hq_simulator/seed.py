@@ -3,11 +3,14 @@
 Same ``n``, same data (the generator is ``random.Random(n)``, timestamps run
 from 2024-01-01). The project has a location hierarchy (regions, districts,
 villages), mobile workers ``chw1..chwK@<domain>.commcarehq.org`` (password
-``demo``) in one case-sharing group per district, the app ``demo-app`` with a household registration form (a
-``members`` repeat creating one patient subcase per member, indexed to the
-household) and a patient visit form (a ``medications`` repeat; two case
-blocks, patient and household, so ``form.case`` is a list), unicode names,
-closed cases, two lookup tables and an SMS reminder after each visit. All of it goes through the same form
+``demo``) in one case-sharing group per district, and the app ``demo-app``
+(version 12, the build every form names) with a household registration form
+(a ``members`` repeat creating one patient subcase per member, indexed to the
+household, each subcase block inside its repeat entry) and a patient visit
+form (a ``medications`` repeat; the patient's case block at ``form.case``, the
+household's update at ``form.parents.parent.case``, where app-built forms put
+a parent case update), unicode names, closed cases, two lookup tables and an
+SMS reminder after each visit. All of it goes through the same form
 processing as live submissions.
 
 Example:
@@ -27,7 +30,8 @@ from .xform import CASE_XMLNS, META_XMLNS
 __all__ = ["seed", "REGISTRATION_XMLNS", "VISIT_XMLNS", "APP_ID", "build_app"]
 
 APP_ID = "demo-app"
-BUILD_ID = "demo-app-build-12"
+APP_VERSION = 12  # the released build every seeded form was filled in: its @version, appVersion, build_id
+BUILD_ID = f"{APP_ID}-build-{APP_VERSION}"
 REGISTRATION_XMLNS = "http://openrosa.org/formdesigner/pyfn-demo/register-household"
 VISIT_XMLNS = "http://openrosa.org/formdesigner/pyfn-demo/patient-visit"
 _START = dates.parse("2024-01-01T00:00:00Z")
@@ -69,10 +73,10 @@ def build_app(domain: str) -> dict:
              _question("Medications", meds, "Repeat"), _question("Medication", f"{meds}/medication", "Text", meds),
              _question("Dose", f"{meds}/dose", "Text", meds)]
     built = dates.iso(_START)
-    return {"id": APP_ID, "name": "Household Health (demo)", "version": 12, "is_released": True, "built_on": built,
+    return {"id": APP_ID, "name": "Household Health (demo)", "version": APP_VERSION, "is_released": True, "built_on": built,
             "build_comment": "seeded", "built_from_app_id": None,
             "versions": [{"id": BUILD_ID, "built_on": built, "build_comment": "seeded", "is_released": True,
-                          "version": 12}],
+                          "version": APP_VERSION}],
             "modules": [
                 {"name": {"en": "Households"}, "case_type": "household", "unique_id": "households",
                  "case_properties": ["village", "hh_size", "last_visit_date"],
@@ -141,7 +145,7 @@ class _Generator:
         return {"@xmlns": META_XMLNS, "deviceID": f"commcare_{user['id'][:8]}", "timeStart": dates.iso(start),
                 "timeEnd": dates.iso(end), "username": user["username"].split("@")[0], "userID": user["id"],
                 "instanceID": form_id, "appVersion": {"@xmlns": "http://commcarehq.org/xforms",
-                                                      "#text": "CommCare Android, version \"2.53.1\". App v12."}}
+                                                      "#text": f"CommCare Android, version \"2.53.1\". App v{APP_VERSION}."}}
 
     def block(self, case_id: str, user: dict, when: str, create=None, update=None, index=None, close=False) -> dict:
         """A case block JSON modified at ``when`` (ISO text) by ``user``."""
@@ -176,7 +180,7 @@ class _Generator:
                                {"village": village, "hh_size": str(size),
                                 "external_id": f"HH-{len(self.events) + 1:06d}"})
         form = {"#type": "data", "@xmlns": REGISTRATION_XMLNS, "@name": "Register Household", "@uiVersion": "1",
-                "@version": "12", "hh_name": surname, "village": village, "hh_size": str(size), "case": household,
+                "@version": str(APP_VERSION), "hh_name": surname, "village": village, "hh_size": str(size), "case": household,
                 "members": members, "meta": self.meta(user, when - 300_000_000, when, form_id)}
         self.events.append((when, len(self.events), form, user))
         return patients
@@ -190,15 +194,18 @@ class _Generator:
         day = stamp[:10]
         weight, temperature = f"{self.rng.uniform(3, 90):.1f}", f"{self.rng.uniform(36.0, 39.5):.1f}"
         meds = [{"medication": m, "dose": d} for m, d in self.rng.sample(_MEDICATIONS, self.rng.randint(1, 3))]
-        blocks = [self.block(patient_id, user, stamp, update={
-                      "last_visit_date": day, "weight": weight, "visits": str(visits),
-                      "status": "closed" if outcome in ("recovered", "moved") else "active"},
-                      close=outcome in ("recovered", "moved")),
-                  self.block(household_id, user, stamp, update={"last_visit_date": day}, close=close_household)]
+        patient = self.block(patient_id, user, stamp, update={
+            "last_visit_date": day, "weight": weight, "visits": str(visits),
+            "status": "closed" if outcome in ("recovered", "moved") else "active"},
+            close=outcome in ("recovered", "moved"))
+        # as the app builder writes a parent case update: the form's own case at /data/case, the
+        # parent's in /data/parents/parent/case (corehq/apps/app_manager form_preparation_v2 tests)
+        household = self.block(household_id, user, stamp, update={"last_visit_date": day}, close=close_household)
         form_id = self.uid()
         form = {"#type": "data", "@xmlns": VISIT_XMLNS, "@name": "Patient Visit", "@uiVersion": "1",
-                "@version": "12", "visit_date": day, "temperature": temperature, "weight": weight,
-                "outcome": outcome, "medications": meds, "case": blocks,
+                "@version": str(APP_VERSION), "visit_date": day, "temperature": temperature, "weight": weight,
+                "outcome": outcome, "medications": meds, "case": patient,
+                "parents": {"parent": {"case": household}},
                 "meta": self.meta(user, when - 600_000_000, when, form_id)}
         self.events.append((when, len(self.events), form, user))
 
@@ -264,7 +271,7 @@ def _reminders(sim, events: list) -> None:
     """An SMS reminder to the patient the day after each visit (the messaging-event API's data)."""
     for when, _, form, _ in events:
         if form["@xmlns"] == VISIT_XMLNS:
-            case = sim.store.cases[form["case"][0]["@case_id"]]
+            case = sim.store.cases[form["case"]["@case_id"]]
             sim.messaging.add_sms(case["case_id"], case["case_name"], case["properties"].get("phone", ""),
                                   f"Hello {case['case_name']}, remember your next visit.", when + _DAY)
 

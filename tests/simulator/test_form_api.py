@@ -43,9 +43,14 @@ def test_form_json_matches_hq_shape(api):
         assert key in form
     body = form["form"]
     assert body["#type"] == "data" and body["@xmlns"] == VISIT_XMLNS and body["@name"] == "Patient Visit"
-    assert isinstance(body["medications"], list)  # a repeat is a list, even with one entry
-    assert isinstance(body["case"], list) and len(body["case"]) == 2  # several case blocks: a list
-    assert body["case"][0]["@xmlns"] == "http://commcarehq.org/case/transaction/v2"
+    assert not (isinstance(body["medications"], list) and len(body["medications"]) < 2)  # one entry: an object
+    # an app-built form: its own case block at /data/case, the parent's update at /data/parents/parent/case
+    assert body["case"]["@xmlns"] == body["parents"]["parent"]["case"]["@xmlns"] == \
+        "http://commcarehq.org/case/transaction/v2"
+    patient = api.get(f"/a/demo/api/case/v2/{body['case']['@case_id']}/").json()
+    assert patient["case_type"] == "patient"
+    assert patient["indices"]["parent"]["case_id"] == body["parents"]["parent"]["case"]["@case_id"]
+    assert form["build_id"] == "demo-app-build-12" and body["@version"] == "12"
     assert body["meta"]["@xmlns"] == "http://openrosa.org/jr/xforms"
     assert body["meta"]["appVersion"]["@xmlns"] == "http://commcarehq.org/xforms"
     assert form["metadata"]["instanceID"] == form["id"] and form["metadata"]["location"] is None
