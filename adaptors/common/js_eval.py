@@ -12,13 +12,13 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ._js import UNDEFINED, js_falsy, js_string
 from .js_members import get_property, own_property, ABSENT
 from .js_values import JSRegExp, arithmetic, compare, loose_equals, strict_equals, to_number, typeof
 
-__all__ = ["JSEvalError", "evaluate"]
+__all__ = ["JSEvalError", "compile_tree", "evaluate"]
 
 # Properties jsonpath-plus refuses to read unless the value has them itself.
 _BLOCKED = {"constructor", "__proto__", "__defineGetter__", "__defineSetter__", "__lookupGetter__",
@@ -29,20 +29,23 @@ class JSEvalError(ValueError):
     """An expression that fails while running (e.g. reading a property of ``undefined``)."""
 
 
-def _binary(op: str, left_node: tuple, right_node: tuple, scope: dict) -> Any:
-    left = evaluate(left_node, scope)
+_COMPARE = {op: (lambda op: lambda a, b: compare(op, a, b))(op) for op in ("<", ">", "<=", ">=")}
+_OPERATORS = {
+    "==": loose_equals, "!=": lambda a, b: not loose_equals(a, b),
+    "===": strict_equals, "!==": lambda a, b: not strict_equals(a, b), **_COMPARE,
+    **{op: (lambda op: lambda a, b: arithmetic(op, a, b))(op)
+       for op in ("+", "-", "*", "/", "%", "|", "&", "^", "<<", ">>", ">>>")},
+}
+
+
+def _binary(node: tuple) -> Callable[[dict], Any]:
+    op, left, right = node[1], compile_tree(node[2]), compile_tree(node[3])
     if op == "||":
-        return left if not js_falsy(left) else evaluate(right_node, scope)
+        return lambda scope: (lambda value: right(scope) if js_falsy(value) else value)(left(scope))
     if op == "&&":
-        return left if js_falsy(left) else evaluate(right_node, scope)
-    right = evaluate(right_node, scope)
-    if op in ("==", "!="):
-        return loose_equals(left, right) == (op == "==")
-    if op in ("===", "!=="):
-        return strict_equals(left, right) == (op == "===")
-    if op in ("<", ">", "<=", ">="):
-        return compare(op, left, right)
-    return arithmetic(op, left, right)
+        return lambda scope: (lambda value: value if js_falsy(value) else right(scope))(left(scope))
+    function = _OPERATORS[op]
+    return lambda scope: function(left(scope), right(scope))
 
 
 def _unary(op: str, argument: Any) -> Any:
@@ -65,15 +68,17 @@ def _member(target: Any, key: Any) -> Any:
     return get_property(target, name)
 
 
-def _call(node: tuple, scope: dict) -> Any:
-    arguments = [evaluate(argument, scope) for argument in node[2]]
-    callee = node[1]
-    function = evaluate(callee, scope)
-    if not callable(function):
-        label = f"{_describe(callee[1])}.{js_string(evaluate(callee[2], scope))}" if callee[0] == "member" \
-            else _describe(callee)
-        raise JSEvalError(f"{label} is not a function")
-    return function(*arguments)
+def _call(node: tuple) -> Callable[[dict], Any]:
+    arguments, callee = [compile_tree(argument) for argument in node[2]], node[1]
+    function_of = compile_tree(callee)
+
+    def call(scope: dict) -> Any:
+        values = [argument(scope) for argument in arguments]
+        function = function_of(scope)
+        if not callable(function):
+            raise JSEvalError(f"{_describe(callee)} is not a function")
+        return function(*values)
+    return call
 
 
 def _describe(node: tuple) -> str:
@@ -86,24 +91,47 @@ def _describe(node: tuple) -> str:
 
 def evaluate(node: tuple, scope: dict) -> Any:
     """The value of ``node`` with the names of ``scope``; raises :class:`JSEvalError`."""
-    return _KINDS[node[0]](node, scope)
+    return compile_tree(node)(scope)
 
 
-def _name(node: tuple, scope: dict) -> Any:
-    if node[1] not in scope:
-        raise JSEvalError(f"{node[1]} is not defined")
-    return scope[node[1]]
+def compile_tree(node: tuple) -> Callable[[dict], Any]:
+    """``node`` as a function of the scope, to run once per value a filter tests (no tree walk)."""
+    return _KINDS[node[0]](node)
 
 
-_KINDS = {
-    "literal": lambda node, scope: node[1],
-    "name": _name,
-    "member": lambda node, scope: _member(evaluate(node[1], scope), evaluate(node[2], scope)),
-    "binary": lambda node, scope: _binary(node[1], node[2], node[3], scope),
-    "unary": lambda node, scope: _unary(node[1], evaluate(node[2], scope)),
-    "conditional": lambda node, scope: evaluate(node[2] if not js_falsy(evaluate(node[1], scope)) else node[3],
-                                                scope),
-    "call": _call,
-    "array": lambda node, scope: [evaluate(item, scope) for item in node[1]],
-    "regex": lambda node, scope: JSRegExp(node[1], node[2]),
+def _name(node: tuple) -> Callable[[dict], Any]:
+    name = node[1]
+
+    def read(scope: dict) -> Any:
+        if name not in scope:
+            raise JSEvalError(f"{name} is not defined")
+        return scope[name]
+    return read
+
+
+def _member_of(node: tuple) -> Callable[[dict], Any]:
+    target, key = compile_tree(node[1]), compile_tree(node[2])
+    return lambda scope: _member(target(scope), key(scope))
+
+
+def _unary_of(node: tuple) -> Callable[[dict], Any]:
+    op, argument = node[1], compile_tree(node[2])
+    return lambda scope: _unary(op, argument(scope))
+
+
+def _conditional(node: tuple) -> Callable[[dict], Any]:
+    test, yes, no = compile_tree(node[1]), compile_tree(node[2]), compile_tree(node[3])
+    return lambda scope: no(scope) if js_falsy(test(scope)) else yes(scope)
+
+
+def _array(node: tuple) -> Callable[[dict], Any]:
+    items = [compile_tree(item) for item in node[1]]
+    return lambda scope: [item(scope) for item in items]
+
+
+_KINDS: dict[str, Callable[[tuple], Callable[[dict], Any]]] = {
+    "literal": lambda node: (lambda value: lambda scope: value)(node[1]),
+    "name": _name, "member": _member_of, "binary": _binary, "unary": _unary_of,
+    "conditional": _conditional, "call": _call, "array": _array,
+    "regex": lambda node: lambda scope: JSRegExp(node[1], node[2]),
 }

@@ -13,10 +13,10 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ._js import UNDEFINED, js_falsy, js_string
-from .js_eval import JSEvalError, evaluate
+from .js_eval import JSEvalError, compile_tree
 from .js_members import ABSENT, own_property
 from .js_parse import JSSyntaxError, parse
 from .jsonpath_parse import JSONPathError
@@ -53,9 +53,9 @@ def path_string(keys: list) -> str:
 
 
 @lru_cache(maxsize=512)
-def _parsed(path: str, code: str) -> tuple:
+def _parsed(path: str, code: str) -> Callable[[dict], Any]:
     try:
-        return parse(code)
+        return compile_tree(parse(code))
     except JSSyntaxError as error:
         position = max(path.find(code), 0) + error.position
         raise JSONPathError(f"Invalid JSONPath {path!r}: in {code!r}, {error} (position {position})") from None
@@ -84,8 +84,8 @@ class Tracer:
         self.path, self.root, self.has_parent_step = path, root, False
 
     @staticmethod
-    def script(path: str, step: str) -> tuple:
-        """The parsed expression of a filter (``?(...)``) or script (``(...)``) step, cached."""
+    def script(path: str, step: str) -> Callable[[dict], Any]:
+        """The compiled expression of a filter (``?(...)``) or script (``(...)``) step, cached."""
         code = re.sub(r"^\?\((.*?)\)$", r"\1", step) if step.startswith("?(") else step
         return _parsed(path, code)
 
@@ -112,11 +112,11 @@ class Tracer:
                  "@root": self.root}
         return self.evaluate(self.script(self.path, step), scope, step, keys)
 
-    def evaluate(self, tree: tuple, scope: dict, step: str, keys: list) -> Any:
+    def evaluate(self, expression: Callable[[dict], Any], scope: dict, step: str, keys: list) -> Any:
         if "@path" in step:
             scope["@path"] = path_string(keys + [scope["@property"]])
         try:
-            return evaluate(tree, scope)
+            return expression(scope)
         except JSEvalError as error:
             code = re.sub(r"^\?\((.*?)\)$", r"\1", step)  # OpenFn's words first, then the path
             failure = JSONPathError(f"jsonPath: {error}: {code} (in the JSONPath {self.path!r})")
@@ -203,7 +203,7 @@ class Tracer:
     def filter(self, step: str, rest: list, value: Any, keys: list, parent: Any, parent_name: Any) -> list:
         code = re.sub(r"^\?\((.*?)\)$", r"\1", step)
         nested = _NESTED.search(code)
-        tree = None if nested else self.script(self.path, step)
+        expression = None if nested else self.script(self.path, step)
         scope = {"@parent": parent, "@parentProperty": parent_name, "@root": self.root}
         hits: list = []
         for key in self.keys(value):
@@ -214,7 +214,7 @@ class Tracer:
                                        parent, parent_name, False))
             else:
                 scope["@"], scope["@property"] = item, key
-                keep = not js_falsy(self.evaluate(tree, scope, step, keys))
+                keep = not js_falsy(self.evaluate(expression, scope, step, keys))
             if keep:
                 hits += self.trace(rest, item, keys + [key], value, key, True) if rest else [(item,)]
         return hits
