@@ -5,19 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from runtime import defaults
 from runtime.errors import StepTimeoutError
 from runtime.logger import Logger, Masker, create_loggers
 
 __all__ = ["RunOptions", "RunContext"]
 
-DEFAULT_TIMEOUT_MS = 300_000
 
-
-@dataclass
+@dataclass(frozen=True)
 class RunOptions:
-    """Options of one run (``pyfn execute`` flags)."""
+    """Options of one run (``pyfn execute`` flags), settled before the run starts: ``start`` and ``end`` are step ids."""
 
-    timeout_ms: int | None = DEFAULT_TIMEOUT_MS
+    timeout_ms: int | None = defaults.STEP_TIMEOUT_MS
     immutable: bool = False
     start: str | None = None
     end: str | None = None
@@ -25,9 +24,9 @@ class RunOptions:
     strict: bool = False  # a JSONPath that matches nothing fails the step instead of warning
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunContext:
-    """Passed down plan → step → expression so no layer reaches for globals."""
+    """Passed down plan → step → expression so no layer reaches for globals; built once per run."""
 
     options: RunOptions = field(default_factory=RunOptions)
     loggers: dict[str, Logger] = field(default_factory=create_loggers)

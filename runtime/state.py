@@ -20,7 +20,7 @@ from typing import Any
 from runtime.errors import SerializationError
 
 __all__ = ["default_state", "null_state", "is_null_state", "assemble_state", "to_json",
-           "clean_state", "clone", "hand_over"]
+           "clean_state", "clone", "hand_over", "step_errors"]
 
 PROPS_TO_REMOVE = ("configuration",)
 
@@ -75,6 +75,26 @@ def assemble_state(previous: dict | None, default: dict | None = None,
         data = {**default["data"], **data}
     state["data"] = data
     return state
+
+
+def step_errors(result: Any) -> dict:
+    """The errors steps recorded, by step id, in a run's result: one final state, or ``{step_key: state}`` of its leaves.
+
+    Example:
+        >>> step_errors({"data": {}, "errors": {"check": {"message": "no case id"}}})
+        {'check': {'message': 'no case id'}}
+        >>> sorted(step_errors({"a": {"data": 1, "errors": {"x": {}}}, "b": {"data": 2, "errors": {"y": {}}}}))
+        ['x', 'y']
+    """
+    if not isinstance(result, dict):
+        return {}
+    if "errors" in result or "data" in result:
+        errors = result.get("errors")
+        return dict(errors) if isinstance(errors, dict) else {}
+    merged: dict = {}
+    for leaf in result.values():
+        merged.update(step_errors(leaf))
+    return merged
 
 
 def clone(state: Any) -> Any:

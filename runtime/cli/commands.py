@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 
+from runtime import defaults
 __all__ = ["register"]
 
 LOG_HELP = ("Log level: none, default, info or debug; per component too, e.g. "
@@ -36,7 +37,7 @@ def execute(
     log: Optional[str] = typer.Option(None, "-l", "--log", help=LOG_HELP),
     log_json: bool = typer.Option(False, "--log-json", help="Print log lines as JSON objects."),
     timeout: int = typer.Option(
-        300_000, "-t", "--timeout", help="Time limit per step in milliseconds (0: none)."),
+        defaults.STEP_TIMEOUT_MS, "-t", "--timeout", help="Time limit per step in milliseconds (0: none)."),
     immutable: bool = typer.Option(
         False, "--immutable", help="Give every operation a deep copy of the state."),
     start: Optional[str] = typer.Option(

@@ -8,19 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runtime.compiler import compile_job
+from runtime import defaults
 from runtime.context import RunContext, RunOptions
 from runtime.errors import PyfnError, StepTimeoutError, UsageError
 from runtime.exits import process_exit
-from runtime.linker import link, resolve_adaptor
-from runtime.logger import LogSink, create_loggers, format_duration
+from runtime.logger import Logger, LogSink, create_loggers, format_duration
 from runtime.state_file import STDIN, load_state_file, parse_state_text, serialize_output, write_output
-from runtime.plan import Plan, find_step, plan_for_job
+from runtime.plan import Plan, find_step, load_plan
 from runtime.workflow import WORKFLOW_SUFFIXES
 from runtime.report import log_error
 from runtime.execute import execute_plan
-from runtime.state import default_state, hand_over
-from runtime.textfile import read_text
+from runtime.state import default_state, hand_over, step_errors
 from runtime.step import learn_secrets
 from runtime.cli.cache import StepCache
 
@@ -39,7 +37,7 @@ class ExecuteArgs:
     output_stdout: bool = False
     log: str | None = None
     log_json: bool = False
-    timeout_ms: int = 300_000
+    timeout_ms: int = defaults.STEP_TIMEOUT_MS
     immutable: bool = False
     start: str | None = None
     end: str | None = None
@@ -58,51 +56,59 @@ def run_execute(args: ExecuteArgs) -> int:
         loggers = create_loggers(args.log, LogSink(stream, json_lines=args.log_json))
     except ValueError as exc:
         return usage_failure(str(exc))
-    ctx = RunContext(RunOptions(timeout_ms=args.timeout_ms, immutable=args.immutable, strict=args.strict,
-                                on_stuck=_exit_when_stuck(loggers, started)), loggers)
     try:
-        plan = _load_plan(args, ctx)
-        cache = _prepare_cache(plan, args, ctx)
-        state = _input_state(args, ctx, plan, cache)
+        plan = _load_plan(args, loggers)
+        start, end = _bounds(plan, args)
+        cache = _prepare_cache(plan, args, start)
+        state = _input_state(args, loggers, plan, cache, start)
+        masker = loggers["R/T"].sink.masker
+        options = RunOptions(timeout_ms=args.timeout_ms, immutable=args.immutable, start=start, end=end,
+                             strict=args.strict, on_stuck=_exit_when_stuck(loggers, started))
+        ctx = RunContext(options, loggers, notify=cache.observer(masker.scrub) if cache else None)
+        learn_secrets(ctx, state.get("configuration"))
         result = execute_plan(plan, state, ctx)
     except PyfnError as error:
-        return _abort(error, ctx, started)
-    return _finish(result, args, ctx, started)
+        return _abort(error, loggers, started)
+    return _finish(result, args, loggers, started)
 
 
-def _load_plan(args: ExecuteArgs, ctx: RunContext) -> Plan:
+def _load_plan(args: ExecuteArgs, loggers: dict[str, Logger]) -> Plan:
     path = args.path
     if not path.is_file():
         kind = "Workflow" if path.suffix in WORKFLOW_SUFFIXES else "Job"
         raise UsageError(f"{kind} file not found: {path}" if not path.exists() else f"Not a file: {path}",
                          hint="Give the path of a job (.py) or a workflow (.yaml, .yml, .json)")
     if path.suffix not in WORKFLOW_SUFFIXES:
-        return _load_job_plan(args, ctx)
+        return _load_job_plan(args, loggers)
     from runtime.workflow.load import load_workflow  # YAML is only loaded for workflows
 
     plan = load_workflow(path, args.credentials, require_secrets=False)  # a step needing an unset one fails
-    ctx.loggers["CMP"].success(f"Compiled all expressions in workflow {plan.name}")
-    if args.only:
-        ctx.options.start = ctx.options.end = find_step(plan, args.only)
-    else:
-        ctx.options.start = find_step(plan, args.start) if args.start else None
-        ctx.options.end = find_step(plan, args.end) if args.end else None
+    loggers["CMP"].success(f"Compiled all expressions in workflow {plan.name}")
     return plan
 
 
-def _prepare_cache(plan: Plan, args: ExecuteArgs, ctx: RunContext) -> StepCache | None:
+def _bounds(plan: Plan, args: ExecuteArgs) -> tuple[str | None, str | None]:
+    """The steps ``--start``/``--end`` (or ``--only``) name, found in the plan."""
+    if args.only:
+        only = find_step(plan, args.only)
+        return only, only
+    return (find_step(plan, args.start) if args.start else None,
+            find_step(plan, args.end) if args.end else None)
+
+
+def _prepare_cache(plan: Plan, args: ExecuteArgs, start: str | None) -> StepCache | None:
     if not args.cache_steps:
         return None
     cache = StepCache(args.path, plan.name)
-    if not ctx.options.start:
+    if not start:
         cache.clear()
-    ctx.notify = cache.observer(ctx.masker.scrub)
     return cache
 
 
-def _input_state(args: ExecuteArgs, ctx: RunContext, plan: Plan, cache: StepCache | None) -> dict:
-    cli = ctx.loggers["CLI"]
-    cached = cache.input_for(plan, ctx.options.start) if cache and ctx.options.start else None
+def _input_state(args: ExecuteArgs, loggers: dict[str, Logger], plan: Plan, cache: StepCache | None,
+                 start: str | None) -> dict:
+    cli = loggers["CLI"]
+    cached = cache.input_for(plan, start) if cache and start else None
     if args.state_text is not None:
         origin = "standard input" if args.state_text == STDIN else "-S/--state-stdin"
         text = sys.stdin.read() if args.state_text == STDIN else args.state_text
@@ -113,29 +119,26 @@ def _input_state(args: ExecuteArgs, ctx: RunContext, plan: Plan, cache: StepCach
         cli.success(f"Loaded state from {'standard input' if str(args.state_path) == STDIN else args.state_path}")
     elif cached is not None:
         parent, state = cached
-        cli.success(f"Loaded the cached output of step {parent} as input of {ctx.options.start}")
+        cli.success(f"Loaded the cached output of step {parent} as input of {start}")
     else:
         state = default_state()
         cli.info("No state provided - using default state", state)
-    learn_secrets(ctx, state.get("configuration"))
     return hand_over(state)  # parsed here, held by no one: the first step need not copy it
 
 
-def _load_job_plan(args: ExecuteArgs, ctx: RunContext) -> Plan:
-    path = args.path
-    adaptor = resolve_adaptor(args.adaptor)
-    if adaptor.requested_version:
-        ctx.loggers["CLI"].info(f"pyfn ships one version of each adaptor: ignoring version "
-                                f"{adaptor.requested_version} of {adaptor.name}")
-    source = read_text(path, "job")
-    job = compile_job(source, str(path), link(adaptor))
-    ctx.loggers["CMP"].success(f"Compiled job from {path} ({len(job.operations)} operations)")
-    return plan_for_job(job, adaptor, path.stem)
+def _load_job_plan(args: ExecuteArgs, loggers: dict[str, Logger]) -> Plan:
+    plan = load_plan(args.path, args.adaptor)
+    step = plan.steps[plan.start]
+    if step.adaptor.requested_version:
+        loggers["CLI"].info(f"pyfn ships one version of each adaptor: ignoring version "
+                            f"{step.adaptor.requested_version} of {step.adaptor.name}")
+    loggers["CMP"].success(f"Compiled job from {args.path} ({len(step.job.operations)} operations)")
+    return plan
 
 
-def _finish(result: Any, args: ExecuteArgs, ctx: RunContext, started: float) -> int:
-    cli = ctx.loggers["CLI"]
-    result = ctx.masker.scrub(result)  # a secret a job copied into its state stays in the run
+def _finish(result: Any, args: ExecuteArgs, loggers: dict[str, Logger], started: float) -> int:
+    cli = loggers["CLI"]
+    result = loggers["R/T"].sink.masker.scrub(result)  # a secret a job copied into its state stays in the run
     try:
         if args.output_stdout:
             sys.stdout.write(serialize_output(result) + "\n")
@@ -145,8 +148,8 @@ def _finish(result: Any, args: ExecuteArgs, ctx: RunContext, started: float) -> 
             write_output(result, target)
             cli.success(f"State written to {target}")
     except PyfnError as error:
-        return _abort(error, ctx, started)
-    failed = _failed_steps(result)
+        return _abort(error, loggers, started)
+    failed = len(step_errors(result))
     if failed:
         cli.warn(f"Errors reported in {failed} jobs")
     elapsed = format_duration((time.perf_counter() - started) * 1000)
@@ -154,26 +157,14 @@ def _finish(result: Any, args: ExecuteArgs, ctx: RunContext, started: float) -> 
     return 0
 
 
-def _failed_steps(result: Any) -> int:
-    """How many steps recorded errors, in the one final state or across several leaves."""
-    if not isinstance(result, dict):
-        return 0
-    leaves = [result] if "errors" in result or "data" in result else list(result.values())
-    failed = set()
-    for leaf in leaves:
-        errors = leaf.get("errors") if isinstance(leaf, dict) else None
-        failed.update(errors if isinstance(errors, dict) else ())
-    return len(failed)
-
-
-def _abort(error: PyfnError, ctx: RunContext, started: float) -> int:
+def _abort(error: PyfnError, loggers: dict[str, Logger], started: float) -> int:
     if isinstance(error, UsageError):
-        log_error(ctx.loggers["CLI"], error)
+        log_error(loggers["CLI"], error)
         return error.exit_code
-    ctx.log.error("CRITICAL ERROR! Aborting execution")
-    log_error(ctx.log, error)
+    loggers["R/T"].error("CRITICAL ERROR! Aborting execution")
+    log_error(loggers["R/T"], error)
     elapsed = format_duration((time.perf_counter() - started) * 1000)
-    ctx.loggers["CLI"].always(f"Workflow failed in {elapsed}.")
+    loggers["CLI"].always(f"Workflow failed in {elapsed}.")
     return error.exit_code
 
 

@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 
+from runtime import defaults
 from runtime.cli.options import MemoryMb, RunTimeoutMs
 
 __all__ = ["register"]
@@ -27,13 +28,13 @@ def worker(
     db: str = typer.Option(..., "--db", envvar="PYFN_DB", help=PG_HELP),
     workers: Optional[int] = typer.Option(
         None, "--workers", "-w", min=0, help="Runs executed at once, each in its own process. Default: CPU cores."),
-    run_timeout_ms: RunTimeoutMs = 300_000,
-    memory_mb: MemoryMb = 500,
+    run_timeout_ms: RunTimeoutMs = defaults.RUN_TIMEOUT_MS,
+    memory_mb: MemoryMb = defaults.RUN_MEMORY_MB,
     shutdown_timeout_s: float = typer.Option(
-        30.0, "--shutdown-timeout-s",
+        defaults.SHUTDOWN_TIMEOUT_S, "--shutdown-timeout-s",
         help="On SIGTERM/SIGINT, how long running runs get to finish; the rest are queued again at once."),
-    heartbeat_s: float = typer.Option(2.0, "--heartbeat-s", min=0.05, help=HEARTBEAT_HELP),
-    lost_after_s: float = typer.Option(30.0, "--lost-after-s", min=0.5, help=LOST_AFTER_HELP),
+    heartbeat_s: float = typer.Option(defaults.HEARTBEAT_S, "--heartbeat-s", min=0.05, help=HEARTBEAT_HELP),
+    lost_after_s: float = typer.Option(defaults.LOST_AFTER_S, "--lost-after-s", min=0.5, help=LOST_AFTER_HELP),
 ) -> None:
     """Claim runs from a shared PostgreSQL store and run them; start as many as you like, on any machine.
 

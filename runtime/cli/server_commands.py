@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 
+from runtime import defaults
 from runtime.cli.scale_commands import HEARTBEAT_HELP, LOST_AFTER_HELP
 
 from runtime.cli.options import MemoryMb, RunTimeoutMs
@@ -24,22 +25,22 @@ DB_HELP = ("The run store: a SQLite file, or postgresql://USER@HOST/DATABASE sha
 
 def serve(
     project: Path = typer.Argument(Path("."), help=PROJECT_HELP, metavar="[PROJECT_DIR]"),
-    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (0.0.0.0: every interface)."),
-    port: int = typer.Option(4000, "--port", "-p", help="Port to listen on (0: any free port, printed at start)."),
+    host: str = typer.Option(defaults.HOST, "--host", help="Interface to listen on (0.0.0.0: every interface)."),
+    port: int = typer.Option(defaults.PORT, "--port", "-p", help="Port to listen on (0: any free port, printed at start)."),
     workers: Optional[int] = typer.Option(
         None, "--workers", "-w", min=0,
         help="Runs executed at once, each in its own process. Default: the number of CPU cores. "
              "0 accepts deliveries and runs nothing."),
     db: Optional[str] = typer.Option(None, "--db", envvar="PYFN_DB", help=DB_HELP),
     max_body_mb: float = typer.Option(
-        10.0, "--max-body-mb", help="Largest request body accepted, in MB; a larger one gets 413."),
-    run_timeout_ms: RunTimeoutMs = 300_000,
-    memory_mb: MemoryMb = 500,
+        defaults.MAX_BODY_MB, "--max-body-mb", help="Largest request body accepted, in MB; a larger one gets 413."),
+    run_timeout_ms: RunTimeoutMs = defaults.RUN_TIMEOUT_MS,
+    memory_mb: MemoryMb = defaults.RUN_MEMORY_MB,
     sync_timeout_s: float = typer.Option(
-        30.0, "--sync-timeout-s",
+        defaults.SYNC_TIMEOUT_S, "--sync-timeout-s",
         help="How long a 'reply: sync' webhook waits for its run before answering 202 (the run goes on)."),
     shutdown_timeout_s: float = typer.Option(
-        30.0, "--shutdown-timeout-s",
+        defaults.SHUTDOWN_TIMEOUT_S, "--shutdown-timeout-s",
         help="On SIGTERM/SIGINT, how long running runs get to finish; the rest run again at the next start."),
     fsync: bool = typer.Option(
         False, "--fsync",
@@ -49,23 +50,24 @@ def serve(
         help="The token of the run history's API and page (Authorization: Bearer TOKEN). "
              "Default: a new random one, printed at start."),
     cleanup_interval_s: float = typer.Option(
-        3600.0, "--cleanup-interval-s", min=0,
+        defaults.CLEANUP_INTERVAL_S, "--cleanup-interval-s", min=0,
         help="How often the retention cleanup (history_days, keep_dataclips_days) runs, in seconds; "
              "it also runs at start. 0: never."),
     no_workers: bool = typer.Option(
         False, "--no-workers",
         help="Accept and enqueue only, run nothing (--workers 0): pyfn worker processes run the queue "
              "(a shared PostgreSQL --db, docs/scaling.md)."),
-    heartbeat_s: float = typer.Option(2.0, "--heartbeat-s", min=0.05, help=HEARTBEAT_HELP),
-    lost_after_s: float = typer.Option(30.0, "--lost-after-s", min=0.5, help=LOST_AFTER_HELP),
+    heartbeat_s: float = typer.Option(defaults.HEARTBEAT_S, "--heartbeat-s", min=0.05, help=HEARTBEAT_HELP),
+    lost_after_s: float = typer.Option(defaults.LOST_AFTER_S, "--lost-after-s", min=0.5, help=LOST_AFTER_HELP),
     head_timeout_s: float = typer.Option(
-        10.0, "--head-timeout-s", min=0.1,
+        defaults.HEAD_TIMEOUT_S, "--head-timeout-s", min=0.1,
         help="A connection that sends no complete request head (request line and headers) within this "
              "many seconds is closed (slow or idle clients)."),
     body_timeout_s: float = typer.Option(
-        60.0, "--body-timeout-s", min=0.1, help="A webhook body not received within this many seconds gets 408."),
+        defaults.BODY_TIMEOUT_S, "--body-timeout-s", min=0.1,
+        help="A webhook body not received within this many seconds gets 408."),
     max_connections: int = typer.Option(
-        10_000, "--max-connections", min=1,
+        defaults.MAX_CONNECTIONS, "--max-connections", min=1,
         help="Open connections served at once; a request past it gets 503 (the sender retries)."),
 ) -> None:
     """Serve the webhooks and cron triggers of every workflow in PROJECT_DIR/workflows, and run what they start.
@@ -106,7 +108,7 @@ def trigger(
              "(the last successful output of cursor_step or the final state; else the trigger's state:; else {})."),
     db: Optional[str] = typer.Option(None, "--db", envvar="PYFN_DB", help=DB_HELP),
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
-    wait_timeout_s: float = typer.Option(600.0, "--wait-timeout-s", help=WAIT_TIMEOUT_HELP),
+    wait_timeout_s: float = typer.Option(defaults.WAIT_TIMEOUT_S, "--wait-timeout-s", help=WAIT_TIMEOUT_HELP),
 ) -> None:
     """Start a run of WORKFLOW by hand, as Lightning's manual run: queued first in line in the run store.
 
@@ -173,7 +175,7 @@ def runs_retry(
              "with the input that step was given. Default: the whole workflow with the original input."),
     db: Optional[str] = typer.Option(None, "--db", envvar="PYFN_DB", help=DB_HELP),
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
-    wait_timeout_s: float = typer.Option(600.0, "--wait-timeout-s", help=WAIT_TIMEOUT_HELP),
+    wait_timeout_s: float = typer.Option(defaults.WAIT_TIMEOUT_S, "--wait-timeout-s", help=WAIT_TIMEOUT_HELP),
 ) -> None:
     """Run a run's work order again: a new run (next attempt), first in line, as Lightning's retry.
 

@@ -6,11 +6,12 @@ import inspect
 import textwrap
 from pathlib import Path
 
-from runtime.compiler import compile_job
 from runtime.errors import PyfnError, UsageError
-from runtime.linker import link, public_names, resolve_adaptor
+from runtime.linker import public_names, resolve_adaptor
 from runtime.logger import create_loggers
+from runtime.plan import load_plan
 from runtime.report import log_error
+from runtime.textfile import read_text
 from runtime.workflow.load import load_workflow
 from runtime.workflow import WORKFLOW_SUFFIXES
 from runtime.workflow.model import describe_workflow
@@ -26,9 +27,8 @@ def run_compile(path: Path, adaptor_name: str | None) -> int:
         if path.suffix in WORKFLOW_SUFFIXES:
             text = describe_workflow(load_workflow(path, require_secrets=False))
         else:
-            job = compile_job(path.read_text(encoding="utf-8"), str(path),
-                              link(resolve_adaptor(adaptor_name)))
-            text = job.describe()
+            plan = load_plan(path, adaptor_name)
+            text = plan.steps[plan.start].job.describe()
     except PyfnError as error:
         log_error(create_loggers()["CMP"], error)
         return error.exit_code
@@ -61,14 +61,14 @@ def _validate_job(path: Path, adaptor_name: str | None) -> str:
 
     if not path.is_file():
         raise UsageError(f"File not found: {path}", hint="Give the path of a job or a workflow")
-    adaptor = resolve_adaptor(adaptor_name)
-    source = path.read_text(encoding="utf-8")
-    job = compile_job(source, str(path), link(adaptor))
+    source = read_text(path, "job")
+    plan = load_plan(path, adaptor_name, source=source)
+    step = plan.steps[plan.start]
     problems = Problems(str(path))
-    for finding in check_job(source, adaptor.name):
+    for finding in check_job(source, step.adaptor.name):
         problems.add(finding.line, finding.message)
     problems.raise_if_any()
-    return job.describe()
+    return step.job.describe()
 
 
 def run_docs(adaptor_name: str | None, operation: str | None, schema: bool = False) -> int:

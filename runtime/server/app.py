@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from runtime import defaults
 from runtime.logger import Logger, format_duration
 from runtime.store import Accepted, RunStore
 from runtime.server.payload import BadBody, BodyTooLarge, input_state, parse_body, read_body
@@ -54,9 +55,9 @@ class _Replies(Protocol):
 class AppSettings:
     """Limits of the HTTP side: the body limit (Lightning's 10 MB) and how long a sync reply waits."""
 
-    max_body_bytes: int = 10 * 1024 * 1024
-    sync_timeout_s: float = 30.0
-    body_timeout_s: float = 60.0
+    max_body_bytes: int = int(defaults.MAX_BODY_MB * 1024 * 1024)
+    sync_timeout_s: float = defaults.SYNC_TIMEOUT_S
+    body_timeout_s: float = defaults.BODY_TIMEOUT_S
 
 
 def create_app(project: Project, store: RunStore, wake: Callable[[], None], log: Logger,

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from runtime import defaults
 from runtime.errors import PyfnError, UsageError
 from runtime.logger import Logger, LogSink
 from runtime.workflow.model import describe_trigger
@@ -53,23 +54,23 @@ class ServeOptions:
     """
 
     project: Path = Path(".")
-    host: str = "127.0.0.1"
-    port: int = 4000
+    host: str = defaults.HOST
+    port: int = defaults.PORT
     workers: int | None = None
     db: str | Path | None = None
-    max_body_mb: float = 10.0
-    run_timeout_ms: int = 300_000
-    memory_mb: int = 500
-    sync_timeout_s: float = 30.0
-    shutdown_timeout_s: float = 30.0
+    max_body_mb: float = defaults.MAX_BODY_MB
+    run_timeout_ms: int = defaults.RUN_TIMEOUT_MS
+    memory_mb: int = defaults.RUN_MEMORY_MB
+    sync_timeout_s: float = defaults.SYNC_TIMEOUT_S
+    shutdown_timeout_s: float = defaults.SHUTDOWN_TIMEOUT_S
     fsync: bool = False
     api_token: str | None = None
-    cleanup_interval_s: float = 3600.0
-    heartbeat_s: float = 2.0
-    lost_after_s: float = 30.0
-    head_timeout_s: float = 10.0  # slow and idle clients: runtime.server.connections
-    body_timeout_s: float = 60.0
-    max_connections: int = 10_000
+    cleanup_interval_s: float = defaults.CLEANUP_INTERVAL_S
+    heartbeat_s: float = defaults.HEARTBEAT_S
+    lost_after_s: float = defaults.LOST_AFTER_S
+    head_timeout_s: float = defaults.HEAD_TIMEOUT_S  # slow and idle clients: runtime.server.connections
+    body_timeout_s: float = defaults.BODY_TIMEOUT_S
+    max_connections: int = defaults.MAX_CONNECTIONS
 
     @property
     def database(self) -> str | Path:

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from runtime import defaults
 from runtime.context import RunContext, RunOptions
 from runtime.errors import PyfnError
 from runtime.logger import LogSink, Masker, create_loggers
+from runtime.state import step_errors
 from runtime.state_file import serialize_output
 
 __all__ = ["RunResult", "run_job", "run_workflow"]
@@ -39,7 +41,7 @@ class RunResult:
     @property
     def errors(self) -> dict:
         """``state["errors"]``, merged across leaves when the workflow ended in several."""
-        return _errors(self.state)
+        return step_errors(self.state)
 
     @property
     def data(self) -> Any:
@@ -98,38 +100,22 @@ class RunResult:
         return "log (last lines):\n  " + "\n  ".join(self.logs[-lines:])
 
 
-def _errors(state: Any) -> dict:
-    if not isinstance(state, dict):
-        return {}
-    if "errors" in state or "data" in state:
-        return dict(state.get("errors") or {})
-    merged: dict = {}
-    for leaf in state.values():
-        merged.update(_errors(leaf))
-    return merged
-
-
 def run_job(path: str | Path, state: dict | None = None, adaptor: str = "common", *,
-            timeout_ms: int = 300_000, immutable: bool = False, log: str = "debug") -> RunResult:
+            timeout_ms: int = defaults.STEP_TIMEOUT_MS, immutable: bool = False, log: str = "debug") -> RunResult:
     """Compile and run the job at ``path`` on ``state``, as ``pyfn execute`` does.
 
     Example:
         result = run_job("jobs/hello.py", {"data": {"patients": []}})
         result.assert_ok()
     """
-    from runtime.compiler import compile_job
-    from runtime.linker import link, resolve_adaptor
-    from runtime.plan import plan_for_job
+    from runtime.plan import load_plan
 
-    path = Path(path)
-    resolved = resolve_adaptor(adaptor)
-    job = compile_job(path.read_text(encoding="utf-8"), str(path), link(resolved))
-    return _run(plan_for_job(job, resolved, path.stem), state, RunOptions(timeout_ms, immutable), log)
+    return _run(load_plan(path, adaptor), state, RunOptions(timeout_ms, immutable), log)
 
 
 def run_workflow(path: str | Path, state: dict | None = None,
                  credentials: str | Path | Mapping[str, Any] | None = None, *,
-                 start: str | None = None, end: str | None = None, timeout_ms: int = 300_000,
+                 start: str | None = None, end: str | None = None, timeout_ms: int = defaults.STEP_TIMEOUT_MS,
                  log: str = "debug") -> RunResult:
     """Validate and run the workflow at ``path`` on ``state``, as ``pyfn execute WORKFLOW`` does.
 

@@ -111,25 +111,27 @@ def execute(request: RunRequest, conn: Any) -> tuple[str, str | None, str | None
     """Run the workflow; return ``(state, error_type, final_json, webhook_response)`` (see the module example)."""
     sink = LogSink(stream=_LogStream(conn))
     recorder = _Recorder(conn, sink.masker.scrub)
-    ctx = RunContext(RunOptions(timeout_ms=0), create_loggers(None, sink), notify=recorder.notify)
+    loggers = create_loggers(None, sink)
+    log = loggers["R/T"]
     try:
         plan = plan_for(request.workflow_path)
-        ctx.options.start = start_step(plan, request.start)
-        where = f", from step {ctx.options.start}" if ctx.options.start else ""
-        ctx.log.info(f"Run {request.run_id} of workflow {plan.name} (attempt {request.attempt}{where})")
-        if ctx.options.start:
-            ctx.log.always(f"Retry from step {request.start}: starting there with its saved input")
+        start = start_step(plan, request.start)
+        where = f", from step {start}" if start else ""
+        log.info(f"Run {request.run_id} of workflow {plan.name} (attempt {request.attempt}{where})")
+        if start:
+            log.always(f"Retry from step {request.start}: starting there with its saved input")
+        ctx = RunContext(RunOptions(timeout_ms=0, start=start), loggers, notify=recorder.notify)
         result = execute_plan(plan, json.loads(request.input), ctx)
     except PyfnError as error:
-        ctx.log.error("CRITICAL ERROR! Aborting execution")
-        log_error(ctx.log, error)
+        log.error("CRITICAL ERROR! Aborting execution")
+        log_error(log, error)
         state = "killed" if error.severity == "kill" else "crashed"
         return state, error.name, None, recorder.webhook_response
     except MemoryError:
-        ctx.log.error("CRITICAL ERROR! Run exceeded maximum memory usage")
+        log.error("CRITICAL ERROR! Run exceeded maximum memory usage")
         return "killed", "OOMError", None, recorder.webhook_response
     except Exception as exc:  # noqa: BLE001 - anything else is a crash of the run, reported
-        ctx.log.error(f"CRITICAL ERROR! {type(exc).__name__}: {exc}")
+        log.error(f"CRITICAL ERROR! {type(exc).__name__}: {exc}")
         return "crashed", type(exc).__name__, None, recorder.webhook_response
     state, error_type = recorder.verdict()
     return state, error_type, _json(sink.masker.scrub(result)), recorder.webhook_response

@@ -25,6 +25,7 @@ import threading
 import time
 from typing import Callable
 
+from runtime import defaults
 from runtime.logger import Logger
 
 __all__ = ["Heartbeat", "join_cluster", "SHARED_IDLE_S"]
@@ -49,7 +50,7 @@ class Heartbeat:
         Heartbeat(store, "w-1", log, interval_s=0.5).start()
     """
 
-    def __init__(self, store, worker_id: str, log: Logger, interval_s: float = 2.0,
+    def __init__(self, store, worker_id: str, log: Logger, interval_s: float = defaults.HEARTBEAT_S,
                  reap_every_s: float | None = None, on_dead: Callable[[str], None] | None = None):
         self.store, self.worker_id, self.log = store, worker_id, log
         self.interval_s = interval_s

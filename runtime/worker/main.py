@@ -30,6 +30,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from runtime import defaults
 from runtime.errors import PyfnError
 from runtime.logger import Logger, LogSink
 from runtime.report import log_error
@@ -49,11 +50,11 @@ class WorkerOptions:
     project: Path = Path(".")
     db: str = ""
     workers: int | None = None
-    run_timeout_ms: int = 300_000
-    memory_mb: int = 500
-    shutdown_timeout_s: float = 30.0
-    heartbeat_s: float = 2.0
-    lost_after_s: float = 30.0
+    run_timeout_ms: int = defaults.RUN_TIMEOUT_MS
+    memory_mb: int = defaults.RUN_MEMORY_MB
+    shutdown_timeout_s: float = defaults.SHUTDOWN_TIMEOUT_S
+    heartbeat_s: float = defaults.HEARTBEAT_S
+    lost_after_s: float = defaults.LOST_AFTER_S
 
     @property
     def worker_count(self) -> int:

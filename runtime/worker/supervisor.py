@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from runtime import defaults
 from runtime.store import ClaimedRun, RawJSON, RunStore
 from runtime.worker.child import RunRequest, main as child_main
 
@@ -48,8 +49,8 @@ class Limits:
         Limits(timeout_ms=300000, memory_mb=500)
     """
 
-    timeout_ms: int = 300_000
-    memory_mb: int = 500
+    timeout_ms: int = defaults.RUN_TIMEOUT_MS
+    memory_mb: int = defaults.RUN_MEMORY_MB
 
     @property
     def memory_bytes(self) -> int:

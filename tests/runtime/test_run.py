@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from runtime import RunContext, RunOptions, compile_job, execute_plan, link, plan_for_job, resolve_adaptor
+from runtime import RunContext, RunOptions, execute_plan, load_plan
 from runtime.errors import InvalidOperationError, RuntimeCrash, StepTimeoutError
 from runtime.logger import LogSink, create_loggers
 
@@ -22,11 +22,9 @@ class Run:
     def __init__(self, source: str, state=None, adaptor="common", log="debug", **options):
         self.out = io.StringIO()
         self.path = "job.py"
-        adaptor = resolve_adaptor(adaptor)
-        source = HELPERS + textwrap.dedent(source)
-        job = compile_job(source, self.path, link(adaptor))
+        plan = load_plan(self.path, adaptor, source=HELPERS + textwrap.dedent(source))
         ctx = RunContext(RunOptions(**options), create_loggers(log, LogSink(self.out)))
-        self.result = execute_plan(plan_for_job(job, adaptor, "job"), state, ctx)
+        self.result = execute_plan(plan, state, ctx)
 
     @property
     def logs(self) -> str:
