@@ -1,4 +1,6 @@
 # Failure path of workflows/branching.yaml: turn the upstream error into an alert message.
+from adaptors.common import *  # for editors and type checkers; pyfn gives the job these names
+
 fn(lambda state: {
     **state,
     "alert": {

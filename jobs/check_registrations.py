@@ -1,5 +1,7 @@
 # First step of workflows/branching.yaml: check forwarded registrations against a schema.
 # Invalid registrations make the step fail, so the workflow takes its failure path.
+from adaptors.common import *  # for editors and type checkers; pyfn gives the job these names
+
 SCHEMA = {
     "type": "object",
     "required": ["case_id", "name", "sex"],

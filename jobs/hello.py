@@ -1,5 +1,7 @@
 # A first job: map CommCare-style patient records into CRM contacts.
 # Run it: pyfn execute jobs/hello.py -a common -s state/hello.json
+from adaptors.common import *  # for editors and type checkers; pyfn gives the job these names
+
 GENDERS = {"f": "Female", "m": "Male"}
 
 each(

@@ -1,4 +1,6 @@
 # Second step of workflows/linear.yaml: count the mapped contacts by gender.
+from adaptors.common import *  # for editors and type checkers; pyfn gives the job these names
+
 fn(lambda state: {
     **state,
     "data": {

@@ -1,4 +1,6 @@
 # Step 2 of workflows/visits.yaml: keep completed visits and shape them for the warehouse.
+from adaptors.common import *  # for editors and type checkers; pyfn gives the job these names
+
 fn(lambda state: {
     **state,
     "data": [

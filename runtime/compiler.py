@@ -16,6 +16,9 @@
   top-level call, or a call that is itself an argument of an operation — and
   Python's builtin everywhere else (comprehensions, lambdas, helper functions).
   Operation uses are renamed ``__pyfn_op_map``; ``runtime.job`` binds that name.
+* **Editor imports.** ``from adaptors.http import *`` (the adaptor's module) is there for
+  editors and type checkers (docs/jobs.md): it is left out of the job, whose names come from
+  its adaptor as always. Importing another adaptor than the job runs with is a compile error.
 
 Nothing here runs job code; ``runtime.job`` loads the result.
 """
@@ -92,6 +95,8 @@ def compile_job(source: str, path: str, adaptor_names: Iterable[str] = ()) -> Co
     setup: list[ast.stmt] = []
     operations: list[OperationSpec] = []
     for stmt in tree.body:
+        if _editor_import(stmt, names, path, source):
+            continue
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             name = ast.unparse(stmt.value.func)
             call = _rename_operations(stmt.value, names, shadowing)
@@ -103,6 +108,23 @@ def compile_job(source: str, path: str, adaptor_names: Iterable[str] = ()) -> Co
             setup.append(stmt)
     module = ast.Module(body=setup, type_ignores=[])
     return CompiledJob(path, source, module, tuple(operations))
+
+
+def _editor_import(stmt: ast.stmt, names: frozenset[str], path: str, source: str) -> bool:
+    """Whether ``stmt`` is ``from adaptors.X import *``; an adaptor the job does not run with is an error."""
+    import adaptors
+
+    if not (isinstance(stmt, ast.ImportFrom) and stmt.module in adaptors.ADAPTORS.values()
+            and [a.name for a in stmt.names] == ["*"]):
+        return False
+    adaptor = stmt.module.rsplit(".", 1)[1]
+    exported = getattr(adaptors.load(adaptor), "__all__", ())
+    if names and not set(exported) <= names:
+        raise compile_error(f"this job imports the {adaptor} adaptor's operations, but it runs with another "
+                            f"adaptor", path, source, stmt.lineno, stmt.col_offset + 1,
+                            hint=f"Run it with -a {adaptor} (adaptor: {adaptor} in a workflow step), or import "
+                                 f"the module of the adaptor it runs with")
+    return True
 
 
 def _rename_operations(call: ast.Call, names: frozenset[str], shadowing: frozenset[str]) -> ast.Call:

@@ -41,6 +41,8 @@ Differences from OpenFn:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 from importlib import resources
 from typing import Any
@@ -61,6 +63,17 @@ from .upsert import upsert_cases
 
 __all__ = ["bulk", "fetch_cases", "fetch_forms", "fetch_report_data", "get", "get_cases", "http", "list_cases",
            "post", "repeat_entries", "request", "submit", "submit_form", "submit_xls", "upsert_cases"]
+
+if TYPE_CHECKING:  # a job of this adaptor has common's names too: editors see them with one import
+    from adaptors.common import *  # noqa: F403
+    __all__ += [  # common's __all__ and state, written out as type checkers need (a test keeps them equal)
+        "alter_state", "array_to_string", "as_", "as_data", "assert_", "chunk", "combine",
+        "compose_next_state", "cursor", "data_path", "data_value", "date_fns", "debug", "each",
+        "execute", "expand_references", "field", "fields", "fn", "fn_if", "group", "human_proper",
+        "index", "join", "json_value", "last_reference_value", "log", "map", "merge", "parse_csv",
+        "reference_path", "scrub_emojis", "source", "source_value", "split_keys", "to_array",
+        "util", "validate", "state"
+    ]
 
 CONFIGURATION_SCHEMA: dict[str, Any] = json.loads(
     resources.files(__name__).joinpath("configuration-schema.json").read_text(encoding="utf-8"))

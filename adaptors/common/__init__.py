@@ -10,6 +10,8 @@ OpenFn's in snake_case; Python keywords get a trailing underscore (``as_``,
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from . import date_fns, util
 from .arrays import array_to_string, chunk, to_array
 from .console import debug, log
@@ -73,6 +75,10 @@ __all__ = [
     "util",
     "validate",
 ]
+
+if TYPE_CHECKING:  # for editors and type checkers only: a job's lazy state (see docs/jobs.md)
+    state: dict[str, Any]
+    __all__ += ["state"]
 
 
 def on_run_start() -> None:

@@ -1,5 +1,7 @@
 # Create or update one patient case per row through CommCare's bulk case import, matching rows to
 # existing cases by external_id, and wait for HQ to finish the import.
+from adaptors.commcare import *  # for editors and type checkers; pyfn gives the job these names
+
 fn(lambda state: {**state, "rejected": state["data"]["rejected"]})
 bulk("case-data", state["data"]["rows"], {
     "case_type": "patient",

@@ -1,4 +1,6 @@
 # Read a CSV export of people and keep the rows that can become CommCare cases.
+from adaptors.common import *  # for editors and type checkers; pyfn gives the job these names
+
 from pathlib import Path
 
 SEX = {"f": "female", "female": "female", "m": "male", "male": "male"}

@@ -1,6 +1,8 @@
 # Map a registration form, as CommCare's data forwarding posts it (JSON), to CRM patient records.
 # Map question ids (form.members[].sex), never labels; map choices through an explicit table;
 # keep CommCare's case id and form id as the CRM's external ids.
+from adaptors.commcare import *  # for editors and type checkers; pyfn gives the job these names
+
 SEX = {"female": "Female", "male": "Male"}   # CommCare choice value -> CRM picklist value
 
 

@@ -1,5 +1,7 @@
 # Upsert each patient into the CRM by its CommCare case id (Salesforce's upsert by external id),
 # so a redelivered form updates the same records instead of creating duplicates.
+from adaptors.http import *  # for editors and type checkers; pyfn gives the job these names
+
 PATIENTS = "/services/data/v59.0/sobjects/Patient__c/CommCare_Case_ID__c/"
 
 each("$.data.patients[*]", combine(

@@ -1,5 +1,7 @@
 # Choose who gets a reminder: open patient cases with a phone number. New patients are asked to
 # come for a first check-up; patients already seen are reminded of their next follow-up visit.
+from adaptors.common import *  # for editors and type checkers; pyfn gives the job these names
+
 
 
 def reminder(case):

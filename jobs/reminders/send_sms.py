@@ -1,5 +1,7 @@
 # Send each reminder through the SMS gateway and record what was sent and what was refused.
 # errors={400: False}: a refused number is recorded, not a reason to stop the other messages.
+from adaptors.http import *  # for editors and type checkers; pyfn gives the job these names
+
 each("$.data.reminders[*]", combine(
     fn(lambda state: {**state, "reminder": state["data"]}),
     post("/messages", {"to": state["data"]["to"], "body": state["data"]["body"]}, {"errors": {400: False}}),

@@ -1,5 +1,7 @@
 # Map a CommCare registration form (as data forwarding sends it) to a CRM contact.
 # Run it:  pyfn execute jobs/register_patient.py -s state/registration.json -O
+from adaptors.common import *  # for editors and mypy (completion, documentation); pyfn gives the job these names
+
 GENDERS = {"female": "Female", "male": "Male"}   # map choice values, never labels
 
 fn(lambda state: {
