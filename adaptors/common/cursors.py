@@ -90,8 +90,9 @@ def cursor(value: Any, options: dict | None = None, **kwargs: Any) -> Callable[[
     ``state[key]``. A natural-language date (``now``, ``today``, ``yesterday``,
     ``N hours ago``, ``N days ago``, ``start``, ``end``) is turned into an ISO
     timestamp in UTC (``2024-03-05T00:00:00.000Z``) and logged as
-    ``Setting cursor "today" to: 00:00 5 Mar 2024 (GMT+0)``; any other value is
-    stored as it is and logged as ``Setting cursor to: 22``.
+    ``Setting cursor "today" to: 00:00 5 Mar 2024 (GMT+0)`` (the stored text when ``format`` is
+    given); any other value is stored as it is and logged as ``Setting cursor to: 22``. The log
+    names the key: ``Setting page to: 22``.
 
     As in OpenFn, the state is updated in place, and ``key`` and the start time
     (used by ``"start"``) persist for the whole run.
@@ -132,12 +133,13 @@ def cursor(value: Any, options: dict | None = None, **kwargs: Any) -> Callable[[
         if isinstance(moment, datetime):
             from . import date_fns
 
-            state[_RUN["key"]] = _store(moment, formatter, iso_string)
-            human = date_fns.format(moment, "HH:mm d MMM yyyy (OOO)")
-            JOB_LOGGER.info("%s", f'Setting cursor "{current}" to: {human}')
+            key = _RUN["key"]
+            state[key] = _store(moment, formatter, iso_string)
+            human = state[key] if formatter else date_fns.format(moment, "HH:mm d MMM yyyy (OOO)")
+            JOB_LOGGER.info("%s", f'Setting {key} "{current}" to: {human}')
             return state
         state[_RUN["key"]] = _store(current, formatter, lambda same: same)
-        JOB_LOGGER.info("%s", render("Setting cursor to:", current))
+        JOB_LOGGER.info("%s", render(f"Setting {_RUN['key']} to:", state[_RUN["key"]]))
         return state
 
     return set_cursor

@@ -50,6 +50,17 @@ def test_other_values_are_stored_as_given_and_logged(frozen_clock, caplog):
     assert caplog.records[1].getMessage() == "Setting cursor to: 2024-01-01T00:00:00Z"
 
 
+def test_the_log_names_the_key_and_the_formatted_value(frozen_clock, caplog):
+    """language-common 3.3.4 ``cursor``: ``Setting ${cursorKey} to:`` and, with ``format``, the
+    stored text (``formatted = format ? state[cursorKey] : dateFns.format(...)``); OpenFn prints
+    ``Setting page to: 3`` for ``cursor(3, {key: 'page'})``."""
+    with caplog.at_level(logging.INFO, logger="pyfn.job"):
+        cursor(3, {"key": "page"})({})
+        cursor("today", {"key": "page", "format": lambda moment: moment.strftime("%Y-%m-%d")})({})
+    assert [r.getMessage() for r in caplog.records] == ["Setting page to: 3",
+                                                        'Setting page "today" to: 2024-03-05']
+
+
 def test_default_value_used_only_when_value_is_none(frozen_clock):
     lazy = lambda state: state.get("cursor")  # noqa: E731
     assert cursor(lazy, default_value="today")({})["cursor"] == "2024-03-04T22:00:00.000Z"
