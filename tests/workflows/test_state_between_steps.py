@@ -51,3 +51,39 @@ def test_state_between_steps_is_openfns(pyfn, write):
     assert json.loads((workflow.parent / "out.json").read_text()) == RECORDED["result"]
     for warning in RECORDED["warnings"]:
         assert warning in result.stdout
+
+
+FAILING = """
+    name: fail-wf
+    start: start
+    steps:
+      - id: start
+        expression: |
+          fn(lambda state: {**state, "data": {"n": 1}})
+        next: {fails: true}
+      - id: fails
+        expression: |
+          fn(lambda state: {**state, "data": {"n": 2}})
+          def boom(state):
+              raise ValueError("the CRM said no")
+          fn(boom)
+        next: {recover: on_job_failure, not-run: on_job_success}
+      - id: recover
+        expression: |
+          fn(lambda state: {**state, "seen": list(state.get("errors") or {}), "errorKeys": sorted(state["errors"]["fails"]), "sawData": state["data"]})
+      - id: not-run
+        expression: |
+          fn(lambda state: state)
+"""
+
+
+def test_a_failed_step_hands_on_the_state_from_before_it_with_its_error(pyfn, write):
+    """OpenFn's ``failure`` run: the next step sees ``errors.fails`` and the data ``fails`` received."""
+    workflow = write("fail.yaml", FAILING)
+    result = pyfn("execute", workflow, "-o", workflow.parent / "out.json")
+    assert result.code == 0, result.output
+    output = json.loads((workflow.parent / "out.json").read_text())
+    error = output["errors"]["fails"]
+    assert (error.pop("operationName"), error.pop("line")) == ("fn", 4)  # pyfn adds them (docs/openfn-users.md)
+    output["errorKeys"] = [key for key in output["errorKeys"] if key not in ("line", "operationName")]
+    assert output == RECORDED["failure"]["result"]
