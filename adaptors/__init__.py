@@ -22,6 +22,7 @@ ADAPTORS: dict[str, str] = {
     "common": "adaptors.common",
     "http": "adaptors.http",
     "commcare": "adaptors.commcare",
+    "collections": "adaptors.collections",
 }
 
 

@@ -22,6 +22,8 @@ class RunOptions:
     end: str | None = None
     on_stuck: Callable[[StepTimeoutError], None] | None = None
     strict: bool = False  # a JSONPath that matches nothing fails the step instead of warning
+    # the collections of the run (an adaptors.collections CollectionStore); None keeps the one plugged in already
+    collections: Any = None
 
 
 @dataclass(frozen=True)

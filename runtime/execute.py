@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from contextlib import nullcontext
 from typing import Any, NamedTuple
 
 import adaptors
+from adaptors.collections.store import use_store
 
 from runtime.context import RunContext
 from runtime.errors import EdgeConditionError
@@ -34,16 +36,21 @@ class _Visit(NamedTuple):
 
 
 def execute_plan(plan: Plan, input_state: dict | None, ctx: RunContext) -> Any:
-    """Run ``plan`` from ``input_state``; return the final state (``None`` if undefined)."""
+    """Run ``plan`` from ``input_state``; return the final state (``None`` if undefined).
+
+    ``ctx.options.collections`` (when set) is the store the run's ``collections`` operations use.
+    """
     _start_adaptors(plan)
     walk = _Walk(plan, ctx)
     walk.queue.append(_Visit(ctx.options.start or plan.start, input_state or default_state()))
     started = time.perf_counter()
-    while walk.queue:
-        visit = walk.queue.popleft()
-        walk.run(plan.steps[visit.step_id], visit)
-        if visit.step_id == ctx.options.end:
-            break
+    store = ctx.options.collections
+    with use_store(store) if store is not None else nullcontext():
+        while walk.queue:
+            visit = walk.queue.popleft()
+            walk.run(plan.steps[visit.step_id], visit)
+            if visit.step_id == ctx.options.end:
+                break
     ctx.emit("plan-complete", duration=(time.perf_counter() - started) * 1000)
     return walk.result()
 

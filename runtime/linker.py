@@ -53,8 +53,9 @@ def public_names(module: ModuleType) -> dict[str, object]:
 
 
 def link(adaptor: Adaptor) -> dict[str, object]:
-    """The job namespace: common's names, then the adaptor's (which win a clash)."""
+    """The job namespace: common's names and the ``collections`` namespace, then the adaptor's (which win a clash)."""
     namespace = public_names(adaptors.load("common"))
+    namespace["collections"] = adaptors.load("collections").collections
     if adaptor.name != "common":
         namespace.update(public_names(adaptor.module))
     return namespace

@@ -61,7 +61,7 @@ def each(data_source: Any, operation: Callable[[dict], Any]) -> Callable[[dict],
     return run_each
 
 
-def _positional_count(func: Callable) -> int:
+def positional_count(func: Callable) -> int:
     """How many of ``(item, index, state)`` to pass, so ``lambda item: ...`` works as in JavaScript."""
     target, bound = getattr(func, "__func__", func), int(hasattr(func, "__func__"))
     if not hasattr(target, "__code__") and hasattr(type(func), "__call__") and hasattr(type(func).__call__, "__code__"):
@@ -112,7 +112,7 @@ def map(path: Any, callback: Callable[..., Any]) -> Callable[[dict], dict]:
         OpenFn's ``map`` does not resolve a lazy ``path``, so its documented form
         ``map($.items, ...)`` fails with ``values is not iterable``. pyfn resolves it.
     """
-    count = _positional_count(callback)
+    count = positional_count(callback)
 
     def run_map(state: dict) -> dict:
         if isinstance(path, str):

@@ -54,6 +54,10 @@ def execute(
     strict: bool = typer.Option(
         False, "--strict", help="A JSONPath that matches nothing (each, map, merge, data_value...) fails the step "
                                 "instead of logging a warning."),
+    db: Optional[str] = typer.Option(
+        None, "--db", envvar="PYFN_DB",
+        help="The run store holding the collections jobs use: a SQLite file or a postgresql:// URL. "
+             "Default: state/pyfn.db in the current folder (opened only when a job uses collections)."),
 ) -> None:
     """Run a job or a workflow against a state file and write the final state (configuration removed).
 
@@ -67,7 +71,7 @@ def execute(
         path=path, adaptor=adaptor, state_path=state_path, state_text=state_stdin,
         output_path=output_path, output_stdout=output_stdout, log=log, log_json=log_json,
         timeout_ms=timeout, immutable=immutable, start=start, end=end, only=only,
-        cache_steps=cache_steps, credentials=credentials, strict=strict)))
+        cache_steps=cache_steps, credentials=credentials, strict=strict, db=db)))
 
 
 def compile_(

@@ -21,6 +21,8 @@ from runtime.execute import execute_plan
 from runtime.state import default_state, hand_over, step_errors
 from runtime.step import learn_secrets
 from runtime.cli.cache import StepCache
+from runtime.store import store_location
+from runtime.store.collections import StoreCollections
 
 __all__ = ["ExecuteArgs", "run_execute"]
 
@@ -45,6 +47,7 @@ class ExecuteArgs:
     cache_steps: bool = False
     credentials: Path | None = None
     strict: bool = False
+    db: str | None = None
 
 
 def run_execute(args: ExecuteArgs) -> int:
@@ -56,6 +59,7 @@ def run_execute(args: ExecuteArgs) -> int:
         loggers = create_loggers(args.log, LogSink(stream, json_lines=args.log_json))
     except ValueError as exc:
         return usage_failure(str(exc))
+    collections = StoreCollections(store_location(args.db, Path(".")))  # opened only if a job uses it
     try:
         plan = _load_plan(args, loggers)
         start, end = _bounds(plan, args)
@@ -63,12 +67,15 @@ def run_execute(args: ExecuteArgs) -> int:
         state = _input_state(args, loggers, plan, cache, start)
         masker = loggers["R/T"].sink.masker
         options = RunOptions(timeout_ms=args.timeout_ms, immutable=args.immutable, start=start, end=end,
-                             strict=args.strict, on_stuck=_exit_when_stuck(loggers, started))
+                             strict=args.strict, on_stuck=_exit_when_stuck(loggers, started),
+                             collections=collections)
         ctx = RunContext(options, loggers, notify=cache.observer(masker.scrub) if cache else None)
         learn_secrets(ctx, state.get("configuration"))
         result = execute_plan(plan, state, ctx)
     except PyfnError as error:
         return _abort(error, loggers, started)
+    finally:
+        collections.close()
     return _finish(result, args, loggers, started)
 
 

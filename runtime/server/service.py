@@ -148,7 +148,7 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
                         on_dead=lambda reason: (dead.append(reason), os.kill(os.getpid(), signal.SIGTERM)))
     for lost, queued in store.recover_lost([worker_id]):
         log.warn(f"run {lost} was left unfinished by a server that stopped: marked lost, queued again as {queued}")
-    supervisor = Supervisor(store, context, Limits(options.run_timeout_ms, options.memory_mb))
+    supervisor = Supervisor(store, context, Limits(options.run_timeout_ms, options.memory_mb), str(options.database))
     policies = {name: plan.policy for name, plan in project.plans.items()}
     pool = WorkerPool(store, project.workflows, supervisor, worker_id, options.worker_count, log, policies,
                       **({"idle_s": SHARED_IDLE_S} if beat else {}))

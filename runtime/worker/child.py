@@ -67,6 +67,7 @@ class RunRequest:
     input: str
     attempt: int = 1
     start: str | None = None
+    collections: str | None = None  # the run store's file or URL, where the run's collections are
 
 
 def main(request: RunRequest, conn: Any) -> None:
@@ -113,6 +114,7 @@ def execute(request: RunRequest, conn: Any) -> tuple[str, str | None, str | None
     recorder = _Recorder(conn, sink.masker.scrub)
     loggers = create_loggers(None, sink)
     log = loggers["R/T"]
+    collections = _collections(request.collections)
     try:
         plan = plan_for(request.workflow_path)
         start = start_step(plan, request.start)
@@ -120,7 +122,8 @@ def execute(request: RunRequest, conn: Any) -> tuple[str, str | None, str | None
         log.info(f"Run {request.run_id} of workflow {plan.name} (attempt {request.attempt}{where})")
         if start:
             log.always(f"Retry from step {request.start}: starting there with its saved input")
-        ctx = RunContext(RunOptions(timeout_ms=0, start=start), loggers, notify=recorder.notify)
+        ctx = RunContext(RunOptions(timeout_ms=0, start=start, collections=collections), loggers,
+                         notify=recorder.notify)
         result = execute_plan(plan, json.loads(request.input), ctx)
     except PyfnError as error:
         log.error("CRITICAL ERROR! Aborting execution")
@@ -133,8 +136,20 @@ def execute(request: RunRequest, conn: Any) -> tuple[str, str | None, str | None
     except Exception as exc:  # noqa: BLE001 - anything else is a crash of the run, reported
         log.error(f"CRITICAL ERROR! {type(exc).__name__}: {exc}")
         return "crashed", type(exc).__name__, None, recorder.webhook_response
+    finally:
+        if collections is not None:
+            collections.close()
     state, error_type = recorder.verdict()
     return state, error_type, _json(sink.masker.scrub(result)), recorder.webhook_response
+
+
+def _collections(location: str | None) -> Any:
+    """The run's collections (opened on first use), or ``None`` when the supervisor named no store."""
+    if location is None:
+        return None
+    from runtime.store.collections import StoreCollections
+
+    return StoreCollections(location)
 
 
 def start_step(plan: Plan, key: str | None) -> str | None:

@@ -120,7 +120,8 @@ class _Worker:
         paths = [str(path) for path in self.project.workflows.values()]
         context = forkserver_context(paths) if self.options.worker_count else None  # before any thread
         self.store.register_worker(self.worker_id, kind="worker")
-        supervisor = Supervisor(self.store, context, Limits(self.options.run_timeout_ms, self.options.memory_mb))
+        supervisor = Supervisor(self.store, context, Limits(self.options.run_timeout_ms, self.options.memory_mb),
+                                self.options.db)
         policies = {name: plan.policy for name, plan in self.project.plans.items()}
         self.pool = WorkerPool(self.store, self.project.workflows, supervisor, self.worker_id,
                                self.options.worker_count, self.log, policies, idle_s=SHARED_IDLE_S)

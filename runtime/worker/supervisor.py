@@ -110,8 +110,9 @@ class Supervisor:
         store.finish(run_id, outcome.state, outcome.error_type, outcome.final_state)
     """
 
-    def __init__(self, store: RunStore, context: Any, limits: Limits):
+    def __init__(self, store: RunStore, context: Any, limits: Limits, collections: str | None = None):
         self.store, self.context, self.limits = store, context, limits
+        self.collections = collections  # where the runs' collections are: the store's file or URL
 
     def run(self, claimed: ClaimedRun, workflow_path: str, abort: threading.Event, persist: bool = True) -> Outcome:
         """Execute ``claimed`` and return its outcome (the caller records the end).
@@ -119,7 +120,8 @@ class Supervisor:
         ``persist=False`` (zero persistence) records each step without its input and output.
         """
         receiver, sender = self.context.Pipe(duplex=False)
-        request = RunRequest(claimed.id, workflow_path, claimed.input, claimed.attempt, claimed.start_step)
+        request = RunRequest(claimed.id, workflow_path, claimed.input, claimed.attempt, claimed.start_step,
+                             self.collections)
         process = self.context.Process(target=child_main, args=(request, sender), daemon=True,
                                        name=f"pyfn-run-{claimed.id[:8]}")
         with _main_module_hidden():
