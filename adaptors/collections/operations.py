@@ -79,9 +79,11 @@ def set(name: Any, key: Any, values: Any) -> Callable[[dict], dict]:  # noqa: A0
 
     Args:
         name: the collection's name.
-        key: a key (string) for a single value, or a function
-            ``key(value, state, index)`` returning each value's key (it may
-            take fewer arguments: ``lambda patient: patient["case_id"]``).
+        key: a key (string, or read from state: ``state["data"]["id"]``) for
+            a single value, or a function ``key(value, state, index)`` returning
+            each value's key (it may take fewer arguments:
+            ``lambda patient: patient["case_id"]``; a function of one argument
+            named ``state`` is read as a lazy key instead).
         values: the value (any JSON), or a list of values when ``key`` is a
             function. A string key with a list stores the list as one value.
 
@@ -95,12 +97,18 @@ def set(name: Any, key: Any, values: Any) -> Callable[[dict], dict]:  # noqa: A0
 
     def run_set(state: dict) -> dict:
         resolved_name, resolved = expand_references(state, [name, values])
-        pairs = list(_pairs(key, resolved, state))
+        pairs = list(_pairs(key(state) if _is_lazy(key) else key, resolved, state))
         count = active_store().set_many(resolved_name, pairs)
         _log.info(f'Set {count} values in "{resolved_name}"')
         return state
 
     return run_set
+
+
+def _is_lazy(key: Any) -> bool:
+    """A lazy key (``state["data"]["id"]`` in a job, compiled to ``lambda state: ...``), not a key function."""
+    code = getattr(key, "__code__", None)
+    return code is not None and code.co_argcount == 1 and code.co_varnames[:1] == ("state",)
 
 
 def _pairs(key: Any, values: Any, state: dict):

@@ -217,3 +217,15 @@ def test_values_that_are_not_json_are_refused(store):
 def test_without_a_store_plugged_in_operations_say_how_to_get_one():
     with pytest.raises(CollectionsUnavailable, match="not available in this run"):
         run(collections.get("crm-ids", "k"))
+
+
+def test_a_key_read_from_state_in_a_job_is_a_lazy_key_not_a_key_function(store, tmp_path):
+    from runtime.compiler import compile_job
+    from runtime.job import load_job
+    from runtime.linker import link, resolve_adaptor
+
+    namespace = link(resolve_adaptor("http"))
+    source = 'collections.set("crm-ids", state["data"]["case_id"], state["data"])\n'
+    operation, = load_job(compile_job(source, str(tmp_path / "job.py"), namespace), namespace)
+    operation.fn({"data": {"case_id": "case-5", "crm_id": 5}})
+    assert store.get("crm-ids", "case-5") == '{"case_id":"case-5","crm_id":5}'
