@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from runtime.cli import commands, scale_commands, server_commands
+from runtime.cli import collection_commands, commands, scale_commands, server_commands
 
 __all__ = ["app", "main"]
 
@@ -27,6 +27,7 @@ app = typer.Typer(
 commands.register(app)
 server_commands.register(app)
 scale_commands.register(app)
+collection_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
