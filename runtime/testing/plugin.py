@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-__all__ = ["commcare_hq", "http_api", "run_job", "run_workflow", "snapshot"]
+__all__ = ["collections", "commcare_hq", "http_api", "run_job", "run_workflow", "snapshot"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -68,6 +68,34 @@ def commcare_hq() -> Iterator[Any]:
 
     with HQ(seed=20) as hq:
         yield hq
+
+
+@pytest.fixture
+def collections(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """Collections for one test, in their own throwaway SQLite file: jobs run by ``run_job`` and
+    ``run_workflow`` in the test read and write them.
+
+    Methods: ``load(name, items)`` creates the collection if needed and upserts ``items``, a dict
+    ``{key: value}`` or a file (JSON lines ``{"key", "value"}``, or a JSON ``{key: value}`` object; paths
+    relative to the project root); ``create(name)``; ``items(name, pattern="*")`` → ``{key: value}``;
+    ``get(name, key)``; ``assert_item(name, key, expected)``, ``assert_missing(name, key)``,
+    ``assert_items(name, {key: value})`` (exact contents); ``store`` (the store itself).
+
+    Example:
+        def test_known_patient_is_updated(collections, run_job, http_api):
+            collections.load("crm-ids", {"case-1": "crm-7"})
+            http_api.route("PATCH", "/contacts/crm-7", {"id": "crm-7"})
+            run_job("jobs/upsert.py", {"data": {"case_id": "case-1"}, "configuration": {"baseUrl": http_api.url}},
+                    adaptor="http").assert_ok()
+            collections.assert_item("crm-ids", "case-1", "crm-7")
+    """
+    from adaptors.collections.store import use_store
+    from runtime.testing.collections import TestCollections
+
+    kit = TestCollections(tmp_path / "pyfn-collections.db", lambda path: _resolve(request, path))
+    with use_store(kit.store):
+        yield kit
+    kit.close()
 
 
 def _resolve(request: pytest.FixtureRequest, path: str | Path) -> Path:

@@ -43,7 +43,7 @@ def project(tmp_path):
 
 def test_fixtures_are_listed_with_their_documentation(project):
     shown = pytest_in(project, "--fixtures")
-    for name in ("run_job", "run_workflow", "http_api", "commcare_hq", "snapshot"):
+    for name in ("run_job", "run_workflow", "http_api", "commcare_hq", "snapshot", "collections"):
         assert f"{name} -- " in shown.stdout, name
     assert "A recording destination API on 127.0.0.1" in shown.stdout
 
@@ -142,3 +142,22 @@ def test_run_workflow_takes_credentials_as_a_mapping_and_route_a_status_body_and
     run_workflow(workflow, {"data": {"phone": "+1"}}, credentials=str(from_file)).assert_data({"sid": "SM1"})
     with pytest.raises(TypeError, match="a response or status=/body=/headers=, not both"):
         http_api.route("GET", "/x", {"a": 1}, status=500)
+
+
+def test_collections_fixture_preloads_a_file_and_its_assertions_point_at_the_users_test(project):
+    (project / "tests" / "data").mkdir()
+    (project / "tests" / "data" / "visits.jsonl").write_text('{"key": "a", "value": 2}\n{"key": "b", "value": 3}\n')
+    (project / "jobs" / "count.py").write_text(
+        'collections.each("visits", "*", lambda state, value, key: state.update(total=state.get("total", 0) + value))\n')
+    project.write_test("""
+        def test_count(collections, run_job):
+            collections.load("visits", "tests/data/visits.jsonl")
+            assert run_job("jobs/count.py").state["total"] == 5
+
+        def test_wrong(collections):
+            collections.load("visits", {"a": 1})
+            collections.assert_item("visits", "a", 2)
+    """)
+    result = pytest_in(project)
+    assert "1 failed, 1 passed" in result.stdout, result.stdout + result.stderr
+    assert "visits['a'] is 1, expected 2" in result.stdout and "tests/test_jobs.py:8" in result.stdout
