@@ -6,6 +6,8 @@
 | ``GET /api/runs/{id}`` | the run in full: ``run``, ``input``, ``steps``, ``logs``, ``final_state``, ``webhook_response``, ``wiped_at``, ``work_order`` (its runs) |
 | ``POST /api/runs/{id}/retry`` (body ``{"from_step": "x"}`` optional) | 201 ``{"work_order_id", "run_id"}``; 409 ``{"error"}`` when it cannot be retried |
 | ``GET /runs``, ``GET /runs/{id}`` | the history page (HTML and a little JS, no build step) |
+| ``GET /collections``, ``GET /collections/{name}`` | the page's collections view |
+| ``/api/collections…`` | the collections API (``runtime.server.collections_api``) |
 
 Every ``/api`` request needs ``Authorization: Bearer <token>`` (401
 otherwise); ``{id}`` is a run id, a work order id or a unique prefix. The page
@@ -42,22 +44,30 @@ from runtime.workflow.project import Project
 __all__ = ["api_routes", "masked", "WEB"]
 
 WEB = Path(__file__).resolve().parent / "web"
-_STATIC = {"app.js": "text/javascript", "app.css": "text/css"}
+_STATIC = {"app.js": "text/javascript", "collections.js": "text/javascript", "app.css": "text/css"}
 _PAGE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
                  "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'"}
 _MAX_LIMIT = 500
 _MAX_OFFSET = 2**31 - 1
 
 
-def api_routes(project: Project, store: RunStore, wake: Callable[[], None], token: str) -> list[Route]:
-    """The API's and the page's routes (see the module docstring)."""
+def api_routes(project: Project, store: RunStore, wake: Callable[[], None], token: str,
+               collections: Any = None) -> list[Route]:
+    """The API's and the page's routes (see the module docstring); the collections API's with ``collections``."""
     api = _Api(project, store, wake, token)
-    return [Route("/api/runs", api.list_runs, methods=["GET"]),
+    extra = []
+    if collections is not None:
+        from runtime.server.collections_api import collection_routes
+
+        extra = collection_routes(collections, api._authorised)
+    return [*extra, Route("/api/runs", api.list_runs, methods=["GET"]),
             Route("/api/runs/{run_id}", api.get_run, methods=["GET"]),
             Route("/api/runs/{run_id}/retry", api.retry, methods=["POST"]),
             Route("/", lambda request: RedirectResponse("/runs"), methods=["GET"]),
             Route("/runs", _page, methods=["GET"]),
             Route("/runs/{run_id}", _page, methods=["GET"]),
+            Route("/collections", _page, methods=["GET"]),
+            Route("/collections/{name}", _page, methods=["GET"]),
             Route("/static/{name}", _static, methods=["GET"]),
             Route("/favicon.ico", lambda request: Response(status_code=204), methods=["GET"])]
 

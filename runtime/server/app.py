@@ -62,10 +62,11 @@ class AppSettings:
 
 def create_app(project: Project, store: RunStore, wake: Callable[[], None], log: Logger,
                settings: AppSettings = AppSettings(), *, api_token: str | None = None,
-               replies: _Replies | None = None) -> Starlette:
+               replies: _Replies | None = None, collections: Any = None) -> Starlette:
     """The ASGI app serving ``project``'s webhooks; ``wake()`` tells the workers a run was queued.
 
-    With an ``api_token``, the run history's API and page are served too.
+    With an ``api_token``, the run history's API and page are served too, and the collections API
+    when ``collections`` (a ``runtime.store.collections.StoreCollections``) is given.
     ``replies`` hands sync replies the outcome of zero-persistence runs, whose
     final state is not stored (``runtime.worker.pool.Replies``).
 
@@ -83,7 +84,7 @@ def create_app(project: Project, store: RunStore, wake: Callable[[], None], log:
     if api_token:
         from runtime.server.api import api_routes
 
-        routes += api_routes(project, store, wake, api_token)
+        routes += api_routes(project, store, wake, api_token, collections)
     return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
 
 

@@ -195,11 +195,13 @@ def _serve_http(options: ServeOptions, project: Project, store, pool, token: str
             super().handle_exit(sig, frame)
 
     from runtime.server.app import AppSettings, create_app
+    from runtime.store.collections import StoreCollections
 
     from runtime.server.connections import guarded_protocol, raise_open_files_limit
 
     settings = AppSettings(int(options.max_body_mb * 1024 * 1024), options.sync_timeout_s, options.body_timeout_s)
-    app = create_app(project, store, pool.wake, log, settings, api_token=token, replies=pool.replies)
+    app = create_app(project, store, pool.wake, log, settings, api_token=token, replies=pool.replies,
+                     collections=StoreCollections(options.database))
     raise_open_files_limit(options.max_connections + 256)
     protocol = guarded_protocol(options.head_timeout_s, lambda count: log.warn(
         f"closed {count} connection(s) that sent no complete request within {options.head_timeout_s:g}s"))

@@ -1,5 +1,6 @@
 // The run history page of `pyfn serve`: reads the JSON API with the token kept in this tab.
-// /runs lists work orders and their runs (filter by workflow and status); /runs/<id> shows one run.
+// /runs lists work orders and their runs (filter by workflow and status); /runs/<id> shows one run;
+// /collections and /collections/<name> are in collections.js.
 "use strict";
 
 const TOKEN_KEY = "pyfn-api-token";
@@ -42,7 +43,7 @@ async function api(path, options) {
 }
 
 function show(section) {
-  for (const id of ["login", "list", "run"]) $(id).hidden = id !== section;
+  for (const id of ["login", "list", "run", "collections", "collection"]) $(id).hidden = id !== section;
   $("logout").hidden = section === "login";
 }
 
@@ -204,6 +205,8 @@ function report(error) {
 function route() {
   const current = newView();
   if (!token()) return showLogin();
+  const collections = collectionsRoute(current);  // collections.js
+  if (collections) return collections.catch(report);
   const match = window.location.pathname.match(/^\/runs\/([^/]+)$/);
   (match ? renderRun(decodeURIComponent(match[1]), current) : renderList(current)).catch(report);
 }
