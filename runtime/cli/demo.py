@@ -2,7 +2,8 @@
 
 The HQ simulator, a Salesforce-like CRM and an SMS gateway start on loopback; the
 examples' credentials (``workflows/credentials.yaml``) read their URLs and keys from
-the environment, which the demo sets. Each example runs as ``pyfn execute`` would.
+the environment, which the demo sets. Each example runs as ``pyfn execute`` would, on a
+fresh run store (``demo.db`` in the outputs folder) holding the registrations' ``crm-ids`` collection.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from runtime.cli.execute import ExecuteArgs, run_execute, usage_failure
 __all__ = ["run_demo", "project_root", "outputs_folder", "example_environment", "EXAMPLES"]
 
 EXAMPLES = ("registrations", "reminders", "bulk-import")
+DEMO_DB = "demo.db"
 
 
 CHECKOUT = Path(__file__).resolve().parents[2]
@@ -59,6 +61,7 @@ def run_demo(names: list[str] | None = None) -> int:
         os.environ.update(example_environment(hq.url, crm.url, sms.url))
         print(f"HQ simulator at {hq.url}, CRM at {crm.url}, SMS gateway at {sms.url}\n")
         outputs = outputs_folder(root)
+        _fresh_store(outputs / DEMO_DB)
         for name in names:
             code = _RUNNERS[name](root, outputs, hq)
             if code:
@@ -72,9 +75,20 @@ def _run(root: Path, outputs: Path, name: str, workflow: str, state: Path | None
     shown = state.relative_to(root) if state and state.is_relative_to(root) else state
     print(f"== {name}: pyfn execute workflows/{workflow}" + (f" -s {shown}" if state else ""))
     code = run_execute(ExecuteArgs(path=root / "workflows" / workflow, state_path=state,
-                                   output_path=outputs / f"{name}.json"))
+                                   output_path=outputs / f"{name}.json", db=str(outputs / DEMO_DB)))
     print()
     return code
+
+
+def _fresh_store(path: Path) -> None:
+    """An empty run store with the ``crm-ids`` collection: the demo's CRM starts empty every time."""
+    from runtime.store.collections import StoreCollections
+
+    for old in path.parent.glob(path.name + "*"):
+        old.unlink()
+    store = StoreCollections(path)
+    store.create("crm-ids")
+    store.close()
 
 
 def _registrations(root: Path, outputs: Path, hq: Any) -> int:

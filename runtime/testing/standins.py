@@ -25,13 +25,16 @@ SOBJECTS = "/services/data/v59.0/sobjects/"
 
 
 class CRM(DestinationAPI):
-    """A Salesforce-like REST API: upsert by external id, and an alerts inbox.
+    """A Salesforce-like REST API: create, update by id, upsert by external id, and an alerts inbox.
 
+    - ``POST /services/data/v59.0/sobjects/<Object>`` creates a record: 201 ``{"id", "success"}``.
+    - ``PATCH /services/data/v59.0/sobjects/<Object>/<Id>`` updates it: 204, or 404 for an unknown id.
     - ``PATCH /services/data/v59.0/sobjects/<Object>/<ExternalIdField>/<value>`` creates (201)
       or updates (200) the record whose external id is ``value``; ``{"id", "success", "created"}``.
     - ``GET`` on the same path returns the record (404 if there is none).
     - ``POST /alerts`` keeps an alert (201).
-    ``records[(object, value)]`` and ``alerts`` hold what arrived.
+    ``records[(object, value)]`` and ``alerts`` hold what arrived; a created record is keyed by its
+    ``CommCare_Case_ID__c`` (its ``Id`` without one).
     """
 
     def __init__(self, **kwargs: Any):
@@ -39,6 +42,7 @@ class CRM(DestinationAPI):
         self.records: dict[tuple[str, str], dict] = {}
         self.alerts: list[dict] = []
         self._ids = itertools.count(1)
+        self.route("POST", SOBJECTS + "*", self._create)
         self.route("PATCH", SOBJECTS + "*", self._upsert)
         self.route("GET", SOBJECTS + "*", self._read)
         self.route("POST", "/alerts", self._alert)
@@ -47,7 +51,25 @@ class CRM(DestinationAPI):
         parts = request.path[len(SOBJECTS):].split("/")
         return (parts[0], parts[2]) if len(parts) == 3 and all(parts) else None
 
+    def _create(self, request: RecordedRequest) -> Response:
+        name = request.path[len(SOBJECTS):]
+        if "/" in name or not name or not isinstance(request.json, dict):
+            return Response(400, [{"errorCode": "MALFORMED_QUERY", "message": "bad create"}])
+        record = {"Id": f"a0{next(self._ids):05d}", **request.json}
+        self.records[(name, str(request.json.get("CommCare_Case_ID__c") or record["Id"]))] = record
+        return Response(201, {"id": record["Id"], "success": True, "errors": []})
+
+    def _update(self, request: RecordedRequest) -> Response:
+        name, _, record_id = request.path[len(SOBJECTS):].partition("/")
+        found = [r for (kind, _), r in self.records.items() if kind == name and r["Id"] == record_id]
+        if not found or not isinstance(request.json, dict):
+            return Response(404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}])
+        found[0].update(request.json)
+        return Response(204, b"")
+
     def _upsert(self, request: RecordedRequest) -> Response:
+        if request.path[len(SOBJECTS):].count("/") == 1:
+            return self._update(request)
         key = self._key(request)
         if key is None or not isinstance(request.json, dict):
             return Response(400, [{"errorCode": "MALFORMED_QUERY", "message": "bad upsert"}])

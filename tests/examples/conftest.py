@@ -21,8 +21,10 @@ def sms():
 
 
 @pytest.fixture
-def world(commcare_hq, crm, sms, monkeypatch):
-    """HQ, CRM and SMS gateway, with the variables workflows/credentials.yaml reads set for them."""
+def world(commcare_hq, crm, sms, monkeypatch, collections):
+    """HQ, CRM and SMS gateway, with the variables workflows/credentials.yaml reads set for them, and the
+    empty ``crm-ids`` collection the registrations keep case ids in."""
+    collections.create("crm-ids")
     for name, value in example_environment(commcare_hq.url, crm.url, sms.url).items():
         monkeypatch.setenv(name, value)
     return commcare_hq, crm, sms

@@ -25,38 +25,52 @@ def forwarded_registration(hq, members: type = list) -> dict:
     return {"data": next(f for f in hq.forms(xmlns=REGISTRATION) if f["id"] == form_id)}
 
 
+def members_of(form) -> list:
+    members = form["data"]["form"]["members"]
+    return members if isinstance(members, list) else [members]
+
+
 @pytest.mark.parametrize("shape", [dict, list], ids=["one member", "several members"])
-def test_registrations_upsert_each_member_by_case_id(world, run_workflow, shape):
+def test_registrations_create_each_member_and_keep_its_crm_id_in_a_collection(world, run_workflow, collections,
+                                                                              shape):
     hq, crm, _ = world
     form = forwarded_registration(hq, shape)
     result = run_workflow(ROOT / "workflows/commcare-registrations.yaml", form)
     result.assert_ok()
-    members = form["data"]["form"]["members"]
-    members = members if isinstance(members, list) else [members]
+    members = members_of(form)
     assert result.data["upserted"] == len(members) == len(crm.records)
+    assert [r.method for r in crm.requests] == ["POST"] * len(members)
     for member in members:
         record = crm.records[("Patient__c", member["case"]["@case_id"])]
         assert record["CommCare_Form_ID__c"] == form["data"]["id"]
         assert record["Sex__c"] == {"female": "Female", "male": "Male"}[member["sex"]]
         assert record["Phone__c"] == member["phone"] and record["Birthdate__c"] == member["dob"]
+        collections.assert_item("crm-ids", member["case"]["@case_id"], record["Id"])
 
 
-def test_a_redelivered_form_updates_the_same_records(world, run_workflow):
+def test_a_redelivered_form_updates_the_same_records_by_their_crm_ids(world, run_workflow, collections):
     hq, crm, _ = world
     form = forwarded_registration(hq)
-    for _ in range(2):
-        run_workflow(ROOT / "workflows/commcare-registrations.yaml", form).assert_ok()
-    statuses = [r for r in crm.requests if r.method == "PATCH"]
-    assert len(crm.records) == len(statuses) // 2
+    first = run_workflow(ROOT / "workflows/commcare-registrations.yaml", form)
+    first.assert_ok()
+    mapping = collections.items("crm-ids")
+    form["data"]["form"]["village"] = "Kibera"
+    again = run_workflow(ROOT / "workflows/commcare-registrations.yaml", form)
+    again.assert_ok()
+    assert again.data["crm_ids"] == first.data["crm_ids"] and collections.items("crm-ids") == mapping
+    updates = [r for r in crm.requests if r.method == "PATCH"]
+    assert sorted(r.path.rsplit("/", 1)[1] for r in updates) == sorted(mapping.values())
+    assert len(crm.records) == len(members_of(form))
+    assert all(record["Village__c"] == "Kibera" for record in crm.records.values())
 
 
 def test_crm_failure_takes_the_alert_path(world, run_workflow):
     hq, crm, _ = world
-    crm.route("PATCH", SOBJECTS + "*", Response(503, [{"errorCode": "SERVER_UNAVAILABLE"}]))
+    crm.route("POST", SOBJECTS + "*", Response(503, [{"errorCode": "SERVER_UNAVAILABLE"}]))
     result = run_workflow(ROOT / "workflows/commcare-registrations.yaml", forwarded_registration(hq))
     result.assert_failed("upsert-patients", "returned 503")
     assert crm.alerts[0]["subject"] == "A CommCare registration did not reach the CRM"
-    assert "upsert-patients: PATCH to" in crm.alerts[0]["reasons"][0]
+    assert "upsert-patients: POST to" in crm.alerts[0]["reasons"][0]
 
 
 def test_reminders_resume_from_the_cursor(world, run_workflow):
