@@ -59,7 +59,8 @@ def run_execute(args: ExecuteArgs) -> int:
         loggers = create_loggers(args.log, LogSink(stream, json_lines=args.log_json))
     except ValueError as exc:
         return usage_failure(str(exc))
-    collections = StoreCollections(store_location(args.db, Path(".")))  # opened only if a job uses it
+    # opened only if a job uses it; the run's secrets are masked in what it stores
+    collections = StoreCollections(store_location(args.db, Path(".")), mask=loggers["R/T"].sink.masker.mask)
     try:
         plan = _load_plan(args, loggers)
         start, end = _bounds(plan, args)

@@ -25,7 +25,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from adaptors.collections.errors import CollectionExists, CollectionNotFound, InvalidKey, InvalidQuery
 from adaptors.collections.store import MAX_KEY_LENGTH, Page, Query, check_key, iterate, time_bounds
@@ -64,11 +64,13 @@ class StoreCollections:
     """Collections in the SQLite file or PostgreSQL database at ``location``, opened on first use.
 
     Safe to share between threads (one connection under a lock); every
-    process opens its own.
+    process opens its own. A run passes its masker's ``mask``: every secret of
+    the run in a key or value it sets is stored as ``****``, as in its logs.
     """
 
-    def __init__(self, location: str | Path):
+    def __init__(self, location: str | Path, mask: Callable[[str], str] | None = None):
         self.location = str(location)
+        self._mask = mask
         self.dialect = POSTGRES if is_database_url(self.location) else SQLITE
         self._db: Any = None
         self._lock = threading.RLock()
@@ -172,6 +174,8 @@ class StoreCollections:
 
     def set_many(self, name: str, items: Iterable[tuple[str, str]]) -> int:
         latest = {check_key(key): value for key, value in items}  # each key once: the last value given wins
+        if self._mask is not None:
+            latest = {self._mask(key): self._mask(value) for key, value in latest.items()}
         now = now_iso()
         rows = [(name, key, latest[key], now, now) for key in sorted(latest)]
         with self._transaction() as db:

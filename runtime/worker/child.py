@@ -114,7 +114,7 @@ def execute(request: RunRequest, conn: Any) -> tuple[str, str | None, str | None
     recorder = _Recorder(conn, sink.masker.scrub)
     loggers = create_loggers(None, sink)
     log = loggers["R/T"]
-    collections = _collections(request.collections)
+    collections = _collections(request.collections, sink.masker.mask)
     try:
         plan = plan_for(request.workflow_path)
         start = start_step(plan, request.start)
@@ -143,13 +143,13 @@ def execute(request: RunRequest, conn: Any) -> tuple[str, str | None, str | None
     return state, error_type, _json(sink.masker.scrub(result)), recorder.webhook_response
 
 
-def _collections(location: str | None) -> Any:
-    """The run's collections (opened on first use), or ``None`` when the supervisor named no store."""
+def _collections(location: str | None, mask: Callable[[str], str]) -> Any:
+    """The run's collections (opened on first use, secrets masked), or ``None`` when the supervisor named no store."""
     if location is None:
         return None
     from runtime.store.collections import StoreCollections
 
-    return StoreCollections(location)
+    return StoreCollections(location, mask)
 
 
 def start_step(plan: Plan, key: str | None) -> str | None:

@@ -43,3 +43,13 @@ def test_a_job_without_collections_opens_no_store(pyfn, write, tmp_path):
     job = write("jobs/plain.py", 'fn(lambda state: {**state, "data": 1})')
     assert pyfn("execute", job, "-O", cwd=tmp_path).code == 0
     assert not (tmp_path / "state").exists()
+
+
+def test_a_secret_of_the_run_is_stored_masked(pyfn, write, tmp_path):
+    store = StoreCollections(tmp_path / "state" / "pyfn.db")
+    store.create("tokens")
+    store.close()
+    job = write("jobs/leak.py", 'collections.set("tokens", "k", {"sent": "Bearer " + state["configuration"]["api_token"]})\n')
+    state = '{"configuration": {"api_token": "tok-5ecret-991"}, "data": {}}'
+    assert pyfn("execute", job, "-S", state, "-O", cwd=tmp_path).code == 0
+    assert StoreCollections(tmp_path / "state" / "pyfn.db").get("tokens", "k") == '{"sent":"Bearer ****"}'
