@@ -76,9 +76,10 @@ __all__ = [
     "validate",
 ]
 
-if TYPE_CHECKING:  # for editors and type checkers only: a job's lazy state (see docs/jobs.md)
+if TYPE_CHECKING:  # for editors and type checkers only: a job's lazy state and collections (see docs/jobs.md)
+    from adaptors.collections import collections
     state: dict[str, Any]
-    __all__ += ["state"]
+    __all__ += ["collections", "state"]
 
 
 def on_run_start() -> None:

@@ -66,13 +66,13 @@ __all__ = ["delete", "get", "parse_xml", "patch", "post", "put", "request"]
 
 if TYPE_CHECKING:  # a job of this adaptor has common's names too: editors see them with one import
     from adaptors.common import *  # noqa: F403
-    __all__ += [  # common's __all__ and state, written out as type checkers need (a test keeps them equal)
+    __all__ += [  # common's __all__, collections and state, written out as type checkers need (a test keeps them equal)
         "alter_state", "array_to_string", "as_", "as_data", "assert_", "chunk", "combine",
         "compose_next_state", "cursor", "data_path", "data_value", "date_fns", "debug", "each",
         "execute", "expand_references", "field", "fields", "fn", "fn_if", "group", "human_proper",
         "index", "join", "json_value", "last_reference_value", "log", "map", "merge", "parse_csv",
         "reference_path", "scrub_emojis", "source", "source_value", "split_keys", "to_array",
-        "util", "validate", "state"
+        "util", "validate", "collections", "state"
     ]
 
 CONFIGURATION_SCHEMA: dict[str, Any] = json.loads(

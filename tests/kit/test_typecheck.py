@@ -50,8 +50,8 @@ def test_a_scaffolded_project_type_checks_and_mypy_finds_a_mistake(tmp_path):
 
 
 def test_every_adaptor_shows_common_and_state_to_type_checkers():
-    """http's and commcare's TYPE_CHECKING re-exports list common's names as they are."""
-    expected = [*adaptors.load("common").__all__, "state"]
+    """http's and commcare's TYPE_CHECKING re-exports list common's names as they are (and every job's collections)."""
+    expected = [*adaptors.load("common").__all__, "collections", "state"]
     for name in ("http", "commcare"):
         tree = ast.parse(Path(adaptors.load(name).__file__).read_text())
         listed = [node.value for block in tree.body if isinstance(block, ast.If)
