@@ -109,6 +109,11 @@ def trigger(
     db: Optional[str] = typer.Option(None, "--db", envvar="PYFN_DB", help=DB_HELP),
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
     wait_timeout_s: float = typer.Option(defaults.WAIT_TIMEOUT_S, "--wait-timeout-s", help=WAIT_TIMEOUT_HELP),
+    server: Optional[str] = typer.Option(
+        None, "--server", envvar="PYFN_SERVER", show_envvar=True,
+        help="A running pyfn serve's URL: queue the run through its API (it has the secrets and the store)."),
+    api_token: Optional[str] = typer.Option(
+        None, "--api-token", envvar="PYFN_API_TOKEN", show_envvar=True, help="The server's API token (with --server)."),
 ) -> None:
     """Start a run of WORKFLOW by hand, as Lightning's manual run: queued first in line in the run store.
 
@@ -118,6 +123,10 @@ def trigger(
 
     Example: pyfn trigger commcare-sync --state state/backfill.json --wait
     """
+    if server:
+        from runtime.cli.remote import run_trigger_remote
+
+        raise typer.Exit(run_trigger_remote(server, api_token, workflow, state, wait, wait_timeout_s))
     from runtime.cli.trigger import run_trigger
 
     raise typer.Exit(run_trigger(project, workflow, state, db, wait, wait_timeout_s))

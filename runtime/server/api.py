@@ -63,6 +63,7 @@ def api_routes(project: Project, store: RunStore, wake: Callable[[], None], toke
     return [*extra, Route("/api/runs", api.list_runs, methods=["GET"]),
             Route("/api/runs/{run_id}", api.get_run, methods=["GET"]),
             Route("/api/runs/{run_id}/retry", api.retry, methods=["POST"]),
+            Route("/api/workflows/{workflow}/runs", api.trigger, methods=["POST"]),
             Route("/", lambda request: RedirectResponse("/runs"), methods=["GET"]),
             Route("/runs", _page, methods=["GET"]),
             Route("/runs/{run_id}", _page, methods=["GET"]),
@@ -148,6 +149,28 @@ class _Api:
             return _error(409, str(error))
         except LookupError as error:
             return _error(404, str(error.args[0]))
+        self.wake()
+        return JSONResponse({"work_order_id": accepted.work_order_id, "run_id": accepted.run_id}, status_code=201)
+
+    async def trigger(self, request: Request) -> Response:
+        """A manual run (``pyfn trigger --server``): ``{"state": {...}}``, or the cron cursor's input."""
+        if not self._authorised(request):
+            return _error(401, "Unauthorized: send Authorization: Bearer <the server's API token>")
+        name = request.path_params["workflow"]
+        workflow = self.project.plans.get(name)
+        if workflow is None:
+            return _error(404, f"No workflow named '{name}'; the workflows are: {', '.join(sorted(self.project.plans))}")
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("state", {}), dict):
+            return _error(400, "The body must be JSON: {} or {\"state\": {...}}")
+        from runtime.server.scheduler import next_input
+
+        cron = next(iter(workflow.crons), None)
+        accepted = await anyio.to_thread.run_sync(lambda: self.store.accept(
+            name, MANUAL, body["state"] if "state" in body else next_input(self.store, name, cron), priority=0))
         self.wake()
         return JSONResponse({"work_order_id": accepted.work_order_id, "run_id": accepted.run_id}, status_code=201)
 

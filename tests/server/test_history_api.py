@@ -192,3 +192,28 @@ def test_without_a_token_the_server_makes_one_and_prints_it(server_factory, tmp_
     assert printed, server.output()
     assert api(server, "GET", "/api/runs", token=printed.group(2)).status_code == 200
     assert api(server, "GET", "/api/runs", token=TOKEN).status_code == 401
+
+
+def test_trigger_through_a_running_servers_api_needs_neither_its_secrets_nor_its_store(server, tmp_path):
+    gate = tmp_path / "open-gate"
+    gate.write_text("")
+    state = tmp_path / "input.json"
+    state.write_text(json.dumps({"data": {"x": 21, "gate": str(gate)}}))
+    env = {"PATH": "/usr/bin", "PYFN_SERVER": server.url, "PYFN_API_TOKEN": TOKEN}  # no secret, no --db
+    result = pyfn("trigger", "pipeline", tmp_path / "elsewhere", "--state", state, "--wait", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    queued, ended = result.stdout.splitlines()
+    assert re.fullmatch(rf"Queued run [0-9a-f-]{{36}} \(work order [0-9a-f-]{{36}}\) of workflow pipeline on "
+                        rf"{re.escape(server.url)}", queued)
+    assert re.fullmatch(r"Run [0-9a-f-]{36} success in \d+\.\d{3}s; pyfn runs show [0-9a-f]{8} for its steps and logs",
+                        ended)
+    run_id = queued.split()[2]
+    assert api(server, "GET", f"/api/runs/{run_id}").json()["final_state"]["data"] == {
+        "x": 42, "gate": str(gate), "passed": True}
+    refused = pyfn("trigger", "pipeline", "--server", server.url, "--api-token", "wrong", env=env)
+    assert refused.returncode == 1
+    assert refused.stdout == (f"{server.url} refused the run (401): Unauthorized: send Authorization: Bearer "
+                              f"<the server's API token>\n")
+    unknown = pyfn("trigger", "nope", env=env)
+    assert unknown.returncode == 1 and unknown.stdout == (
+        f"{server.url} refused the run (404): No workflow named 'nope'; the workflows are: pipeline\n")
