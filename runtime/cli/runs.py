@@ -21,6 +21,7 @@ from typing import Any, Iterator
 
 from runtime.logger import format_duration
 from runtime.secrets import hide_configuration as _masked
+from runtime.cli.remote import RemoteStore, ServerAccess
 from runtime.store import AmbiguousId, RunDetail, RunSummary, is_database_url, open_store, store_location
 
 __all__ = ["run_list", "run_show", "run_retry"]
@@ -28,7 +29,9 @@ __all__ = ["run_list", "run_show", "run_retry"]
 _COLUMNS = ("RUN", "WORK ORDER", "WORKFLOW", "STATE", "ERROR", "ATTEMPT", "INSERTED", "DURATION")
 
 
-def _open(project: Path, db: str | Path | None):
+def _open(project: Path, db: str | Path | ServerAccess | None):
+    if isinstance(db, ServerAccess):
+        return RemoteStore(db.url, db.token)  # a running server's API (--server)
     path = store_location(db, project)
     if not is_database_url(path):
         if not Path(path).is_file():

@@ -95,6 +95,10 @@ def serve(
 
 
 WAIT_HELP = "Wait for the run to end and print its outcome (exit 0 only for success)."
+SERVER = typer.Option(None, "--server", envvar="PYFN_SERVER", show_envvar=True,
+                      help="A running pyfn serve's URL: go through its API (it has the secrets and the run store).")
+API_TOKEN = typer.Option(None, "--api-token", envvar="PYFN_API_TOKEN", show_envvar=True,
+                         help="The server's API token (with --server).")
 WAIT_TIMEOUT_HELP = "With --wait: give up waiting after this many seconds (the run goes on)."
 
 
@@ -109,11 +113,8 @@ def trigger(
     db: Optional[str] = typer.Option(None, "--db", envvar="PYFN_DB", help=DB_HELP),
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
     wait_timeout_s: float = typer.Option(defaults.WAIT_TIMEOUT_S, "--wait-timeout-s", help=WAIT_TIMEOUT_HELP),
-    server: Optional[str] = typer.Option(
-        None, "--server", envvar="PYFN_SERVER", show_envvar=True,
-        help="A running pyfn serve's URL: queue the run through its API (it has the secrets and the store)."),
-    api_token: Optional[str] = typer.Option(
-        None, "--api-token", envvar="PYFN_API_TOKEN", show_envvar=True, help="The server's API token (with --server)."),
+    server: Optional[str] = SERVER,
+    api_token: Optional[str] = API_TOKEN,
 ) -> None:
     """Start a run of WORKFLOW by hand, as Lightning's manual run: queued first in line in the run store.
 
@@ -126,7 +127,7 @@ def trigger(
     if server:
         from runtime.cli.remote import run_trigger_remote
 
-        raise typer.Exit(run_trigger_remote(server, api_token, workflow, state, wait, wait_timeout_s))
+        raise typer.Exit(run_trigger_remote(_where(db, server, api_token), workflow, state, wait, wait_timeout_s))
     from runtime.cli.trigger import run_trigger
 
     raise typer.Exit(run_trigger(project, workflow, state, db, wait, wait_timeout_s))
@@ -146,6 +147,8 @@ def runs_list(
     db: Optional[str] = typer.Option(None, "--db", envvar="PYFN_DB", help=DB_HELP),
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many runs to show, newest first."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    server: Optional[str] = SERVER,
+    api_token: Optional[str] = API_TOKEN,
 ) -> None:
     """List runs, newest first, with their work order, state, error type, attempt and duration.
 
@@ -153,7 +156,7 @@ def runs_list(
     """
     from runtime.cli.runs import run_list
 
-    raise typer.Exit(run_list(project, db, workflow, state, limit, as_json))
+    raise typer.Exit(run_list(project, _where(db, server, api_token), workflow, state, limit, as_json))
 
 
 @runs_app.command("show")
@@ -163,6 +166,8 @@ def runs_show(
     project: Path = typer.Argument(Path("."), help=PROJECT_HELP, metavar="[PROJECT_DIR]"),
     db: Optional[str] = typer.Option(None, "--db", envvar="PYFN_DB", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+    server: Optional[str] = SERVER,
+    api_token: Optional[str] = API_TOKEN,
 ) -> None:
     """Show one run: its input, each step's input, output and error, its logs and final state.
 
@@ -170,7 +175,7 @@ def runs_show(
     """
     from runtime.cli.runs import run_show
 
-    raise typer.Exit(run_show(project, db, run_id, as_json))
+    raise typer.Exit(run_show(project, _where(db, server, api_token), run_id, as_json))
 
 
 @runs_app.command("retry")
@@ -185,6 +190,8 @@ def runs_retry(
     db: Optional[str] = typer.Option(None, "--db", envvar="PYFN_DB", help=DB_HELP),
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
     wait_timeout_s: float = typer.Option(defaults.WAIT_TIMEOUT_S, "--wait-timeout-s", help=WAIT_TIMEOUT_HELP),
+    server: Optional[str] = SERVER,
+    api_token: Optional[str] = API_TOKEN,
 ) -> None:
     """Run a run's work order again: a new run (next attempt), first in line, as Lightning's retry.
 
@@ -196,7 +203,16 @@ def runs_retry(
     """
     from runtime.cli.runs import run_retry
 
-    raise typer.Exit(run_retry(project, db, run_id, from_step, wait, wait_timeout_s))
+    raise typer.Exit(run_retry(project, _where(db, server, api_token), run_id, from_step, wait, wait_timeout_s))
+
+
+def _where(db: str | None, server: str | None, api_token: str | None):
+    """The run store: a running server's API (``--server``), or the store itself (``--db``)."""
+    if not server:
+        return db
+    from runtime.cli.remote import ServerAccess
+
+    return ServerAccess(server, api_token)
 
 
 def register(app: typer.Typer) -> None:

@@ -212,8 +212,31 @@ def test_trigger_through_a_running_servers_api_needs_neither_its_secrets_nor_its
         "x": 42, "gate": str(gate), "passed": True}
     refused = pyfn("trigger", "pipeline", "--server", server.url, "--api-token", "wrong", env=env)
     assert refused.returncode == 1
-    assert refused.stdout == (f"{server.url} refused the run (401): Unauthorized: send Authorization: Bearer "
+    assert refused.stdout == (f"{server.url} refused the request (401): Unauthorized: send Authorization: Bearer "
                               f"<the server's API token>\n")
     unknown = pyfn("trigger", "nope", env=env)
     assert unknown.returncode == 1 and unknown.stdout == (
-        f"{server.url} refused the run (404): No workflow named 'nope'; the workflows are: pipeline\n")
+        f"{server.url} refused the request (404): No workflow named 'nope'; the workflows are: pipeline\n")
+
+
+def test_runs_list_show_and_retry_through_a_running_servers_api(server, tmp_path):
+    env = {"PATH": "/usr/bin", "PYFN_SERVER": server.url, "PYFN_API_TOKEN": TOKEN}
+    failed, _ = failed_run(server, tmp_path, x=5)
+    listed = pyfn("runs", "list", "--workflow", "pipeline", "--state", "failed", tmp_path / "elsewhere", env=env)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert failed in listed.stdout and "JobError" in listed.stdout
+    shown = pyfn("runs", "show", failed[:8], env=env)
+    assert shown.returncode == 0, shown.stdout
+    assert shown.stdout.startswith(f"Run {failed} (attempt 1, trigger) of workflow pipeline")
+    assert "gate (" in shown.stdout and "failed: JobError: the gate is closed" in shown.stdout
+    assert "conf-secret-9876" not in shown.stdout
+    missing = pyfn("runs", "show", "ffffffff", env=env)
+    assert missing.returncode == 1
+    assert missing.stdout == "No run or work order matches 'ffffffff' (pyfn runs list shows them)\n"
+    retried = pyfn("runs", "retry", failed, "--from-step", "gate", env=env)
+    assert retried.returncode == 0, retried.stdout
+    assert retried.stdout.startswith("Queued run ") and "(attempt 2) of work order" in retried.stdout
+    wrong = pyfn("runs", "list", "--api-token", "nope", env=env)
+    assert wrong.returncode == 1
+    assert wrong.stdout == (f"{server.url} refused the request (401): Unauthorized: send Authorization: Bearer "
+                            f"<the server's API token>\n")
