@@ -103,8 +103,7 @@ def _remove(store: StoreCollections, name: str, pattern: str) -> int:
 
 
 def _import(store: StoreCollections, name: str, source: str) -> int:
-    if not store.exists(name):
-        store.set_many(name, [])  # raises CollectionNotFound with its hint
+    store.require(name)  # before reading a line of the input
     items = read_lines(sys.stdin, "stdin") if source == "-" else read_file(source)
     total = sum(store.set_many(name, batch) for batch in batches(items))
     print(f"Imported {total} items into {name}", file=sys.stderr)

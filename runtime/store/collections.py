@@ -150,6 +150,11 @@ class StoreCollections:
         with self._transaction(write=False) as db:
             return self._exists(db, name)
 
+    def require(self, name: str) -> None:
+        """:class:`CollectionNotFound` (with the command that creates it) unless the collection exists."""
+        with self._transaction(write=False) as db:
+            self._require(db, name)
+
     def iterate(self, name: str, query: Query) -> Iterator[tuple[str, str, str, str]]:
         """Every match of ``query`` as ``(key, value_json, created_at, updated_at)``, a page at a time."""
         return iterate(self, name, query)

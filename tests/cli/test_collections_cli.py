@@ -58,6 +58,9 @@ def test_errors_are_one_clear_line_with_a_hint_and_exit_1(pyfn, project, write):
     assert "pyfn collections create crm-ids" in missing.stderr and "Traceback" not in missing.output
     again = pyfn("collections", "create", "facilities", "-p", project)
     assert again.code == 1 and "exists already" in again.stderr
+    into_missing = pyfn("collections", "import", "crm-ids", write("ok.jsonl", '{"key": "a", "value": 1}\n'),
+                        "-p", project)
+    assert into_missing.code == 1 and "pyfn collections create crm-ids" in into_missing.stderr
     bad = write("bad.jsonl", '{"key": "f-1", "value": 1}\n{"key": "f-2"}\n')
     result = pyfn("collections", "import", "facilities", bad, "-p", project)
     assert result.code == 1 and "bad.jsonl line 2 is not an object with \"key\" and \"value\"" in result.stderr
