@@ -58,6 +58,7 @@ class Dialect:
     match: str
     pattern: Callable[[str], str]
     time: str  # how a bound time parameter is written
+    unindexed: str  # before a column, keeps the planner from reading a pattern as the index range
 
     def sql(self, text: str) -> str:
         """``text`` with ``?`` placeholders in this dialect's style."""
@@ -70,8 +71,8 @@ class Dialect:
                         f"SET value = excluded.value, updated_at = excluded.updated_at")
 
 
-SQLITE = Dialect("sqlite", "?", "GLOB", _glob, "?")
-POSTGRES = Dialect("postgresql", "%s", "LIKE", _like, "?::timestamptz")
+SQLITE = Dialect("sqlite", "?", "GLOB", _glob, "?", "+")
+POSTGRES = Dialect("postgresql", "%s", "LIKE", _like, "?::timestamptz", "")
 
 
 def encode_cursor(key: str) -> str:
@@ -94,15 +95,33 @@ def decode_cursor(cursor: str) -> str:
 
 def where_clause(dialect: Dialect, name: str, pattern: str, bounds: list[tuple[str, str, str]],
                  after: str | None = None) -> tuple[str, list[Any]]:
-    """``WHERE`` for the items of ``name`` matching ``pattern``, the time ``bounds`` and keys after ``after``."""
+    """``WHERE`` for the items of ``name`` matching ``pattern``, the time ``bounds`` and keys after ``after``.
+
+    The key range is written out — from the cursor or the pattern's fixed prefix, whichever is
+    further, to the end of the prefix — so every page is one index seek, however deep the cursor.
+
+    Example:
+        >>> where_clause(SQLITE, "c", "item-*", [], "item-9")
+        ('WHERE collection = ? AND +key GLOB ? AND key > ? AND key < ?', ['c', 'item-*', 'item-9', 'item-\U0010ffff'])
+    """
     clauses, params = ["collection = ?"], [name]
-    if pattern != "*":
-        clauses.append(f"key {dialect.match} ?" if "*" in pattern else "key = ?")
-        params.append(dialect.pattern(pattern) if "*" in pattern else pattern)
+    prefix = pattern.split("*", 1)[0]
+    if "*" not in pattern:
+        clauses.append("key = ?")
+        params.append(pattern)
+    elif pattern != "*":
+        clauses.append(f"{dialect.unindexed}key {dialect.match} ?")  # matched row by row: the range below seeks
+        params.append(dialect.pattern(pattern))
     for column, operator, moment in bounds:
         clauses.append(f"{column} {operator} {dialect.time}")
         params.append(moment)
-    if after is not None:
+    if after is not None and after >= prefix:
         clauses.append("key > ?")
         params.append(after)
+    elif prefix and "*" in pattern:
+        clauses.append("key >= ?")
+        params.append(prefix)
+    if prefix and "*" in pattern:
+        clauses.append("key < ?")
+        params.append(prefix + "\U0010ffff")
     return dialect.sql("WHERE " + " AND ".join(clauses)), params
