@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from runtime import defaults
 from runtime.errors import StepTimeoutError
-from runtime.logger import Logger, Masker, create_loggers
+from runtime.logger import Logger, Loggers, Masker, create_loggers
 
 __all__ = ["RunOptions", "RunContext"]
 
@@ -31,16 +31,16 @@ class RunContext:
     """Passed down plan → step → expression so no layer reaches for globals; built once per run."""
 
     options: RunOptions = field(default_factory=RunOptions)
-    loggers: dict[str, Logger] = field(default_factory=create_loggers)
+    loggers: Loggers = field(default_factory=create_loggers)
     notify: Callable[..., None] | None = None
 
     @property
     def masker(self) -> Masker:
-        return self.loggers["R/T"].sink.masker
+        return self.loggers.masker
 
     @property
     def log(self) -> Logger:
-        return self.loggers["R/T"]
+        return self.loggers.runtime
 
     def emit(self, event: str, **payload: Any) -> None:
         """Tell an observer (the CLI's step cache, the server's run store) what happened."""

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import adaptors
 from adaptors.collections.store import use_store
 
+from runtime import events
 from runtime.context import RunContext
 from runtime.errors import EdgeConditionError
 from runtime.plan import Plan, Step
@@ -51,7 +52,7 @@ def execute_plan(plan: Plan, input_state: dict | None, ctx: RunContext) -> Any:
             walk.run(plan.steps[visit.step_id], visit)
             if visit.step_id == ctx.options.end:
                 break
-    ctx.emit("plan-complete", duration=(time.perf_counter() - started) * 1000)
+    ctx.emit(events.PLAN_COMPLETE, duration=(time.perf_counter() - started) * 1000)
     return walk.result()
 
 
@@ -81,7 +82,7 @@ class _Walk:
         state = assemble_state(previous, step.state, step.configuration, self.plan.credentials)
         result = execute_step(step, state, self.ctx, key)
         targets = self._next(step, result.state)
-        self.ctx.emit("step-next", step=key, next=targets)
+        self.ctx.emit(events.STEP_NEXT, step=key, next=targets)
         for target in targets:
             if self.plan.steps[target].wait_all:
                 self.held.setdefault(target, {})[key] = result.state

@@ -16,11 +16,12 @@ import threading
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Iterator, TextIO
 
 from runtime.secrets import Masker
 
-__all__ = ["Logger", "LogSink", "Masker", "create_loggers", "parse_log_spec", "format_duration",
+__all__ = ["Logger", "Loggers", "LogSink", "Masker", "create_loggers", "parse_log_spec", "format_duration",
            "job_logging"]
 
 LEVELS = {"debug": 0, "info": 1, "default": 2, "none": 9}
@@ -138,10 +139,35 @@ def parse_log_spec(spec: str | None) -> dict[str, str]:
     return levels
 
 
-def create_loggers(spec: str | None = None, sink: LogSink | None = None) -> dict[str, Logger]:
-    """One logger per namespace sharing ``sink``, levels from a ``--log`` spec."""
+@dataclass(frozen=True)
+class Loggers:
+    """The loggers of a run, one per namespace, sharing one sink: ``loggers.runtime.success(...)``.
+
+    ``cli`` is ``[CLI]``, ``compiler`` ``[CMP]``, ``runtime`` ``[R/T]`` and ``job`` ``[JOB]``.
+    """
+
+    cli: Logger
+    compiler: Logger
+    runtime: Logger
+    job: Logger
+
+    @property
+    def masker(self) -> Masker:
+        """The masker of the sink they share."""
+        return self.runtime.sink.masker
+
+
+def create_loggers(spec: str | None = None, sink: LogSink | None = None) -> Loggers:
+    """One logger per namespace sharing ``sink``, levels from a ``--log`` spec.
+
+    Example:
+        >>> loggers = create_loggers("info,job=none")
+        >>> loggers.runtime.namespace, loggers.runtime.level, loggers.job.level
+        ('R/T', 'info', 'none')
+    """
     sink = sink or LogSink()
-    return {ns: Logger(ns, level, sink) for ns, level in parse_log_spec(spec).items()}
+    levels = parse_log_spec(spec)
+    return Loggers(*(Logger(ns, levels[ns], sink) for ns in ("CLI", "CMP", "R/T", "JOB")))
 
 
 # -- the bridge from the standard library's ``logging`` (used by adaptors and ``print``) --

@@ -14,6 +14,7 @@ from typing import Any
 
 from adaptors.common.empty_match import empty_matches
 from runtime.config_check import schema_problems
+from runtime import events
 from runtime.context import RunContext
 from runtime.errors import ConfigurationError, PyfnError, RuntimeCrash
 from runtime.exits import job_cannot_exit
@@ -44,7 +45,7 @@ def execute_step(step: Step, state: dict, ctx: RunContext, key: str | None = Non
     log = ctx.log
     learn_secrets(ctx, state.get("configuration"), step.secrets, f"step {key}")
     log.always(f"Starting step {step.name or key}")
-    ctx.emit("step-start", step=key, state=state)
+    ctx.emit(events.STEP_START, step=key, state=state)
     started = time.perf_counter()
     try:
         result = _run_job(step, state, ctx)
@@ -57,7 +58,7 @@ def execute_step(step: Step, state: dict, ctx: RunContext, key: str | None = Non
     elapsed = (time.perf_counter() - started) * 1000
     output = _output(step, key, result, ctx)
     log.success(f"{step.name or key} completed in {format_duration(elapsed)}")
-    ctx.emit("step-complete", step=key, state=output, duration=elapsed)
+    ctx.emit(events.STEP_COMPLETE, step=key, state=output, duration=elapsed)
     return StepResult(output, None, elapsed)
 
 
@@ -67,7 +68,7 @@ def _run_job(step: Step, state: dict, ctx: RunContext) -> Any:
     module = step.adaptor.module
     check_configuration(step, state.get("configuration"), getattr(module, "CONFIGURATION_SCHEMA", None))
     try:
-        with job_logging(ctx.loggers["JOB"]), empty_matches(ctx.options.strict), job_cannot_exit(), \
+        with job_logging(ctx.loggers.job), empty_matches(ctx.options.strict), job_cannot_exit(), \
                 step_deadline(ctx.options.timeout_ms, ctx.options.on_stuck):
             operations = load_job(step.job, link(step.adaptor))
             return run_operations(operations, state, module, step.job.path, ctx)
@@ -89,7 +90,7 @@ def _failed(step: Step, key: str, state: dict, error: PyfnError, elapsed: float,
     errors = state.get("errors") if isinstance(state.get("errors"), dict) else {}
     state["errors"] = {**errors, step.id: ctx.masker.scrub(error.to_state())}
     output = clean_state(state)
-    ctx.emit("step-complete", step=key, state=output, duration=elapsed, error=error)
+    ctx.emit(events.STEP_COMPLETE, step=key, state=output, duration=elapsed, error=error)
     return StepResult(output, error, elapsed)
 
 

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable
 
+from runtime import events
 from runtime.state_file import write_output
 from runtime.plan import Plan
 
@@ -52,6 +53,6 @@ class StepCache:
     def observer(self, scrub: Callable[[Any], Any]):
         """A ``RunContext.notify`` callback writing each completed step's output, ``scrub``-bed of secrets."""
         def notify(event: str, **payload: Any) -> None:
-            if event == "step-complete" and payload.get("state") is not None:
+            if event == events.STEP_COMPLETE and payload.get("state") is not None:
                 self.write(payload["step"], scrub(payload["state"]))
         return notify

@@ -12,7 +12,7 @@ from runtime import defaults
 from runtime.context import RunContext, RunOptions
 from runtime.errors import PyfnError, StepTimeoutError, UsageError
 from runtime.exits import process_exit
-from runtime.logger import Logger, LogSink, create_loggers, format_duration
+from runtime.logger import Loggers, LogSink, create_loggers, format_duration
 from runtime.state_file import STDIN, load_state_file, parse_state_text, serialize_output, write_output
 from runtime.plan import Plan, find_step, load_plan
 from runtime.workflow import WORKFLOW_SUFFIXES
@@ -60,17 +60,16 @@ def run_execute(args: ExecuteArgs) -> int:
     except ValueError as exc:
         return usage_failure(str(exc))
     # opened only if a job uses it; the run's secrets are masked in what it stores
-    collections = StoreCollections(store_location(args.db, Path(".")), mask=loggers["R/T"].sink.masker.mask)
+    collections = StoreCollections(store_location(args.db, Path(".")), mask=loggers.masker.mask)
     try:
         plan = _load_plan(args, loggers)
         start, end = _bounds(plan, args)
         cache = _prepare_cache(plan, args, start)
         state = _input_state(args, loggers, plan, cache, start)
-        masker = loggers["R/T"].sink.masker
         options = RunOptions(timeout_ms=args.timeout_ms, immutable=args.immutable, start=start, end=end,
                              strict=args.strict, on_stuck=_exit_when_stuck(loggers, started),
                              collections=collections)
-        ctx = RunContext(options, loggers, notify=cache.observer(masker.scrub) if cache else None)
+        ctx = RunContext(options, loggers, notify=cache.observer(loggers.masker.scrub) if cache else None)
         learn_secrets(ctx, state.get("configuration"))
         result = execute_plan(plan, state, ctx)
     except PyfnError as error:
@@ -80,7 +79,7 @@ def run_execute(args: ExecuteArgs) -> int:
     return _finish(result, args, loggers, started)
 
 
-def _load_plan(args: ExecuteArgs, loggers: dict[str, Logger]) -> Plan:
+def _load_plan(args: ExecuteArgs, loggers: Loggers) -> Plan:
     path = args.path
     if not path.is_file():
         kind = "Workflow" if path.suffix in WORKFLOW_SUFFIXES else "Job"
@@ -91,7 +90,7 @@ def _load_plan(args: ExecuteArgs, loggers: dict[str, Logger]) -> Plan:
     from runtime.workflow.load import load_workflow  # YAML is only loaded for workflows
 
     plan = load_workflow(path, args.credentials, require_secrets=False)  # a step needing an unset one fails
-    loggers["CMP"].success(f"Compiled all expressions in workflow {plan.name}")
+    loggers.compiler.success(f"Compiled all expressions in workflow {plan.name}")
     return plan
 
 
@@ -113,9 +112,9 @@ def _prepare_cache(plan: Plan, args: ExecuteArgs, start: str | None) -> StepCach
     return cache
 
 
-def _input_state(args: ExecuteArgs, loggers: dict[str, Logger], plan: Plan, cache: StepCache | None,
+def _input_state(args: ExecuteArgs, loggers: Loggers, plan: Plan, cache: StepCache | None,
                  start: str | None) -> dict:
-    cli = loggers["CLI"]
+    cli = loggers.cli
     cached = cache.input_for(plan, start) if cache and start else None
     if args.state_text is not None:
         origin = "standard input" if args.state_text == STDIN else "-S/--state-stdin"
@@ -134,19 +133,19 @@ def _input_state(args: ExecuteArgs, loggers: dict[str, Logger], plan: Plan, cach
     return hand_over(state)  # parsed here, held by no one: the first step need not copy it
 
 
-def _load_job_plan(args: ExecuteArgs, loggers: dict[str, Logger]) -> Plan:
+def _load_job_plan(args: ExecuteArgs, loggers: Loggers) -> Plan:
     plan = load_plan(args.path, args.adaptor)
     step = plan.steps[plan.start]
     if step.adaptor.requested_version:
-        loggers["CLI"].info(f"pyfn ships one version of each adaptor: ignoring version "
-                            f"{step.adaptor.requested_version} of {step.adaptor.name}")
-    loggers["CMP"].success(f"Compiled job from {args.path} ({len(step.job.operations)} operations)")
+        loggers.cli.info(f"pyfn ships one version of each adaptor: ignoring version "
+                         f"{step.adaptor.requested_version} of {step.adaptor.name}")
+    loggers.compiler.success(f"Compiled job from {args.path} ({len(step.job.operations)} operations)")
     return plan
 
 
-def _finish(result: Any, args: ExecuteArgs, loggers: dict[str, Logger], started: float) -> int:
-    cli = loggers["CLI"]
-    result = loggers["R/T"].sink.masker.scrub(result)  # a secret a job copied into its state stays in the run
+def _finish(result: Any, args: ExecuteArgs, loggers: Loggers, started: float) -> int:
+    cli = loggers.cli
+    result = loggers.masker.scrub(result)  # a secret a job copied into its state stays in the run
     try:
         if args.output_stdout:
             sys.stdout.write(serialize_output(result) + "\n")
@@ -165,28 +164,28 @@ def _finish(result: Any, args: ExecuteArgs, loggers: dict[str, Logger], started:
     return 0
 
 
-def _abort(error: PyfnError, loggers: dict[str, Logger], started: float) -> int:
+def _abort(error: PyfnError, loggers: Loggers, started: float) -> int:
     if isinstance(error, UsageError):
-        log_error(loggers["CLI"], error)
+        log_error(loggers.cli, error)
         return error.exit_code
-    loggers["R/T"].error("CRITICAL ERROR! Aborting execution")
-    log_error(loggers["R/T"], error)
+    loggers.runtime.error("CRITICAL ERROR! Aborting execution")
+    log_error(loggers.runtime, error)
     elapsed = format_duration((time.perf_counter() - started) * 1000)
-    loggers["CLI"].always(f"Workflow failed in {elapsed}.")
+    loggers.cli.always(f"Workflow failed in {elapsed}.")
     return error.exit_code
 
 
-def _exit_when_stuck(loggers, started: float):
+def _exit_when_stuck(loggers: Loggers, started: float):
     def on_stuck(error: StepTimeoutError) -> None:
-        loggers["R/T"].error("CRITICAL ERROR! Aborting execution")
-        log_error(loggers["R/T"], error)
+        loggers.runtime.error("CRITICAL ERROR! Aborting execution")
+        log_error(loggers.runtime, error)
         elapsed = format_duration((time.perf_counter() - started) * 1000)
-        loggers["CLI"].always(f"Workflow failed in {elapsed}.")
+        loggers.cli.always(f"Workflow failed in {elapsed}.")
         process_exit(1)
     return on_stuck
 
 
 def usage_failure(message: str, hint: str | None = None) -> int:
     """Report bad arguments found before the loggers exist; return exit code 2."""
-    log_error(create_loggers()["CLI"], UsageError(message, hint=hint))
+    log_error(create_loggers().cli, UsageError(message, hint=hint))
     return 2

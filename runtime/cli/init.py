@@ -27,7 +27,7 @@ def _targets(folder: Path) -> list[tuple[Path, Path]]:
 
 def run_init(folder: Path, force: bool = False) -> int:
     """Write the project files into ``folder``; return the exit code."""
-    log = create_loggers()["CLI"]
+    log = create_loggers().cli
     pairs = _targets(folder)
     existing = [str(target.relative_to(folder)) for _, target in pairs if target.exists()]
     if existing and not force:

@@ -30,7 +30,7 @@ def run_compile(path: Path, adaptor_name: str | None) -> int:
             plan = load_plan(path, adaptor_name)
             text = plan.steps[plan.start].job.describe()
     except PyfnError as error:
-        log_error(create_loggers()["CMP"], error)
+        log_error(create_loggers().compiler, error)
         return error.exit_code
     print(text)
     return 0
@@ -48,7 +48,7 @@ def run_validate(path: Path, credentials: Path | None, adaptor_name: str | None 
         else:
             text = _validate_job(path, adaptor_name)
     except PyfnError as error:
-        log_error(create_loggers()["CLI"], error)
+        log_error(create_loggers().cli, error)
         return error.exit_code
     print(f"valid: {path}")
     print(text)
@@ -87,7 +87,7 @@ def run_docs(adaptor_name: str | None, operation: str | None, schema: bool = Fal
             raise UsageError(f"{adaptor.name} has no operation '{operation}'",
                              hint=f"Run 'pyfn docs {adaptor.name}' to list its operations")
     except PyfnError as error:
-        log_error(create_loggers()["CLI"], error)
+        log_error(create_loggers().cli, error)
         return error.exit_code
     if schema:
         print(schema_text(adaptor.name, getattr(adaptor.module, "CONFIGURATION_SCHEMA", None)))

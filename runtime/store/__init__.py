@@ -22,7 +22,8 @@ logs and end are recorded as they happen. The words are Lightning's:
 
 States are stored as JSON text with ``configuration`` removed; ids are UUIDs;
 times are ISO 8601 UTC strings. ``open_store`` picks the backend from a path or
-URL: SQLite (WAL) for one machine; PostgreSQL comes next, behind the same
+URL: SQLite (WAL) for one machine, or a ``postgresql://`` URL for a store that
+many servers and workers share (``runtime.store.postgres``), behind the same
 interface.
 
 Example:
@@ -157,7 +158,7 @@ class RunStore(ABC):
     def close(self) -> None:
         """Release connections and locks."""
 
-    # -- schedules, retries and retention (issue 8); a backend without them raises NotImplementedError --------
+    # -- schedules, retries and retention; a backend without them raises NotImplementedError --------
     def retry(self, run_id: str, from_step: str | None = None, *, priority: int = 0) -> Accepted:
         """Queue a new run of the run's work order (cause ``manual``), at once (priority 0, Lightning's immediate).
 

@@ -37,6 +37,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from runtime import events
 from runtime.context import RunContext, RunOptions
 from runtime.errors import PyfnError, UsageError
 from runtime.plan import Plan
@@ -113,7 +114,7 @@ def execute(request: RunRequest, conn: Any) -> tuple[str, str | None, str | None
     sink = LogSink(stream=_LogStream(conn))
     recorder = _Recorder(conn, sink.masker.scrub)
     loggers = create_loggers(None, sink)
-    log = loggers["R/T"]
+    log = loggers.runtime
     collections = _collections(request.collections, sink.masker.mask)
     try:
         plan = plan_for(request.workflow_path)
@@ -203,14 +204,14 @@ class _Recorder:
 
     def notify(self, event: str, **payload: Any) -> None:
         step = payload.get("step")
-        if event == "step-next" and not payload["next"]:
+        if event == events.STEP_NEXT and not payload["next"]:
             self.leaves.append(step)
-        elif event == "step-start":
+        elif event == events.STEP_START:
             state = payload.get("state")
             if isinstance(state, dict):
                 state = {k: v for k, v in state.items() if k != "configuration"}
             self.conn.send(("step-start", now_iso(), step, _json(self.scrub(state))))
-        elif event == "step-complete":
+        elif event == events.STEP_COMPLETE:
             state, error = self.scrub(payload.get("state")), payload.get("error")
             if error is not None:
                 self.errors[step] = error

@@ -32,8 +32,8 @@ def test_bad_log_spec_is_rejected_with_the_choices():
 def test_lines_have_namespace_and_icon_and_errors_always_print():
     out = io.StringIO()
     loggers = create_loggers("none", LogSink(out))
-    loggers["R/T"].success("hidden")
-    loggers["R/T"].error("shown")
+    loggers.runtime.success("hidden")
+    loggers.runtime.error("shown")
     assert out.getvalue() == "[R/T] ✘ shown\n"
 
 
@@ -42,7 +42,7 @@ def test_secrets_are_masked_in_text_and_objects_and_the_rest_stays_readable():
     masker.add_configuration({"apiKey": "abc123", "nested": {"password": "hunter2"}, "port": 8080,
                               "flag": True, "baseUrl": "https://crm.example"})
     out = io.StringIO()
-    log = create_loggers("debug", LogSink(out, masker=masker))["JOB"]
+    log = create_loggers("debug", LogSink(out, masker=masker)).job
     log.info("key=abc123 pw=hunter2 port=8080 at https://crm.example")
     log.info({"configuration": {"apiKey": "abc123", "baseUrl": "https://crm.example"},
               "data": {"echo": "hunter2"}})
@@ -54,7 +54,7 @@ def test_secrets_are_masked_in_text_and_objects_and_the_rest_stays_readable():
 
 def test_json_lines():
     out = io.StringIO()
-    log = create_loggers("info", LogSink(out, json_lines=True))["R/T"]
+    log = create_loggers("info", LogSink(out, json_lines=True)).runtime
     log.info("Starting step", {"a": 1})
     line = json.loads(out.getvalue())
     assert line["level"] == "info" and line["name"] == "R/T"

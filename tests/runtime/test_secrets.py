@@ -90,7 +90,7 @@ def test_logged_configuration_shows_secret_keys_masked_and_the_rest():
     out = io.StringIO()
     masker = Masker()
     masker.add_configuration(NESTED)
-    log = create_loggers("debug", LogSink(out, masker=masker))["JOB"]
+    log = create_loggers("debug", LogSink(out, masker=masker)).job
     log.info({"configuration": NESTED})
     text = out.getvalue()
     assert not any(secret in text for secret in SECRETS)

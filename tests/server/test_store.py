@@ -223,7 +223,7 @@ def test_final_states_are_lightnings():
     assert FINAL_STATES == {"success", "failed", "crashed", "killed", "lost"}
 
 
-# -- schedules, retries, concurrency and retention (issue 8) ------------------------------------------------
+# -- schedules, retries, concurrency and retention ------------------------------------------------
 
 def later(seconds: float) -> str:
     import datetime as dt
