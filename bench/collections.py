@@ -96,7 +96,15 @@ def each_child(location: str, name: str) -> None:
         started = time.perf_counter()
         collections.each(name, "item-*", lambda state, value, key: counter.__setitem__("n", counter["n"] + 1))({})
         seconds = time.perf_counter() - started
-    print(counter["n"], seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    print(counter["n"], seconds, _peak_rss_kib())
+
+
+def _peak_rss_kib() -> int:
+    """This process's own peak RSS (``VmHWM``; ``ru_maxrss`` would keep the bench parent's peak across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def each_memory(location: str, counts: list[int]) -> list[tuple[int, float, int]]:
