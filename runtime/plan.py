@@ -49,7 +49,12 @@ class Step:
     state: dict | None = None
     next: list[Edge] = field(default_factory=list)
     wait_all: bool = False
-    secrets: frozenset[str] = frozenset()  # its configuration's ${ENV} values (runtime.secrets)
+    env: dict[str, str] = field(default_factory=dict)  # the ${ENV} variables of its configuration
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        """The values of its ``${ENV}`` variables: secrets, whatever their key (``runtime.secrets``)."""
+        return frozenset(self.env.values())
 
 
 @dataclass

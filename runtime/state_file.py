@@ -10,7 +10,9 @@ device or pipe (``/dev/stdout``) is written into, never replaced.
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import stat
 import sys
 import uuid
@@ -21,7 +23,7 @@ from runtime.errors import UsageError
 from runtime.textfile import read_text
 from runtime.state import to_json
 
-__all__ = ["parse_json", "load_state_file", "parse_state_text", "serialize_output", "write_output"]
+__all__ = ["escape_surrogates", "parse_json", "load_state_file", "parse_state_text", "serialize_output", "write_output"]
 
 
 STDIN = "-"  # the state path that means standard input (``-s -``)
@@ -64,11 +66,18 @@ def parse_json(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
         ValueError: nested deeper than 200 levels
     """
     try:
-        value = json.loads(text, parse_constant=_no_constant)
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except RecursionError:
         raise ValueError(f"nested deeper than {max_depth} levels") from None
     if _depth_exceeds(value, text, max_depth):
         raise ValueError(f"nested deeper than {max_depth} levels")
+    return value
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is too large a number for JSON (it would be Infinity)")
     return value
 
 
@@ -122,9 +131,23 @@ def serialize_output(result: Any) -> str:
     if isinstance(result, dict) and ("configuration" in result or "data" in result):
         result = {k: v for k, v in result.items() if k != "configuration"}
     try:  # a step's output is plain JSON already: no need to copy it once more
-        return json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False)
+        return escape_surrogates(json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False))
     except (TypeError, ValueError):
-        return json.dumps(to_json(result), indent=2, ensure_ascii=False)
+        return escape_surrogates(json.dumps(to_json(result), indent=2, ensure_ascii=False))
+
+
+def escape_surrogates(text: str) -> str:
+    r"""JSON text with each lone surrogate (not UTF-8 writable) as its ``\uXXXX`` escape, as JavaScript's
+    ``JSON.stringify`` writes it.
+
+    Example:
+        >>> escape_surrogates('"x\ud800"')
+        '"x\\ud800"'
+    """
+    return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def write_output(result: Any, path: str | Path) -> Path:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
-__all__ = ["RunTimeoutMs", "MemoryMb"]
+__all__ = ["RunTimeoutMs", "MemoryMb", "RunAs"]
 
 RunTimeoutMs = Annotated[int, typer.Option(
     "--run-timeout-ms", min=0,
@@ -14,3 +14,7 @@ RunTimeoutMs = Annotated[int, typer.Option(
 MemoryMb = Annotated[int, typer.Option(
     "--memory-mb", min=0,
     help="Memory limit of a run's process in MB (0: none); past it the run is killed (OOMError).")]
+RunAs = Annotated[Optional[str], typer.Option(
+    "--run-as", metavar="USER",
+    help="Run each run's process as this unprivileged user (the server must run as root): it then "
+         "cannot open the run store or the server's files. Recommended whenever the server runs as root.")]

@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from runtime import defaults
-from runtime.cli.options import MemoryMb, RunTimeoutMs
+from runtime.cli.options import MemoryMb, RunAs, RunTimeoutMs
 
 __all__ = ["register"]
 
@@ -30,6 +30,7 @@ def worker(
         None, "--workers", "-w", min=0, help="Runs executed at once, each in its own process. Default: CPU cores."),
     run_timeout_ms: RunTimeoutMs = defaults.RUN_TIMEOUT_MS,
     memory_mb: MemoryMb = defaults.RUN_MEMORY_MB,
+    run_as: RunAs = None,
     shutdown_timeout_s: float = typer.Option(
         defaults.SHUTDOWN_TIMEOUT_S, "--shutdown-timeout-s",
         help="On SIGTERM/SIGINT, how long running runs get to finish; the rest are queued again at once."),
@@ -49,6 +50,7 @@ def worker(
 
     raise typer.Exit(run_worker(WorkerOptions(
         project=project, db=db, workers=workers, run_timeout_ms=run_timeout_ms, memory_mb=memory_mb,
+        run_as=run_as,
         shutdown_timeout_s=shutdown_timeout_s, heartbeat_s=heartbeat_s, lost_after_s=lost_after_s)))
 
 

@@ -33,10 +33,11 @@ from typing import Any, Callable
 
 import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from runtime.secrets import hide_configuration as masked
+from runtime.server.payload import JSONAnswer
 from runtime.store import AmbiguousId, NotRetryable, RunDetail, RunStore, RunSummary
 from runtime.workflow.triggers import MANUAL
 from runtime.workflow.project import Project
@@ -80,13 +81,13 @@ async def _page(request: Request) -> Response:
 async def _static(request: Request) -> Response:
     name = request.path_params["name"]
     if name not in _STATIC:
-        return JSONResponse({"error": "Not found"}, status_code=404)
+        return JSONAnswer({"error": "Not found"}, status_code=404)
     return FileResponse(WEB / name, media_type=_STATIC[name], headers=_PAGE_HEADERS)
 
 
-def _error(status: int, message: str) -> JSONResponse:
+def _error(status: int, message: str) -> JSONAnswer:
     headers = {"WWW-Authenticate": 'Bearer realm="pyfn"'} if status == 401 else None
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+    return JSONAnswer({"error": message}, status_code=status, headers=headers)
 
 
 class _Api:
@@ -113,7 +114,7 @@ class _Api:
         runs = await anyio.to_thread.run_sync(lambda: self.store.list_runs(
             workflow, state, limit, work_order=query.get("work_order") or None, offset=offset))
         counts = await anyio.to_thread.run_sync(self.store.counts, workflow)
-        return JSONResponse({"runs": [self._summary(run) for run in runs], "counts": counts,
+        return JSONAnswer({"runs": [self._summary(run) for run in runs], "counts": counts,
                              "workflows": sorted(self.project.workflows), "limit": limit, "offset": offset})
 
     async def get_run(self, request: Request) -> Response:
@@ -128,7 +129,7 @@ class _Api:
             return _error(404, f"No run or work order matches '{ident}'")
         siblings = await anyio.to_thread.run_sync(lambda: self.store.list_runs(
             work_order=detail.run.work_order_id, limit=_MAX_LIMIT))
-        return JSONResponse(self._detail(detail, siblings))
+        return JSONAnswer(self._detail(detail, siblings))
 
     async def retry(self, request: Request) -> Response:
         if not self._authorised(request):
@@ -150,7 +151,7 @@ class _Api:
         except LookupError as error:
             return _error(404, str(error.args[0]))
         self.wake()
-        return JSONResponse({"work_order_id": accepted.work_order_id, "run_id": accepted.run_id}, status_code=201)
+        return JSONAnswer({"work_order_id": accepted.work_order_id, "run_id": accepted.run_id}, status_code=201)
 
     async def trigger(self, request: Request) -> Response:
         """A manual run (``pyfn trigger --server``): ``{"state": {...}}``, or the cron cursor's input."""

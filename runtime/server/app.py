@@ -32,13 +32,13 @@ from typing import Any, Callable, Protocol
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from runtime import defaults
 from runtime.logger import Logger, format_duration
 from runtime.store import Accepted, RunStore
-from runtime.server.payload import BadBody, BodyTooLarge, input_state, parse_body, read_body
+from runtime.server.payload import BadBody, BodyTooLarge, JSONAnswer, input_state, parse_body, read_body
 from runtime.server.webhooks import authorised, challenge, dedupe_key
 from runtime.workflow.project import Project
 
@@ -89,11 +89,11 @@ def create_app(project: Project, store: RunStore, wake: Callable[[], None], log:
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
-    return JSONResponse({"error": "Not found"}, status_code=404)
+    return JSONAnswer({"error": "Not found"}, status_code=404)
 
 
 async def _not_allowed(request: Request, exc: Exception) -> Response:
-    return JSONResponse({"error": "Method not allowed: send POST, PUT or PATCH"}, status_code=405,
+    return JSONAnswer({"error": "Method not allowed: send POST, PUT or PATCH"}, status_code=405,
                         headers={"Allow": "POST, PUT, PATCH"})
 
 
@@ -106,7 +106,7 @@ class _Webhooks:
         self.replies = replies
 
     async def health(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok", "workflows": len(self.project.workflows),
+        return JSONAnswer({"status": "ok", "workflows": len(self.project.workflows),
                              "webhooks": len(self.project.webhooks)})
 
     async def receive(self, request: Request) -> Response:
@@ -118,28 +118,28 @@ class _Webhooks:
     async def _answer(self, request: Request) -> Response:
         hook = self.project.webhooks.get(request.path_params["path"].strip("/"))
         if hook is None:
-            return JSONResponse({"error": "Webhook not found"}, status_code=404)
+            return JSONAnswer({"error": "Webhook not found"}, status_code=404)
         if not hook.trigger.enabled:
-            return JSONResponse({"message": "Unable to process request, trigger is disabled."}, status_code=403)
+            return JSONAnswer({"message": "Unable to process request, trigger is disabled."}, status_code=403)
         if not authorised(hook.trigger, request.headers):
-            return JSONResponse({"error": "Unauthorized"}, status_code=401, headers=challenge(hook.trigger))
+            return JSONAnswer({"error": "Unauthorized"}, status_code=401, headers=challenge(hook.trigger))
         try:
             body = await read_body(request.headers.get("content-length"), request.stream(),
                                    self.settings.max_body_bytes, self.settings.body_timeout_s)
             data = parse_body(body, request.headers.get("content-type"))
         except BodyTooLarge:
             limit = self.settings.max_body_bytes
-            return JSONResponse({"error": "Request entity too large",
+            return JSONAnswer({"error": "Request entity too large",
                                  "detail": f"the body is over the limit of {limit} bytes"}, status_code=413)
         except BadBody as error:
-            return JSONResponse({"error": str(error)}, status_code=error.status)
+            return JSONAnswer({"error": str(error)}, status_code=error.status)
         state = input_state(data, request.method, request.url.path, request.headers.items(),
                             request.url.query)
         try:
             accepted = self.store.accept(hook.workflow, hook.trigger.path, state, dedupe_key(hook.trigger, data))
         except Exception as exc:  # noqa: BLE001 - not stored: a 5xx makes the sender retry
             self.log.error(f"could not store a delivery to {request.url.path}: {type(exc).__name__}: {exc}")
-            return JSONResponse({"error": "The delivery could not be stored; retry later"}, status_code=503)
+            return JSONAnswer({"error": "The delivery could not be stored; retry later"}, status_code=503)
         if accepted.duplicate:
             return _ids(accepted, 200, duplicate=True)
         if hook.trigger.reply == "sync" and self.replies:
@@ -159,7 +159,7 @@ class _Webhooks:
                 self.replies.take(accepted.run_id)  # nobody will take it later
             meta = summary.meta() if summary else {"work_order_id": accepted.work_order_id,
                                                    "run_id": accepted.run_id}
-            return JSONResponse({"data": None, "meta": meta,
+            return JSONAnswer({"data": None, "meta": meta,
                                  "message": f"The run did not finish within {self.settings.sync_timeout_s:g}s; "
                                             f"it goes on"}, status_code=202, headers=headers)
         detail = await anyio.to_thread.run_sync(self.store.get_run, accepted.run_id)
@@ -172,7 +172,7 @@ class _Webhooks:
         custom = webhook_response or {}
         status = _status(custom.get("status"))
         body = custom["body"] if "body" in custom else envelope
-        return JSONResponse(body, status_code=status, headers=headers)
+        return JSONAnswer(body, status_code=status, headers=headers)
 
     def _log(self, request: Request, response: Response, started: float) -> None:
         took = format_duration((time.perf_counter() - started) * 1000)
@@ -190,7 +190,7 @@ def _meta_headers(accepted: Accepted) -> dict[str, str]:
 
 def _ids(accepted: Accepted, status: int, **extra: Any) -> Response:
     body = {"work_order_id": accepted.work_order_id, "run_id": accepted.run_id, **extra}
-    return JSONResponse(body, status_code=status, headers=_meta_headers(accepted))
+    return JSONAnswer(body, status_code=status, headers=_meta_headers(accepted))
 
 
 def _status(value: Any) -> int:

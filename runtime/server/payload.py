@@ -20,15 +20,30 @@ Example:
 
 from __future__ import annotations
 
+import json
 from typing import Any, AsyncIterator, Iterable
 from urllib.parse import parse_qsl
 
 import anyio
+from starlette.responses import JSONResponse
 
 from runtime.server.webhooks import SECRET_HEADERS
-from runtime.state_file import parse_json
+from runtime.state_file import escape_surrogates, parse_json
 
-__all__ = ["BadBody", "BodyTooLarge", "read_body", "parse_body", "input_state"]
+__all__ = ["BadBody", "BodyTooLarge", "JSONAnswer", "read_body", "parse_body", "input_state"]
+
+
+class JSONAnswer(JSONResponse):
+    """A JSON answer that can carry any stored value: a lone surrogate a body held is written escaped.
+
+    Example:
+        >>> JSONAnswer({"a": "x\\ud800"}).body
+        b'{"a":"x\\\\ud800"}'
+    """
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return escape_surrogates(text).encode("utf-8")
 
 
 class BadBody(ValueError):

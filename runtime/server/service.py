@@ -40,6 +40,7 @@ from runtime.workflow.model import describe_trigger
 from runtime.report import log_error
 from runtime.store import StoreBusy, is_database_url, open_store, store_location
 from runtime.workflow.project import Project, load_project
+from runtime.worker.confine import check_run_as
 
 __all__ = ["ServeOptions", "serve", "server_logger"]
 
@@ -61,6 +62,7 @@ class ServeOptions:
     max_body_mb: float = defaults.MAX_BODY_MB
     run_timeout_ms: int = defaults.RUN_TIMEOUT_MS
     memory_mb: int = defaults.RUN_MEMORY_MB
+    run_as: str | None = None  # runtime.worker.confine
     sync_timeout_s: float = defaults.SYNC_TIMEOUT_S
     shutdown_timeout_s: float = defaults.SHUTDOWN_TIMEOUT_S
     fsync: bool = False
@@ -110,6 +112,7 @@ def serve(options: ServeOptions) -> int:
     """
     log = server_logger()
     try:
+        check_run_as(options.run_as, log.warn)
         project = load_project(options.project)
         store = open_store(options.database, fsync=options.fsync)
     except PyfnError as error:
@@ -136,19 +139,21 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
     from runtime.server.clock import ServerClock
     from runtime.server.retention import Housekeeper
     from runtime.server.scheduler import Scheduler
+    from runtime.worker.confine import env_names
     from runtime.worker.supervisor import Limits, Supervisor, forkserver_context
     from runtime.worker.pool import WorkerPool
 
     from runtime.worker.heartbeat import SHARED_IDLE_S, join_cluster
 
     paths = [str(path) for path in project.workflows.values()]
-    context = forkserver_context(paths) if options.worker_count else None  # before any thread starts
+    context = forkserver_context(paths, env_names(project.plans.values())) if options.worker_count else None
     dead: list[str] = []  # a shared store declared this server dead: stop, exit 1
     beat = join_cluster(store, worker_id, log, options.heartbeat_s, options.lost_after_s,
                         on_dead=lambda reason: (dead.append(reason), os.kill(os.getpid(), signal.SIGTERM)))
     for lost, queued in store.recover_lost([worker_id]):
         log.warn(f"run {lost} was left unfinished by a server that stopped: marked lost, queued again as {queued}")
-    supervisor = Supervisor(store, context, Limits(options.run_timeout_ms, options.memory_mb), str(options.database))
+    supervisor = Supervisor(store, context, Limits(options.run_timeout_ms, options.memory_mb, options.run_as),
+                            str(options.database))
     policies = {name: plan.policy for name, plan in project.plans.items()}
     pool = WorkerPool(store, project.workflows, supervisor, worker_id, options.worker_count, log, policies,
                       **({"idle_s": SHARED_IDLE_S} if beat else {}))
@@ -163,7 +168,7 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
     scheduler.start()
     keeper.start()
     token = options.api_token or secrets.token_urlsafe(24)
-    _announce(options, project, sock, log, token)
+    _announce(options, project, sock, log, token, store.fsyncs_commits)
     signals = _Signals()
     _serve_http(options, project, store, pool, token, sock, log, on_exit=scheduler.halt)
     scheduler.stop()
@@ -227,12 +232,14 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _announce(options: ServeOptions, project: Project, sock: socket.socket, log: Logger, token: str) -> None:
+def _announce(options: ServeOptions, project: Project, sock: socket.socket, log: Logger, token: str,
+              fsynced: bool) -> None:
     host, port = sock.getsockname()[:2]
     base = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     hooks = len(project.webhooks)
     log.always(f"pyfn serve: {len(project.workflows)} workflow(s), {hooks} webhook(s), "
-               f"{len(project.crons)} cron trigger(s), {options.worker_count} worker(s), store {options.store_name}")
+               f"{len(project.crons)} cron trigger(s), {options.worker_count} worker(s), store {options.store_name} "
+               f"({'every commit fsynced' if fsynced else 'commits survive a crash, not a power cut: --fsync'})")
     for path in project.skipped:
         log.info(f"skipped {path}: not a workflow (no steps)")
     for hook in project.webhooks.values():

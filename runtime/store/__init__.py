@@ -154,6 +154,11 @@ class RunStore(ABC):
     def counts(self, workflow: str | None = None) -> dict[str, int]:
         """How many runs are in each state."""
 
+    @property
+    def fsyncs_commits(self) -> bool:
+        """Whether every commit reaches the disk before it returns (a power cut loses nothing)."""
+        return True  # PostgreSQL's default (fsync on)
+
     @abstractmethod
     def close(self) -> None:
         """Release connections and locks."""

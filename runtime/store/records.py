@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from runtime.state_file import escape_surrogates
+
 __all__ = ["Accepted", "ClaimedRun", "RunSummary", "StepRecord", "RunDetail", "Purged", "RawJSON", "StoreBusy",
            "AmbiguousId", "NotRetryable", "RUN_STATES", "FINAL_STATES", "ACTIVE_STATES", "UNFINISHED_STATES",
            "CAUSES", "to_json_text", "now_iso", "iso", "parse_iso", "match_step"]
@@ -70,7 +72,7 @@ def to_json_text(value: Any) -> str:
         return str(value)
     if isinstance(value, dict) and "configuration" in value:
         value = {k: v for k, v in value.items() if k != "configuration"}
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return escape_surrogates(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str))
 
 
 def now_iso() -> str:

@@ -48,6 +48,7 @@ class SQLiteStore(SQLStoreBase, RunStore):
         self.path = path
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).touch(mode=0o600)  # only the server's user reads the store (and its -wal, -shm)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
@@ -56,6 +57,17 @@ class SQLiteStore(SQLStoreBase, RunStore):
         self._ended = threading.Condition(self._lock)
         self._lock_file: int | None = None
         self._registered = False
+
+    @property
+    def fsyncs_commits(self) -> bool:
+        """``synchronous=FULL`` (``fsync=True``), read back from the database connection.
+
+        Example:
+            >>> SQLiteStore(":memory:", fsync=True).fsyncs_commits, SQLiteStore(":memory:").fsyncs_commits
+            (True, False)
+        """
+        with self._lock:
+            return self._db.execute("PRAGMA synchronous").fetchone()[0] >= 2
 
     # -- writing -----------------------------------------------------------------------------
     def _write(self, fn, *args):

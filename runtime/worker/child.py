@@ -44,8 +44,10 @@ from runtime.plan import Plan
 from runtime.logger import LogSink, create_loggers
 from runtime.report import log_error
 from runtime.execute import execute_plan
+from runtime.state_file import escape_surrogates
 from runtime.store import now_iso
-from runtime.worker.preload import plan_for
+from runtime.worker.confine import confine, own_group
+from runtime.worker.preload import keep_only, plan_for
 
 __all__ = ["RunRequest", "main", "execute"]
 
@@ -69,6 +71,7 @@ class RunRequest:
     attempt: int = 1
     start: str | None = None
     collections: str | None = None  # the run store's file or URL, where the run's collections are
+    run_as: str | None = None  # the user the run's process becomes (the server runs as root)
 
 
 def main(request: RunRequest, conn: Any) -> None:
@@ -78,8 +81,10 @@ def main(request: RunRequest, conn: Any) -> None:
 
         process = context.Process(target=main, args=(RunRequest(...), sender))
     """
+    own_group()  # first: the supervisor kills the run's whole process group
     _die_with_server()
     os.nice(_NICENESS)  # runs yield the CPU to the server answering webhooks
+    _confine(request)
     for sig in (signal.SIGINT, signal.SIGTERM):  # the server decides when a run stops
         signal.signal(sig, signal.SIG_IGN)
     try:
@@ -104,9 +109,20 @@ def _die_with_server() -> None:
 
     def watch() -> None:
         multiprocessing.connection.wait([parent.sentinel])
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.killpg(0, signal.SIGKILL)  # the run and every process it started
 
     threading.Thread(target=watch, name="pyfn-server-watch", daemon=True).start()
+
+
+def _confine(request: RunRequest) -> None:
+    """Keep only this run's workflow, its variables and (``run_as``) its user (``runtime.worker.confine``)."""
+    try:
+        workflow = plan_for(request.workflow_path)
+        names = {name for step in workflow.steps.values() for name in step.env}
+    except Exception:  # noqa: BLE001 - execute() loads it again and reports why it fails
+        names = set()
+    keep_only(request.workflow_path)
+    confine(names, request.run_as)
 
 
 def execute(request: RunRequest, conn: Any) -> tuple[str, str | None, str | None, dict | None]:
@@ -229,4 +245,4 @@ class _Recorder:
 
 
 def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return None if value is None else escape_surrogates(json.dumps(value, ensure_ascii=False, separators=(",", ":")))

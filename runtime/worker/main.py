@@ -52,6 +52,7 @@ class WorkerOptions:
     workers: int | None = None
     run_timeout_ms: int = defaults.RUN_TIMEOUT_MS
     memory_mb: int = defaults.RUN_MEMORY_MB
+    run_as: str | None = None  # runtime.worker.confine
     shutdown_timeout_s: float = defaults.SHUTDOWN_TIMEOUT_S
     heartbeat_s: float = defaults.HEARTBEAT_S
     lost_after_s: float = defaults.LOST_AFTER_S
@@ -80,6 +81,7 @@ def run_worker(options: WorkerOptions) -> int:
     """
     from runtime.workflow.project import load_project
     from runtime.store.postgres import PostgresStore, display_url
+    from runtime.worker.confine import check_run_as
 
     log = worker_logger()
     if not options.db.startswith(("postgresql://", "postgres://")):
@@ -87,6 +89,7 @@ def run_worker(options: WorkerOptions) -> int:
                   "(with a SQLite store, pyfn serve runs its own workers)")
         return 1
     try:
+        check_run_as(options.run_as, log.warn)
         project = load_project(options.project)
         store = PostgresStore(options.db, pool_size=max(10, options.worker_count + 4),
                               lost_after_s=options.lost_after_s)
@@ -113,14 +116,17 @@ class _Worker:
         self.dead: str | None = None
 
     def run(self) -> int:
+        from runtime.worker.confine import env_names
         from runtime.worker.supervisor import Limits, Supervisor, forkserver_context
         from runtime.worker.pool import WorkerPool
         from runtime.worker.heartbeat import SHARED_IDLE_S, Heartbeat
 
         paths = [str(path) for path in self.project.workflows.values()]
-        context = forkserver_context(paths) if self.options.worker_count else None  # before any thread
+        context = (forkserver_context(paths, env_names(self.project.plans.values()))  # before any thread
+                   if self.options.worker_count else None)
         self.store.register_worker(self.worker_id, kind="worker")
-        supervisor = Supervisor(self.store, context, Limits(self.options.run_timeout_ms, self.options.memory_mb),
+        supervisor = Supervisor(self.store, context, Limits(self.options.run_timeout_ms, self.options.memory_mb,
+                                                            self.options.run_as),
                                 self.options.db)
         policies = {name: plan.policy for name, plan in self.project.plans.items()}
         self.pool = WorkerPool(self.store, self.project.workflows, supervisor, self.worker_id,

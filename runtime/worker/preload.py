@@ -4,7 +4,8 @@
 list) when it starts the forkserver, which preloads this module: the plans are
 compiled once there, and every forked run inherits them. A file that is not
 in the cache (or did not compile there) is loaded by the run itself, which
-then reports the problem as its crash.
+then reports the problem as its crash. Runs see only the variables their steps name
+(``runtime.worker.confine``), so a trigger's ``${VAR}`` is not required here.
 
 Example:
     >>> plan_for("/nowhere/missing.yaml")
@@ -22,7 +23,7 @@ from pathlib import Path
 from runtime.workflow.model import Workflow
 from runtime.workflow.load import load_workflow
 
-__all__ = ["ENV", "plan_for"]
+__all__ = ["ENV", "keep_only", "plan_for"]
 
 ENV = "PYFN_SERVE_WORKFLOWS"
 _PLANS: dict[str, Workflow] = {}
@@ -35,15 +36,22 @@ def _preload() -> None:
         return
     for path in paths:
         try:
-            _PLANS[str(Path(path).resolve())] = load_workflow(Path(path))
+            _PLANS[str(Path(path).resolve())] = load_workflow(Path(path), require_secrets=False)
         except Exception:  # noqa: BLE001 - the run loads it again and reports why it fails
             continue
+
+
+def keep_only(path: str) -> None:
+    """In a run's process: forget every other workflow's plan (and the credentials it holds)."""
+    key = str(Path(path).resolve())
+    for other in [name for name in _PLANS if name != key]:
+        del _PLANS[other]
 
 
 def plan_for(path: str) -> Workflow:
     """The compiled plan of the workflow file at ``path``: from the cache, else loaded now (see the module example)."""
     cached = _PLANS.get(str(Path(path).resolve()))
-    return cached if cached is not None else load_workflow(Path(path))
+    return cached if cached is not None else load_workflow(Path(path), require_secrets=False)
 
 
 _preload()

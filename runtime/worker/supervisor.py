@@ -9,9 +9,12 @@ While the child runs, the supervisor reads its pipe (see ``runtime.worker.child`
 and writes steps and logs to the store, and every 50 ms checks the limits:
 
 - past ``timeout_ms`` → SIGKILL, ``killed`` with error type ``TimeoutError``;
-- resident memory (``VmRSS`` in ``/proc/<pid>/status``) past ``memory_mb`` → SIGKILL,
+- resident memory of the child and every process it started past ``memory_mb`` → SIGKILL,
   ``killed`` with ``OOMError``;
 - the child exits without reporting → ``crashed`` with ``ExitError``.
+
+Each run leads its own process group (``runtime.worker.confine``): a kill is sent to the whole
+group, and so is a final one when the run ends, so no process a job started outlives its run.
 
 Example:
     >>> Limits(timeout_ms=2000, memory_mb=200).memory_bytes
@@ -26,11 +29,12 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from runtime import defaults
 from runtime.store import ClaimedRun, RawJSON, RunStore
 from runtime.worker.child import RunRequest, main as child_main
+from runtime.worker.confine import forkserver_environment, kill_group, tree_resident_bytes
 
 __all__ = ["Limits", "Outcome", "Supervisor", "forkserver_context", "PRELOAD"]
 
@@ -46,11 +50,12 @@ class Limits:
 
     Example:
         >>> Limits()
-        Limits(timeout_ms=300000, memory_mb=500)
+        Limits(timeout_ms=300000, memory_mb=500, run_as=None)
     """
 
     timeout_ms: int = defaults.RUN_TIMEOUT_MS
     memory_mb: int = defaults.RUN_MEMORY_MB
+    run_as: str | None = None  # the user runs execute as (``--run-as``), when the server is root
 
     @property
     def memory_bytes(self) -> int:
@@ -73,8 +78,11 @@ class Outcome:
     aborted: bool = False
 
 
-def forkserver_context(workflow_paths: list[str] = ()) -> Any:
+def forkserver_context(workflow_paths: list[str] = (), env_names: Iterable[str] = ()) -> Any:
     """The forkserver context, started now with the runtime, the adaptors and the workflows preloaded.
+
+    Its environment holds only what runs may see: the base variables and ``env_names`` (the
+    ``${ENV}`` variables the workflows name, ``runtime.worker.confine.env_names``).
 
     Call it from the main thread before any other thread starts, so the
     forkserver is spawned from a quiet process. ``workflow_paths`` are
@@ -92,11 +100,8 @@ def forkserver_context(workflow_paths: list[str] = ()) -> Any:
 
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
-    os.environ[ENV] = json.dumps([str(path) for path in workflow_paths])
-    try:
+    with forkserver_environment(env_names, {ENV: json.dumps([str(path) for path in workflow_paths])}):
         forkserver.ensure_running()
-    finally:
-        os.environ.pop(ENV, None)
     return context
 
 
@@ -121,7 +126,7 @@ class Supervisor:
         """
         receiver, sender = self.context.Pipe(duplex=False)
         request = RunRequest(claimed.id, workflow_path, claimed.input, claimed.attempt, claimed.start_step,
-                             self.collections)
+                             self.collections, self.limits.run_as)
         process = self.context.Process(target=child_main, args=(request, sender), daemon=True,
                                        name=f"pyfn-run-{claimed.id[:8]}")
         with _main_module_hidden():
@@ -132,6 +137,7 @@ class Supervisor:
         finally:
             receiver.close()
             process.join(timeout=2)
+            kill_group(process.pid)  # what the job started and left behind ends with the run
             if process.is_alive():
                 process.kill()
                 process.join(timeout=2)
@@ -200,7 +206,7 @@ class _Watch:
         if self.limits.timeout_ms and elapsed_ms > self.limits.timeout_ms:
             self._kill(f"CRITICAL ERROR! Workflow failed to return within {self.limits.timeout_ms}ms")
             return Outcome("killed", "TimeoutError")
-        rss = resident_bytes(self.process.pid)
+        rss = tree_resident_bytes(self.process.pid)
         if self.limits.memory_mb and rss is not None and rss > self.limits.memory_bytes:
             self._kill(f"CRITICAL ERROR! Run exceeded maximum memory usage "
                        f"({rss // 1048576} MB > {self.limits.memory_mb} MB)")
@@ -208,6 +214,7 @@ class _Watch:
         return None
 
     def _kill(self, reason: str) -> None:
+        kill_group(self.process.pid)
         self.process.kill()
         self.process.join(timeout=2)
         self.store.append_logs(self.run_id, [f"[R/T] ✘ {reason}"])
@@ -242,24 +249,6 @@ def _main_module_hidden() -> Iterator[None]:
         finally:
             main.__dict__.pop("__spec__", None)
             main.__dict__.update(saved)
-
-
-def resident_bytes(pid: int | None) -> int | None:
-    """The resident memory of process ``pid`` (``VmRSS``), or ``None`` if it is gone.
-
-    Example:
-        >>> import os
-        >>> resident_bytes(os.getpid()) > 0
-        True
-    """
-    try:
-        with open(f"/proc/{pid}/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        return None
-    return None
 
 
 def _raw(text: str | None) -> RawJSON | None:

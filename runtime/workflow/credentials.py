@@ -37,18 +37,19 @@ class PendingSecrets(dict):
     missing_secrets: list[str]
 
 
-def substitute_env(value: Any, environ: dict[str, str] | None = None, found: set[str] | None = None,
+def substitute_env(value: Any, environ: dict[str, str] | None = None, found: dict[str, str] | None = None,
                    missing: list[str] | None = None) -> Any:
     """Replace ``${NAME}`` in every string of ``value`` with the environment variable NAME.
 
-    The values substituted are secrets (see ``runtime.secrets``): they are added to ``found``.
+    The variables used are added to ``found`` (name → value): their values are secrets (see
+    ``runtime.secrets``), and they are all a run's process may see of the environment.
     An unset variable is a :class:`CredentialProblem`, unless ``missing`` is given: then its
     name is appended there and the reference is kept as written.
 
     Example:
-        >>> found, unset = set(), []
+        >>> found, unset = {}, []
         >>> substitute_env({"apiKey": "${KEY}", "pin": "${NOPE_X}"}, {"KEY": "k-123"}, found, unset), found, unset
-        ({'apiKey': 'k-123', 'pin': '${NOPE_X}'}, {'k-123'}, ['NOPE_X'])
+        ({'apiKey': 'k-123', 'pin': '${NOPE_X}'}, {'KEY': 'k-123'}, ['NOPE_X'])
     """
     environ = os.environ if environ is None else environ
     if isinstance(value, str):
@@ -59,7 +60,7 @@ def substitute_env(value: Any, environ: dict[str, str] | None = None, found: set
         if missing is not None:
             missing.extend(name for name in unset if name not in missing)
         if found is not None:
-            found.update(environ[name] for name in names if name in environ)
+            found.update((name, environ[name]) for name in names if name in environ)
         return _ENV.sub(lambda m: environ.get(m.group(1), m.group(0)), value)
     if isinstance(value, dict):
         return {k: substitute_env(v, environ, found, missing) for k, v in value.items()}
@@ -91,10 +92,10 @@ def load_credential_map(ref: Any, base_dir: Path) -> dict[str, Any]:
 
 
 def resolve_configuration(value: Any, credentials: dict[str, Any] | None, base_dir: Path,
-                          found: set[str] | None = None, require_secrets: bool = True) -> dict | None:
+                          found: dict[str, str] | None = None, require_secrets: bool = True) -> dict | None:
     """A step's configuration from a credential name, a file path or a mapping, ``${ENV}`` applied.
 
-    The ``${ENV}`` values used are added to ``found`` (they are secrets). Without
+    The ``${ENV}`` variables used are added to ``found`` (name → value). Without
     ``require_secrets``, unset variables give a :class:`PendingSecrets` instead of a problem.
     """
     if value is None:

@@ -179,6 +179,10 @@ class _Builder:
         specifier = raw.get("adaptor")
         if specifier is None and isinstance(raw.get("adaptors"), list) and raw["adaptors"]:
             specifier = raw["adaptors"][0]
+        if specifier is not None and not isinstance(specifier, str):
+            self.problems.add(line_of(raw, "adaptor") or line_of(raw, "adaptors"),
+                              f"step {step.id}: adaptor must be a name such as http, not {specifier!r}")
+            return resolve_adaptor(None)
         try:
             return resolve_adaptor(specifier)
         except PyfnError as error:
@@ -211,14 +215,14 @@ class _Builder:
             return None
 
     def _configuration(self, raw: Marked, step: Step) -> dict | None:
-        found: set[str] = set()
+        found: dict[str, str] = {}
         try:
             configuration = resolve_configuration(raw.get("configuration"), self.credentials, self.base, found,
                                                   self.require_secrets)
         except CredentialProblem as problem:
             self.problems.add(line_of(raw, "configuration"), f"step {step.id}: {problem}")
             return None
-        step.secrets = frozenset(found)
+        step.env = found
         return configuration
 
     def _default_state(self, raw: Marked, step: Step) -> dict | None:

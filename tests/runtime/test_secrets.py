@@ -3,7 +3,7 @@
 import base64
 import io
 import json
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
 
@@ -99,3 +99,53 @@ def test_logged_configuration_shows_secret_keys_masked_and_the_rest():
     assert shown["oauth"] == {"client_id": "client-7", "client_secret": "****",
                               "tokenUrl": "https://auth.example/t"}
     assert shown["pin_code"] == "****" and shown["gateways"][0]["apiKey"] == "****"
+
+
+def test_forms_of_a_non_ascii_secret_with_slashes_and_spaces():
+    secret = "pässwört / 2"
+    masker = Masker()
+    masker.add_configuration({"password": secret})
+    for form in (json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
+                 quote_plus(secret, safe="/"), quote_plus(secret), quote(secret)):
+        assert masker.mask(f"<{form}>") == "<****>", form
+
+
+def test_what_is_masked_starts_at_4_characters_and_never_a_flag_or_a_null():
+    masker = Masker()
+    assert masker.add_configuration({"token": True, "password": None, "pin": "abcd"}) == []
+    assert masker.mask("True None abcd") == "True None ****"
+    assert Masker().add_configuration({}, ["ab"]) == ["${ENV}"]
+
+
+def test_logged_objects_are_2_space_json_with_short_secret_keys_still_hidden():
+    out = io.StringIO()
+    log = create_loggers("debug", LogSink(out, masker=Masker())).job
+    log.info({"configuration": {"pin": "12", "domain": "demo"},
+              "when": __import__("datetime").datetime(2026, 1, 2, 3, 4, 5)})
+    assert out.getvalue() == ('[JOB] ℹ {\n  "configuration": {\n    "pin": "****",\n    "domain": "demo"\n  },\n'
+                              '  "when": "2026-01-02 03:04:05"\n}\n')
+
+
+def test_every_learnt_secret_counts_and_the_order_of_forms_leaks_no_tail():
+    masker = Masker()
+    assert masker.add_secrets([None, True, "ab", "abcd", "abcd1234", 'pä"ss-wörd']) == ["ab"]
+    assert masker.mask("True None ab") == "True None ab"
+    assert masker.mask("abcd1234 abcd") == "**** ****"  # the longer secret first: no "1234" left over
+    assert masker.mask(json.dumps('pä"ss-wörd', ensure_ascii=False)) == '"****"'
+    basic = Masker()
+    basic.add_configuration({"username": "ann", "password": "abcd"})
+    assert basic.mask(base64.b64encode(b"ann:abcd").decode()) == "****"
+
+
+def test_logged_objects_keep_non_ascii_text_readable():
+    out = io.StringIO()
+    create_loggers("debug", LogSink(out, masker=Masker())).job.info({"name": "Zoë Ōtsuka"})
+    assert '"name": "Zoë Ōtsuka"' in out.getvalue()
+
+
+def test_a_logged_value_json_cannot_hold_is_shown_as_python_shows_it():
+    out = io.StringIO()
+    looped: dict = {"token-ish": "x"}
+    looped["self"] = looped
+    create_loggers("debug", LogSink(out, masker=Masker())).job.info(looped)
+    assert out.getvalue() == "[JOB] ℹ {'token-ish': 'x', 'self': {...}}\n"

@@ -138,6 +138,15 @@ def test_recover_lost_requeues_runs_of_dead_workers_only(store):
     assert store.get_run(dead_started.work_order_id).run.attempt == 2, "a work order id shows its latest run"
 
 
+def test_a_lost_run_is_queued_again_first_in_line(store):
+    lost = store.accept("wf", "hook", {"data": "lost"})
+    assert store.claim("dead").id == lost.run_id
+    waiting = [store.accept("wf", "hook", {"data": n}).run_id for n in range(2)]  # queued before the recovery
+    (_, again), = store.recover_lost([])
+    assert store.claim("alive").id == again  # ahead of the deliveries that were already waiting
+    assert [store.claim("alive").id, store.claim("alive").id] == waiting
+
+
 def test_a_work_order_never_has_two_runs_running(store):
     accepted = store.accept("wf", "hook", {"data": 1})
     first = store.claim("w-1")

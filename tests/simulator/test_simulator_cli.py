@@ -82,3 +82,21 @@ def test_pyfn_commcare_says_what_went_wrong(fresh_hq):
     assert missing.returncode == 1 and "returned 404" in missing.stderr
     wrong_key = _pyfn_commcare(fresh_hq, "deliveries", "--api-key", "wrong")
     assert wrong_key.returncode == 1 and "returned 401" in wrong_key.stderr
+
+
+def test_the_readmes_pyfn_commcare_serve_serves_until_stopped():
+    process = subprocess.Popen([sys.executable, "-m", "runtime.cli", "commcare", "serve", "--port", "0",
+                                "--seed", "5"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 30
+        while not any("Ctrl-C" in line for line in lines):
+            assert time.monotonic() < deadline and process.poll() is None, "".join(lines)
+            lines.append(process.stdout.readline())
+        url = re.search(r"http://127\.0\.0\.1:\d+", "".join(lines)).group(0)
+        answer = requests.get(f"{url}/a/demo/api/v0.5/case/", auth=("demo@example.com", "demo"), timeout=10)
+        assert answer.status_code == 200 and answer.json()["meta"]["total_count"] == 5
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert process.returncode == 0, process.stdout.read()

@@ -1,0 +1,146 @@
+"""A run is confined to itself: its own variables, its whole process tree within the limits and killed with it,
+and (``--run-as``) no way to open the run store."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import open_db, wait_until
+from .projects import write_project
+
+ENVIRONMENT_JOB = """
+import os
+
+def look(state):
+    try:
+        block = open("/proc/self/environ", "rb").read().split(b"\\0")
+    except OSError:  # as another user (--run-as) the process's own block is not even readable
+        block = []
+    return {**state, "data": {"env": sorted(os.environ), "block": sorted(v.split(b"=")[0].decode() for v in block if v),
+                              "uid": os.getuid()}}
+
+fn(look)
+"""
+FORK_JOB = """
+import os, time
+
+def fork(state):
+    child = os.fork()
+    if child == 0:
+        time.sleep(600)  # a grandchild that would outlive the run
+        os._exit(0)
+    open(state["data"]["pidfile"], "w").write(str(child))
+    if state["data"].get("hang"):
+        while True:
+            time.sleep(0.05)
+    return state
+
+fn(fork)
+"""
+HOG_JOB = """
+import subprocess, sys
+
+HOG = "kept = []\\nwhile True:\\n    kept.append(bytearray(10 * 1024 * 1024))\\n"
+
+def hog(state):
+    child = subprocess.Popen([sys.executable, "-c", HOG])
+    open(state["data"]["pidfile"], "w").write(str(child.pid))
+    child.wait()
+    return state
+
+fn(hog)
+"""
+STORE_JOB = """
+def peek(state):
+    return {**state, "data": {"head": open(state["data"]["db"], "rb").read(16).decode("latin-1")}}
+
+fn(peek)
+"""
+
+
+def _workflow(name: str, job: str, configuration: str = "") -> str:
+    return (f"name: {name}\ncredentials: credentials.yaml\ntriggers: [{{path: {name}}}]\n"
+            f"steps:\n  - id: {name}\n    job: ../jobs/{job}\n{configuration}")
+
+
+@pytest.fixture
+def project(tmp_path):
+    return write_project(tmp_path / "project", {
+        "env.yaml": _workflow("env", "environment.py", "    configuration: own\n"),
+        "other.yaml": _workflow("other", "environment.py", "    configuration: other\n"),
+        "fork.yaml": _workflow("fork", "fork.py"),
+        "hog.yaml": _workflow("hog", "hog.py"),
+        "peek.yaml": _workflow("peek", "peek.py"),
+        "credentials.yaml": "own: {apiKey: '${CONFINE_OWN_KEY}'}\nother: {apiKey: '${CONFINE_OTHER_KEY}'}\n",
+    }, {"environment.py": ENVIRONMENT_JOB, "fork.py": FORK_JOB, "hog.py": HOG_JOB, "peek.py": STORE_JOB})
+
+
+def _serve(server_factory, project, *args):
+    server = server_factory("--workers", "2", *args, project=project)
+    server.env.update({"CONFINE_OWN_KEY": "own-key-1234", "CONFINE_OTHER_KEY": "other-key-5678",
+                       "CONFINE_UNRELATED": "server-only-9999", "PYFN_API_TOKEN": "confine-token-1"})
+    return server.start()
+
+
+def _finished(server, run_id: str):
+    store = open_db(server.db)
+    try:
+        wait_until(lambda: store.get_run(run_id).run.final, timeout=60)
+        return store.get_run(run_id)
+    finally:
+        store.close()
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")  # dead, not yet reaped by whoever adopted it
+
+
+def test_a_run_sees_only_the_variables_its_own_credentials_name(server_factory, project):
+    server = _serve(server_factory, project)
+    run = _finished(server, server.post("env", {}).json()["run_id"])
+    assert run.run.state == "success", run.logs
+    seen = run.final_state["data"]
+    assert "CONFINE_OWN_KEY" in seen["env"] and "PATH" in seen["env"]
+    assert not {"CONFINE_OTHER_KEY", "CONFINE_UNRELATED", "PYFN_API_TOKEN"} & set(seen["env"])
+    assert not {"CONFINE_UNRELATED", "PYFN_API_TOKEN"} & set(seen["block"])  # nor the process's first block
+
+
+def test_a_forked_grandchild_ends_with_its_run_killed_or_finished(server_factory, project, tmp_path):
+    server = _serve(server_factory, project, "--run-timeout-ms", "3000")
+    for hang, state in ((True, "killed"), (False, "success")):
+        pidfile = tmp_path / f"grandchild-{hang}"
+        run = _finished(server, server.post("fork", {"pidfile": str(pidfile), "hang": hang}).json()["run_id"])
+        assert run.run.state == state, run.logs
+        grandchild = int(pidfile.read_text())
+        wait_until(lambda: _gone(grandchild), timeout=10, message=f"grandchild {grandchild} outlived its run")
+
+
+def test_a_memory_hogging_subprocess_kills_its_run_and_dies_with_it(server_factory, project, tmp_path):
+    server = _serve(server_factory, project, "--memory-mb", "200", "--run-timeout-ms", "0")
+    pidfile = tmp_path / "hog"
+    run = _finished(server, server.post("hog", {"pidfile": str(pidfile)}).json()["run_id"])
+    assert (run.run.state, run.run.error_type) == ("killed", "OOMError")
+    wait_until(lambda: _gone(int(pidfile.read_text())), timeout=10, message="the hog outlived its run")
+
+
+def test_a_run_as_another_user_cannot_open_the_run_store(server_factory, project):
+    if os.geteuid() != 0:
+        pytest.fail("--run-as needs root: run this test as root (CI's container does)")
+    folder = Path(tempfile.mkdtemp(prefix="pyfn-confine-"))
+    folder.chmod(0o755)  # only the store file's own mode keeps the run out
+    db = folder / "pyfn.db"
+    server = _serve(server_factory, project, "--run-as", "nobody", "--db", str(db))
+    server.db = db
+    run = _finished(server, server.post("peek", {"db": str(db)}).json()["run_id"])
+    assert run.run.state == "failed", run.logs
+    assert "Permission denied" in run.steps[0].error["message"]
+    env = _finished(server, server.post("env", {}).json()["run_id"])
+    assert env.final_state["data"]["uid"] == 65534 and oct(db.stat().st_mode & 0o777) == "0o600"
