@@ -22,6 +22,8 @@ from typing import Any
 
 from adaptors.http.errors import HTTPAdaptorError, HTTPError
 
+from .openrosa import parse_openrosa
+
 __all__ = ["CommCareError", "CommCareHTTPError", "ConfigurationError", "ImportFailed",
            "PaginationLoopError", "SubmissionError", "UpsertError", "hq_message", "http_error"]
 
@@ -89,8 +91,6 @@ def hq_message(body: Any) -> str | None:
     if isinstance(body, str):
         text = body.strip()
         if "<OpenRosaResponse" in text:
-            from .receiver import parse_openrosa
-
             return parse_openrosa(text)[1] or None
         if text and len(text) <= 500 and not text.lstrip().startswith("<"):
             return text

@@ -3,7 +3,7 @@
 ``POST /a/<domain>/receiver/<appId>/`` with ``Content-Type: text/xml``. HQ answers 201
 ``submit_success``, 201 ``submit_error`` (received, not processed), 422 ``processing_failure``
 (with ``X-OpenRosa-Version: 3.0``) or 500 ``submit_error`` (malformed XML), each as
-``<OpenRosaResponse><message nature="...">text</message></OpenRosaResponse>``.
+``<OpenRosaResponse><message nature="...">text</message></OpenRosaResponse>`` (read by ``openrosa.py``).
 
 A submission is safe to repeat (HQ ignores a second form with the same ``instanceID``), so a 5xx
 without an OpenRosa message, a 429 or a lost connection is retried; an OpenRosa answer is final.
@@ -11,35 +11,19 @@ without an OpenRosa message, a 429 or a lost connection is retried; an OpenRosa 
 
 from __future__ import annotations
 
-import re
-import xml.etree.ElementTree as ET
-
 import requests
 
 from .client import Reply, call, settings
 from .errors import CommCareHTTPError, ConfigurationError, SubmissionError
+from .openrosa import has_openrosa_message, parse_openrosa
 
-__all__ = ["parse_openrosa", "post_xform", "raise_for_nature", "receiver_path"]
+__all__ = ["post_xform", "raise_for_nature", "receiver_path"]
 
-_NATURE = re.compile(r"nature=[\"']([^\"']*)[\"']")
 _REFUSED = ("processing_failure", "submit_error")
 
 
-def parse_openrosa(text: str) -> tuple[str | None, str | None]:
-    """``(nature, message)`` of an ``OpenRosaResponse`` (``(None, None)`` when it is not one)."""
-    try:
-        root = ET.fromstring(text.encode("utf-8") if isinstance(text, str) else text)
-    except ET.ParseError:
-        match = _NATURE.search(text or "")
-        return (match.group(1) if match else None), None
-    for element in root.iter():
-        if element.tag.rsplit("}", 1)[-1] == "message":
-            return element.get("nature"), (element.text or "")
-    return None, None
-
-
 def _has_openrosa_message(response: requests.Response) -> bool:
-    return b"<OpenRosaResponse" in response.content and b"nature=" in response.content
+    return has_openrosa_message(response.content)
 
 
 def receiver_path(state: dict) -> str:

@@ -15,7 +15,8 @@ from .client import settings
 from .errors import CommCareHTTPError, ConfigurationError
 from .operations import prepare_next_state
 from .paging import OffsetPager, pages
-from .receiver import parse_openrosa, post_xform, raise_for_nature
+from .openrosa import parse_openrosa
+from .receiver import post_xform, raise_for_nature
 from .xform import build_form, render_template
 from .xml import to_xml
 

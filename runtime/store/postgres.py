@@ -27,12 +27,12 @@ import time
 from typing import Any, Mapping, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from runtime.store import (Accepted, ClaimedRun, RunStore, RunSummary,
-               FINAL_STATES, to_json_text)
 from runtime.store import postgres_ops as ops
+from runtime.store.base import SharedRunStore
 from runtime.store.pgconn import Listener, Pool
 from runtime.store.postgres_members import Membership
 from runtime.store.postgres_ops import ENDED, QUEUED
+from runtime.store.records import FINAL_STATES, Accepted, ClaimedRun, RunSummary, to_json_text
 from runtime.store.sql_common import SQLStoreBase, like_prefix
 
 __all__ = ["PostgresStore", "QUEUED", "ENDED", "display_url"]
@@ -82,8 +82,8 @@ def _filters(**filters: Any) -> tuple[str, list]:
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-class PostgresStore(SQLStoreBase, Membership, RunStore):
-    """A :class:`~runtime.store.RunStore` in a PostgreSQL database, shared by every server and worker.
+class PostgresStore(SQLStoreBase, Membership, SharedRunStore):
+    """A :class:`~runtime.store.base.SharedRunStore` in a PostgreSQL database, shared by every server and worker.
 
     Args:
         url: ``postgresql://user[:password]@host[:port]/database`` (libpq's URL, its query options too).

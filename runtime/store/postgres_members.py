@@ -33,11 +33,12 @@ ORDER BY r.claimed_at"""
 
 
 class Membership:
-    """The part of :class:`~runtime.store.postgres.PostgresStore` that tracks live servers and workers.
+    """The part of :class:`~runtime.store.postgres.PostgresStore` that tracks live servers and workers
+    (the membership half of :class:`~runtime.store.base.SharedRunStore`).
 
     Example::
 
-        class PostgresStore(Membership, RunStore): ...
+        class PostgresStore(SQLStoreBase, Membership, SharedRunStore): ...
     """
 
     lost_after_s: float

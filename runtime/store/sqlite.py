@@ -25,9 +25,10 @@ import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from runtime.store import (Accepted, ClaimedRun, RunStore, RunSummary, StoreBusy,
-               FINAL_STATES, now_iso, to_json_text)
 from runtime.store import sqlite_ops as ops
+from runtime.store.base import RunStore
+from runtime.store.records import (FINAL_STATES, Accepted, ClaimedRun, RunSummary, StoreBusy, now_iso,
+                                   to_json_text)
 from runtime.store.sql_common import SQLStoreBase, like_prefix
 
 __all__ = ["SQLiteStore"]
@@ -36,7 +37,7 @@ _POLL_SECONDS = 0.25
 
 
 class SQLiteStore(SQLStoreBase, RunStore):
-    """A :class:`~runtime.store.RunStore` in a SQLite file (``:memory:`` for a throwaway one).
+    """A :class:`~runtime.store.base.RunStore` in a SQLite file (``:memory:`` for a throwaway one).
 
     Example:
         >>> store = SQLiteStore(":memory:")

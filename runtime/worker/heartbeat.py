@@ -27,6 +27,7 @@ from typing import Callable
 
 from runtime import defaults
 from runtime.logger import Logger
+from runtime.store.base import RunStore, SharedRunStore
 
 __all__ = ["Heartbeat", "join_cluster", "SHARED_IDLE_S"]
 
@@ -38,7 +39,7 @@ class Heartbeat:
     """The heartbeat thread of one server or worker (see the module docstring).
 
     Args:
-        store: a store with ``heartbeat``, ``recover_lost`` and ``lost_after_s`` (PostgreSQL).
+        store: a shared store (:class:`~runtime.store.base.SharedRunStore`, PostgreSQL).
         worker_id: the id this process registered with ``store.register_worker``.
         log: where requeued runs and store trouble are reported.
         interval_s: seconds between heartbeats (well under ``store.lost_after_s``).
@@ -109,7 +110,7 @@ class Heartbeat:
             self.on_dead(reason)
 
 
-def join_cluster(store, worker_id: str, log: Logger, interval_s: float, lost_after_s: float,
+def join_cluster(store: RunStore, worker_id: str, log: Logger, interval_s: float, lost_after_s: float,
                  on_dead: Callable[[str], None] | None = None) -> Heartbeat | None:
     """Start heartbeating on a shared (PostgreSQL) store; ``None`` for a store of one machine (SQLite).
 
@@ -122,7 +123,7 @@ def join_cluster(store, worker_id: str, log: Logger, interval_s: float, lost_aft
         ...
         if beat: beat.stop()
     """
-    if not hasattr(store, "heartbeat"):
+    if not isinstance(store, SharedRunStore):
         return None
     store.lost_after_s = lost_after_s
     return Heartbeat(store, worker_id, log, interval_s, on_dead=on_dead).start()
