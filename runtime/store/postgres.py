@@ -32,8 +32,8 @@ from runtime.store.base import SharedRunStore
 from runtime.store.pgconn import Listener, Pool
 from runtime.store.postgres_members import Membership
 from runtime.store.postgres_ops import ENDED, QUEUED
-from runtime.store.records import FINAL_STATES, Accepted, ClaimedRun, RunSummary, to_json_text
-from runtime.store.sql_common import SQLStoreBase, like_prefix
+from runtime.store.records import Accepted, ClaimedRun, RunSummary, to_json_text
+from runtime.store.sql_common import SQLStoreBase, dump, like_prefix
 
 __all__ = ["PostgresStore", "QUEUED", "ENDED", "display_url"]
 
@@ -62,10 +62,6 @@ def display_url(url: str) -> str:
 
 def _iso(value: _dt.datetime | None) -> str | None:
     return value.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value else None
-
-
-def _json(value: Any) -> str | None:
-    return None if value is None else to_json_text(value)
 
 
 def _clean(line: str) -> str:
@@ -121,6 +117,7 @@ class PostgresStore(SQLStoreBase, Membership, SharedRunStore):
             return cursor.fetchall() if cursor.description else []
 
     _ops = ops
+    _dialect = ops.DIALECT
 
     def _query(self, sql: str, params: Any = ()) -> list[tuple]:
         """The shared queries are written with ``?`` placeholders (see :mod:`.sql_common`)."""
@@ -156,7 +153,7 @@ class PostgresStore(SQLStoreBase, Membership, SharedRunStore):
             "INSERT INTO steps (run_id, step, seq, input, started_at) VALUES (%(run)s, %(step)s, "
             "(SELECT COUNT(*) FROM steps WHERE run_id = %(run)s), %(input)s, COALESCE(%(at)s::timestamptz, now())) "
             "ON CONFLICT (run_id, step) DO UPDATE SET input = excluded.input, started_at = excluded.started_at",
-            {"run": run_id, "step": step, "input": _json(input_state), "at": at})
+            {"run": run_id, "step": step, "input": dump(input_state), "at": at})
 
     def step_finished(self, run_id: str, step: str, output: Any, error: Any = None, at: str | None = None) -> None:
         self._execute(
@@ -164,7 +161,7 @@ class PostgresStore(SQLStoreBase, Membership, SharedRunStore):
             "(SELECT COUNT(*) FROM steps WHERE run_id = %(run)s), %(output)s, %(error)s, "
             "COALESCE(%(at)s::timestamptz, now())) ON CONFLICT (run_id, step) DO UPDATE "
             "SET output = excluded.output, error = excluded.error, finished_at = excluded.finished_at",
-            {"run": run_id, "step": step, "output": _json(output), "error": _json(error), "at": at})
+            {"run": run_id, "step": step, "output": dump(output), "error": dump(error), "at": at})
 
     def append_logs(self, run_id: str, lines: Sequence[str | tuple[str, str]]) -> None:
         if not lines:
@@ -173,20 +170,6 @@ class PostgresStore(SQLStoreBase, Membership, SharedRunStore):
         pairs = [(now, line) if isinstance(line, str) else line for line in lines]
         self._execute(_APPEND_LOGS, {"run": run_id, "at": [at for at, _ in pairs],
                                      "lines": [_clean(text) for _, text in pairs]})
-
-    def finish(self, run_id: str, state: str, error_type: str | None = None, final_state: Any = None,
-               webhook_response: dict | None = None, *, retry_at: str | None = None, wipe: bool = False) -> bool:
-        if state not in FINAL_STATES:
-            raise ValueError(f"{state!r} is not a final run state")
-        values = (state, error_type, _json(final_state), _json(webhook_response))
-        done = self._write(ops.finish, run_id, values, retry_at, wipe)
-        self._wake_waiters()
-        return done
-
-    def lose(self, run_id: str) -> str | None:
-        new_id = self._write(ops.lose, run_id)
-        self._wake_waiters()
-        return new_id
 
     # -- reading -----------------------------------------------------------------------------
     def _id_candidates(self, table: str, ident: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""The SQL of the PostgreSQL run store: each write, as one statement or one transaction.
+"""The SQL of the PostgreSQL run store: accepting, claiming and cron firings, each as one statement or one
+transaction (the other write rules are :mod:`runtime.store.sql_writes`, with :data:`DIALECT`).
 
 Every function takes an autocommit psycopg connection; those that need several
 statements open their own ``conn.transaction()``. Queued runs send ``NOTIFY
@@ -25,23 +26,23 @@ import uuid
 from typing import Any, Mapping
 
 from runtime.store.migrate import LOCK_SPACE
-from runtime.store.records import Accepted, ClaimedRun, NotRetryable, Purged, match_step
+from runtime.store.pgconn import psycopg  # imported there, with a hint when it is missing
+from runtime.store.records import Accepted, ClaimedRun
+from runtime.store.sql_writes import ACTIVE, UNFINISHED, Dialect
 
-__all__ = ["QUEUED", "ENDED", "accept", "claim", "finish", "lose", "retry", "fire_cron", "wipe", "purge",
-           "ACTIVE", "UNFINISHED"]
+__all__ = ["DIALECT", "QUEUED", "ENDED", "accept", "claim", "fire_cron", "ACTIVE", "UNFINISHED"]
 
 QUEUED, ENDED = "pyfn_runs", "pyfn_ended"
-ACTIVE = "('claimed', 'started')"
-UNFINISHED = "('available', 'claimed', 'started')"
+# the write rules of runtime.store.sql_writes, in PostgreSQL: each in its own transaction, on the database's
+# clock, notifying queued and ended runs, locking the work orders they change
+DIALECT = Dialect(
+    database_clock=True,
+    fields={"queued": f"RETURNING pg_notify('{QUEUED}', workflow)", "ended": f", pg_notify('{ENDED}', id)",
+            "lock": " FOR UPDATE OF w", "skip_locked": "\nFOR UPDATE OF w SKIP LOCKED"},
+    transaction=lambda conn: conn.transaction(),
+    conflicts=(psycopg.errors.UniqueViolation,),  # the one unfinished run per work order, queued elsewhere first
+    any_of="= ANY(:ids)", ids=list, show_time=lambda value: value and value.isoformat())
 WORKFLOW_LOCKS = LOCK_SPACE + 1  # advisory lock (WORKFLOW_LOCKS, hashtext(workflow)): claims of a limited workflow
-
-_NEW_RUN = f"""
-INSERT INTO runs (id, work_order_id, workflow, state, priority, attempt, inserted_at, available_at, cause,
-                  start_step, input)
-SELECT %(id)s, %(wo)s, %(wf)s, 'available', %(priority)s,
-       (SELECT COALESCE(MAX(attempt), 0) + 1 FROM runs WHERE work_order_id = %(wo)s), now(),
-       COALESCE(%(at)s::timestamptz, now()), %(cause)s, %(step)s, %(input)s
-RETURNING pg_notify('{QUEUED}', workflow)"""
 
 _ACCEPT = f"""
 WITH wo AS (INSERT INTO work_orders (id, workflow, trigger, dedupe_key, input, created_at)
@@ -72,20 +73,6 @@ WHERE r.state = 'available' AND r.available_at <= now() AND NOT r.workflow = ANY
                   WHERE l.workflow = r.workflow AND NOT {_WITHIN.format(n="l.n")})
 ORDER BY r.priority, r.available_at, w.seq, r.attempt
 LIMIT 1 FOR UPDATE OF r SKIP LOCKED"""
-
-_FINISH = f"""
-UPDATE runs SET state = %s, error_type = %s, finished_at = now(), final_state = %s, webhook_response = %s
-WHERE id = %s AND state IN {ACTIVE}
-RETURNING work_order_id, workflow, start_step, input, pg_notify('{ENDED}', id)"""
-
-
-def _new_run(conn: Any, work_order_id: str, workflow: str, *, cause: str, priority: int,
-             available_at: str | None = None, start_step: str | None = None, input_text: str | None = None) -> str:
-    run_id = str(uuid.uuid4())
-    conn.execute(_NEW_RUN, {"id": run_id, "wo": work_order_id, "wf": workflow, "priority": priority,
-                            "at": available_at, "cause": cause, "step": start_step, "input": input_text})
-    return run_id
-
 
 def accept(conn: Any, workflow: str, trigger: str | None, text: str, dedupe_key: str | None,
            priority: int) -> Accepted:
@@ -139,73 +126,6 @@ def _claim_once(conn: Any, worker_id: str, limits: Mapping[str, int], skip: list
     return ClaimedRun(*claimed)
 
 
-def finish(conn: Any, run_id: str, values: tuple, retry_at: str | None, wipe_data: bool) -> bool:
-    """End a run (``values``: state, error type, final state, webhook response); then retry or wipe."""
-    with conn.transaction():
-        row = conn.execute(_FINISH, (*values, run_id)).fetchone()
-        if row is None:
-            return False
-        work_order_id, workflow, start_step, input_text, _ = row
-        if retry_at is not None:
-            _new_run(conn, work_order_id, workflow, cause="retry", priority=1, available_at=retry_at,
-                     start_step=start_step, input_text=input_text)
-        elif wipe_data:
-            wipe(conn, work_order_id)
-    return True
-
-
-def lose(conn: Any, run_id: str) -> str | None:
-    """Mark an unfinished run lost and queue the next attempt first in line; the new run's id."""
-    with conn.transaction():
-        row = conn.execute(f"UPDATE runs SET state = 'lost', error_type = 'LostError', finished_at = now() "
-                           f"WHERE id = %s AND state IN {ACTIVE} "
-                           f"RETURNING work_order_id, workflow, start_step, input, pg_notify('{ENDED}', id)",
-                           (run_id,)).fetchone()
-        if row is None:
-            return None
-        work_order_id, workflow, start_step, input_text, _ = row
-        return _new_run(conn, work_order_id, workflow, cause="lost", priority=0, start_step=start_step,
-                        input_text=input_text)
-
-
-def retry(conn: Any, run_id: str, from_step: str | None, priority: int) -> Accepted:
-    """A manual retry of a run's work order (see :meth:`RunStore.retry`)."""
-    import psycopg
-
-    try:
-        with conn.transaction():
-            return _retry(conn, run_id, from_step, priority)
-    except psycopg.errors.UniqueViolation:  # another machine queued one at the same moment
-        raise NotRetryable(f"the work order of run {run_id} already has a run waiting or running: "
-                           f"wait for it to end") from None
-
-
-def _retry(conn: Any, run_id: str, from_step: str | None, priority: int) -> Accepted:
-    work_order_id, workflow, wiped_at = conn.execute(
-        "SELECT r.work_order_id, r.workflow, w.wiped_at FROM runs r JOIN work_orders w ON w.id = r.work_order_id "
-        "WHERE r.id = %s FOR UPDATE OF w", (run_id,)).fetchone()
-    busy = conn.execute(f"SELECT id, state FROM runs WHERE work_order_id = %s AND state IN {UNFINISHED} LIMIT 1",
-                        (work_order_id,)).fetchone()
-    if busy:
-        raise NotRetryable(f"work order {work_order_id} already has a run waiting or running "
-                           f"(run {busy[0]}, {busy[1]}): wait for it to end")
-    gone = (f"its input is no longer stored (wiped at {wiped_at and wiped_at.isoformat()}, by the workflow's "
-            f"keep_dataclips_days or zero_persistence)")
-    if from_step is None:
-        if wiped_at:
-            raise NotRetryable(f"run {run_id} cannot be retried: {gone}")
-        return Accepted(work_order_id, _new_run(conn, work_order_id, workflow, cause="manual", priority=priority))
-    steps = conn.execute("SELECT step, input FROM steps WHERE run_id = %s ORDER BY seq", (run_id,)).fetchall()
-    step = match_step(from_step, [name for name, _ in steps], run_id)
-    input_text = dict(steps)[step]
-    if input_text is None:
-        raise NotRetryable(f"run {run_id} cannot be retried from step {step}: "
-                           f"{gone if wiped_at else 'the input of that step was not stored'}")
-    new_id = _new_run(conn, work_order_id, workflow, cause="manual", priority=priority, start_step=step,
-                      input_text=input_text)
-    return Accepted(work_order_id, new_id)
-
-
 def fire_cron(conn: Any, workflow: str, trigger: str, scheduled_at: str, text: str) -> Accepted | None:
     """Record a firing and queue its work order, or ``None`` if any server recorded that firing before."""
     with conn.transaction():
@@ -217,52 +137,3 @@ def fire_cron(conn: Any, workflow: str, trigger: str, scheduled_at: str, text: s
         conn.execute("UPDATE cron_firings SET work_order_id = %s WHERE workflow = %s AND trigger = %s "
                      "AND scheduled_at = %s", (accepted.work_order_id, workflow, trigger, scheduled_at))
         return accepted
-
-
-def wipe(conn: Any, work_order_id: str) -> None:
-    """Remove every input and output of a work order, keeping its metadata; mark it ``wiped_at``."""
-    conn.execute("UPDATE work_orders SET input = 'null', wiped_at = now() WHERE id = %s", (work_order_id,))
-    conn.execute("UPDATE runs SET input = NULL, final_state = NULL, webhook_response = NULL "
-                 "WHERE work_order_id = %s", (work_order_id,))
-    conn.execute("UPDATE steps SET input = NULL, output = NULL WHERE run_id IN "
-                 "(SELECT id FROM runs WHERE work_order_id = %s)", (work_order_id,))
-
-
-_KEPT = """
-SELECT (SELECT work_order_id FROM runs WHERE workflow = %(wf)s AND state = 'success'
-        ORDER BY finished_at DESC LIMIT 1)
-UNION
-SELECT (SELECT r.work_order_id FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.workflow = %(wf)s
-        AND r.state = 'success' AND s.step = k.step AND s.error IS NULL ORDER BY r.finished_at DESC LIMIT 1)
-FROM (SELECT DISTINCT s.step FROM steps s JOIN runs r ON r.id = s.run_id
-      WHERE r.workflow = %(wf)s AND r.state = 'success') k
-"""
-_ENDED_BEFORE = f"""
-SELECT w.id FROM work_orders w WHERE w.workflow = %(wf)s {{extra}}
-AND NOT EXISTS (SELECT 1 FROM runs u WHERE u.work_order_id = w.id AND u.state IN {UNFINISHED})
-AND COALESCE((SELECT MAX(COALESCE(f.finished_at, f.inserted_at)) FROM runs f WHERE f.work_order_id = w.id),
-             w.created_at) < %(before)s::timestamptz
-AND w.id NOT IN (SELECT kept FROM ({_KEPT}) AS keep (kept) WHERE kept IS NOT NULL)
-FOR UPDATE OF w SKIP LOCKED
-"""
-
-
-def purge(conn: Any, workflow: str, history_before: str | None, dataclips_before: str | None) -> Purged:
-    """Delete, then wipe, the workflow's work orders that ended before each cutoff (see :meth:`RunStore.purge`)."""
-    deleted = wiped = 0
-    with conn.transaction():
-        if history_before:
-            params = {"wf": workflow, "before": history_before}
-            doomed = [row[0] for row in conn.execute(_ENDED_BEFORE.format(extra=""), params)]
-            conn.execute("DELETE FROM work_orders WHERE id = ANY(%s)", (doomed,))  # runs, steps, logs cascade
-            conn.execute("DELETE FROM cron_firings c WHERE workflow = %s AND scheduled_at < %s AND scheduled_at < "
-                         "(SELECT MAX(scheduled_at) FROM cron_firings l WHERE l.workflow = c.workflow "
-                         "AND l.trigger = c.trigger)", (workflow, history_before))
-            deleted = len(doomed)
-        if dataclips_before:
-            params = {"wf": workflow, "before": dataclips_before}
-            stale = [row[0] for row in conn.execute(_ENDED_BEFORE.format(extra="AND w.wiped_at IS NULL"), params)]
-            for work_order_id in stale:
-                wipe(conn, work_order_id)
-            wiped = len(stale)
-    return Purged(deleted, wiped)

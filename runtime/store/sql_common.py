@@ -1,10 +1,11 @@
 """What both SQL run stores share: the reads (runs, details, counts, cursors), id matching,
-and the calls that only hand a write to the backend's operations module.
+and the write rules of :mod:`runtime.store.sql_writes` (finish, lose, retry, purge).
 
 A backend provides ``_query(sql, params)`` (SQL written with ``?`` placeholders),
 ``_filters(**filters) -> (where, params)``, ``_id_candidates(table, ident)``,
-``_time(value)`` (its stored time as an ISO string), ``_write(fn, *args)`` and ``_ops``
-(its module of write transactions).
+``_time(value)`` (its stored time as an ISO string), ``_write(fn, *args)``, ``_wake_waiters()``
+(a run ended: wake :meth:`wait_for`), ``_ops`` (its module of write transactions) and
+``_dialect`` (its :class:`~runtime.store.sql_writes.Dialect`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-from runtime.store.records import Accepted, AmbiguousId, Purged, RunDetail, RunSummary, StepRecord, to_json_text
+from runtime.store import sql_writes as writes
+from runtime.store.records import (FINAL_STATES, Accepted, AmbiguousId, Purged, RunDetail, RunSummary, StepRecord,
+                                   to_json_text)
 
-__all__ = ["SQLStoreBase", "RUN_COLUMNS", "FROM_RUNS", "like_prefix", "load"]
+__all__ = ["SQLStoreBase", "RUN_COLUMNS", "FROM_RUNS", "like_prefix", "load", "dump"]
 
 RUN_COLUMNS = ("r.id, r.work_order_id, r.workflow, w.trigger, r.state, r.error_type, r.attempt, r.worker, "
                "r.inserted_at, r.claimed_at, r.started_at, r.finished_at, r.cause, r.start_step, r.available_at")
@@ -31,6 +34,11 @@ def like_prefix(ident: str) -> str:
     return ident.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def dump(value: Any) -> str | None:
+    """A value → stored JSON text (``None`` stays ``None``)."""
+    return None if value is None else to_json_text(value)
+
+
 def load(text: str | None) -> Any:
     """Stored JSON text → the value (``None`` stays ``None``)."""
     return None if text is None else json.loads(text)
@@ -40,6 +48,7 @@ class SQLStoreBase:
     """The parts of a run store written once for SQLite and PostgreSQL."""
 
     _ops: Any = None  # the backend's module of write transactions
+    _dialect: writes.Dialect  # how the shared write rules speak to the backend
 
     def _query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         raise NotImplementedError
@@ -115,15 +124,32 @@ class SQLStoreBase:
                 return latest[0][0] if latest else None
         return None
 
+    def _wake_waiters(self) -> None:
+        raise NotImplementedError
+
+    def finish(self, run_id: str, state: str, error_type: str | None = None, final_state: Any = None,
+               webhook_response: dict | None = None, *, retry_at: str | None = None, wipe: bool = False) -> bool:
+        if state not in FINAL_STATES:
+            raise ValueError(f"{state!r} is not a final run state")
+        values = (state, error_type, dump(final_state), dump(webhook_response))
+        done = self._write(writes.finish, self._dialect, run_id, values, retry_at, wipe)
+        self._wake_waiters()
+        return done
+
+    def lose(self, run_id: str) -> str | None:
+        new_id = self._write(writes.lose, self._dialect, run_id)
+        self._wake_waiters()
+        return new_id
+
     def retry(self, run_id: str, from_step: str | None = None, *, priority: int = 0) -> Accepted:
         resolved = self._resolve(run_id)
         if resolved is None:
             raise LookupError(f"No run or work order matches '{run_id}'")
-        return self._write(self._ops.retry, resolved, from_step, priority)
+        return self._write(writes.retry, self._dialect, resolved, from_step, priority)
 
     def fire_cron(self, workflow: str, trigger: str, scheduled_at: str, input_state: Any) -> Accepted | None:
         return self._write(self._ops.fire_cron, workflow, trigger, scheduled_at, to_json_text(input_state))
 
     def purge(self, workflow: str, *, history_before: str | None = None,
               dataclips_before: str | None = None) -> Purged:
-        return self._write(self._ops.purge, workflow, history_before, dataclips_before)
+        return self._write(writes.purge, self._dialect, workflow, history_before, dataclips_before)

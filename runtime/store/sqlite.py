@@ -27,9 +27,8 @@ from typing import Any, Mapping, Sequence
 
 from runtime.store import sqlite_ops as ops
 from runtime.store.base import RunStore
-from runtime.store.records import (FINAL_STATES, Accepted, ClaimedRun, RunSummary, StoreBusy, now_iso,
-                                   to_json_text)
-from runtime.store.sql_common import SQLStoreBase, like_prefix
+from runtime.store.records import Accepted, ClaimedRun, RunSummary, StoreBusy, now_iso, to_json_text
+from runtime.store.sql_common import SQLStoreBase, dump, like_prefix
 
 __all__ = ["SQLiteStore"]
 
@@ -111,16 +110,14 @@ class SQLiteStore(SQLStoreBase, RunStore):
                                           "WHERE id = ? AND state = 'claimed'", (now_iso(), run_id)))
 
     def step_started(self, run_id: str, step: str, input_state: Any, at: str | None = None) -> None:
-        text = None if input_state is None else to_json_text(input_state)
         self._write(lambda db: db.execute(
             "INSERT INTO steps (run_id, step, seq, input, started_at) VALUES (?, ?, "
             "(SELECT COUNT(*) FROM steps WHERE run_id = ?), ?, ?) ON CONFLICT (run_id, step) DO UPDATE "
             "SET input = excluded.input, started_at = excluded.started_at",
-            (run_id, step, run_id, text, at or now_iso())))
+            (run_id, step, run_id, dump(input_state), at or now_iso())))
 
     def step_finished(self, run_id: str, step: str, output: Any, error: Any = None, at: str | None = None) -> None:
-        values = (None if output is None else to_json_text(output), None if error is None else to_json_text(error),
-                  at or now_iso())
+        values = (dump(output), dump(error), at or now_iso())
         self._write(lambda db: db.execute(
             "INSERT INTO steps (run_id, step, seq, output, error, finished_at) VALUES (?, ?, "
             "(SELECT COUNT(*) FROM steps WHERE run_id = ?), ?, ?, ?) ON CONFLICT (run_id, step) DO UPDATE "
@@ -131,22 +128,9 @@ class SQLiteStore(SQLStoreBase, RunStore):
         if lines:
             self._write(_append_logs, run_id, lines)
 
-    def finish(self, run_id: str, state: str, error_type: str | None = None, final_state: Any = None,
-               webhook_response: dict | None = None, *, retry_at: str | None = None, wipe: bool = False) -> bool:
-        if state not in FINAL_STATES:
-            raise ValueError(f"{state!r} is not a final run state")
-        final = None if final_state is None else to_json_text(final_state)
-        response = None if webhook_response is None else to_json_text(webhook_response)
-        with self._lock:
-            done = self._write(ops.finish_run, run_id, (state, error_type, final, response), retry_at, wipe)
+    def _wake_waiters(self) -> None:
+        with self._ended:
             self._ended.notify_all()
-        return done
-
-    def lose(self, run_id: str) -> str | None:
-        with self._lock:
-            new_id = self._write(ops.lose, run_id)
-            self._ended.notify_all()
-        return new_id
 
     def recover_lost(self, alive_worker_ids: list[str]) -> list[tuple[str, str]]:
         with self._lock:
@@ -161,6 +145,7 @@ class SQLiteStore(SQLStoreBase, RunStore):
 
     _query = _read
     _ops = ops
+    _dialect = ops.DIALECT
 
     @staticmethod
     def _filters(**filters: Any) -> tuple[str, tuple]:
