@@ -53,6 +53,10 @@ class Settings:
     tls: Any
     timeout: float
 
+    def sleep(self, seconds: float) -> None:
+        """Wait between polls, as the retry policy waits (``time.sleep`` unless the job gave its own)."""
+        (self.policy.sleep if self.policy else time.sleep)(seconds)
+
 
 def settings(state: dict) -> Settings:
     """Read and check ``state["configuration"]``.

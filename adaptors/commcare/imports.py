@@ -29,7 +29,6 @@ log = logging.getLogger("pyfn.adaptor.commcare")
 Operation = Callable[[dict], dict]
 COMPLETE, FAILED = 2, 3
 POLL_TIMEOUT = 600.0
-sleep = time.sleep  # tests replace it
 _XLS_PARAMS = ("case_type", "search_field", "create_new_cases")
 
 
@@ -56,7 +55,7 @@ def _poll(state: dict, status_url: str, timeout: float) -> dict:
             raise ImportFailed(f"The import did not finish within {timeout:g}s (state {status.get('state')})",
                                code="IMPORT_TIMEOUT", status=status, status_url=status_url,
                                fix="Raise poll_timeout, or pass wait=False and check status_url later")
-        sleep(wait)
+        settings(state).sleep(wait)
         wait = min(wait * 2, 2.0)
 
 

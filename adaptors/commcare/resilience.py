@@ -14,7 +14,8 @@ out, as commcare-export does:
 - A receiver answer carrying an OpenRosa message (``submit_error`` on 500 for malformed XML) is final.
 
 ``configuration.retries``: ``true`` (default), ``false`` (off), or an object with ``max_time``,
-``base_delay``, ``max_delay`` and ``rate_limit_time`` (seconds).
+``base_delay``, ``max_delay`` and ``rate_limit_time`` (seconds); a job may also give a
+:class:`Resilience` object, with its own ``sleep`` and ``clock``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import logging
 import math
 import random
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
 import requests
@@ -36,8 +37,6 @@ from .errors import ConfigurationError
 __all__ = ["Resilience", "send_resilient"]
 
 log = logging.getLogger("pyfn.adaptor.commcare")
-sleep = time.sleep  # tests replace it
-clock = time.monotonic
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,11 @@ class Resilience:
     base_delay: float = 1.0
     max_delay: float = 60.0
     rate_limit_time: float | None = None
+    # how to wait and what time it is: a job (or a test) may give a policy object with its own
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False,
+                                           metadata={"setting": False})
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False,
+                                       metadata={"setting": False})
 
     @classmethod
     def from_setting(cls, value: Any) -> "Resilience | None":
@@ -58,12 +62,14 @@ class Resilience:
         """
         if value is None or value is True:
             return cls()
+        if isinstance(value, cls):
+            return value
         if value is False or value == 0:
             return None
         if not isinstance(value, dict):
             raise ConfigurationError(f"configuration.retries must be true, false or an object, not {value!r}",
                                      code="INVALID_RETRIES")
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls) if f.metadata.get("setting", True)}
         unknown = sorted(set(value) - known)
         if unknown:
             raise ConfigurationError(f"configuration.retries: unknown key(s) {', '.join(unknown)} "
@@ -87,12 +93,13 @@ class _Attempts:
 
     def __init__(self, policy: Resilience, label: str) -> None:
         self.policy, self.label = policy, label
-        self.started, self.attempt, self.throttled = clock(), 0, 0.0
+        self.started, self.attempt, self.throttled = policy.clock(), 0, 0.0
 
     def after_error(self, error: Exception) -> float | None:
         wait = self.policy.backoff(self.attempt + 1)
-        if clock() - self.started + wait > self.policy.max_time:
-            log.warning("%s; giving up after %d retries in %.0fs", error, self.attempt, clock() - self.started)
+        elapsed = self.policy.clock() - self.started
+        if elapsed + wait > self.policy.max_time:
+            log.warning("%s; giving up after %d retries in %.0fs", error, self.attempt, elapsed)
             return None
         log.warning("%s; retry %d in %.2fs", error, self.attempt + 1, wait)
         return wait
@@ -110,7 +117,7 @@ class _Attempts:
 
     def after_server_error(self, response: requests.Response) -> float | None:
         wait = max(self.policy.backoff(self.attempt + 1), _retry_after(response) or 0.0)
-        elapsed = clock() - self.started
+        elapsed = self.policy.clock() - self.started
         if elapsed + wait > self.policy.max_time:
             log.warning("%s - %d; giving up after %d retries in %.0fs", self.label, response.status_code,
                         self.attempt, elapsed)
@@ -151,7 +158,7 @@ def send_resilient(send: Callable[[], requests.Response], policy: Resilience | N
                 return response
             response.close()
         attempts.attempt += 1
-        sleep(wait)
+        policy.sleep(wait)
 
 
 def _wait_for(response: requests.Response, attempts: _Attempts, repeatable: bool,

@@ -3,7 +3,8 @@
 Turn them on per call (``get("/x", {"retries": {...}})``) or for every request of a step
 (``configuration.retries``); the call's setting wins, ``retries: False`` turns them off.
 
-``retries`` is ``True`` (the defaults), a number (``max``), or a dict:
+``retries`` is ``True`` (the defaults), a number (``max``), a dict, or a :class:`RetryPolicy` (whose
+``sleep`` a job may choose):
 
 | key | default | meaning |
 |---|---|---|
@@ -27,7 +28,7 @@ import email.utils
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import requests
@@ -37,7 +38,6 @@ from .errors import ConnectError
 __all__ = ["RetryPolicy", "parse_retry_after", "send_with_retries"]
 
 log = logging.getLogger("pyfn.adaptor.http")
-sleep = time.sleep  # tests replace it
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _BACKOFFS = ("exponential", "linear", "constant")
@@ -54,10 +54,13 @@ class RetryPolicy:
     max_delay: float = 60.0
     on: frozenset[int] = frozenset({429, 502, 503, 504})
     methods: frozenset[str] = IDEMPOTENT
+    # how to wait: a job (or a test) may give a policy object with its own, e.g. one that records the waits
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False,
+                                           metadata={"setting": False})
 
     @classmethod
     def from_setting(cls, value: Any) -> "RetryPolicy | None":
-        """A policy from ``True``, a number or a dict; ``None`` for ``None``/``False``/``0``.
+        """A policy from ``True``, a number, a dict or a ``RetryPolicy``; ``None`` for ``None``/``False``/``0``.
 
         Raises:
             ValueError: an unknown key or a bad value.
@@ -66,6 +69,8 @@ class RetryPolicy:
             return None
         if value is True:
             return cls()
+        if isinstance(value, cls):
+            return value
         if isinstance(value, int):
             return cls(max=value)._checked(value)
         if not isinstance(value, dict):
@@ -75,7 +80,8 @@ class RetryPolicy:
     @classmethod
     def _from_dict(cls, value: dict[str, Any]) -> "RetryPolicy":
         fields = dict(value)
-        unknown = set(fields) - set(cls.__dataclass_fields__)
+        unknown = set(fields) - {name for name, spec in cls.__dataclass_fields__.items()
+                                 if spec.metadata.get("setting", True)}
         if unknown:
             raise ValueError(f"unknown retries key(s): {', '.join(sorted(unknown))}")
         if "on" in fields:
@@ -168,7 +174,7 @@ def send_with_retries(send: Callable[[], requests.Response], policy: RetryPolicy
             log.warning("%s - %d; retry %d of %d in %.2fs", label, response.status_code,
                         retry, policy.max, wait)
             response.close()
-        sleep(wait)
+        policy.sleep(wait)
 
 
 def _status_wait(policy: RetryPolicy, response: requests.Response, retry: int,

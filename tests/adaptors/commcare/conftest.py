@@ -1,4 +1,4 @@
-"""Fixtures for the commcare adaptor tests: HQ simulators, configurations, a runner, no real sleeping."""
+"""Fixtures for the commcare adaptor tests: HQ simulators, configurations, a runner, retries that do not sleep."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import pytest
 
 import adaptors.commcare as commcare
-from adaptors.commcare import imports, resilience
+from adaptors.commcare.resilience import Resilience
 from hq_simulator import (DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_DOMAIN, DEFAULT_USERNAME,
                                CommCareSimulator)
 
@@ -52,20 +52,35 @@ def run():
     return _run
 
 
+class Waits(list):
+    """The waits of the retry policies it makes, recorded instead of slept; their clock moves by each wait."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+    def policy(self, **settings) -> Resilience:
+        """``configuration.retries`` as ``settings`` give it, waiting into this list (imports' polls too)."""
+        return Resilience(**settings, sleep=self.sleep, clock=self.clock)
+
+
 @pytest.fixture
-def waits(monkeypatch):
-    """Record retry waits instead of sleeping (the retry clock moves by each wait); polls do not sleep."""
-    recorded: list[float] = []
-    now = [0.0]
+def waits():
+    """Retry waits recorded instead of slept: give ``retries=waits.policy(...)`` to a configuration."""
+    return Waits()
 
-    def fake_sleep(seconds: float) -> None:
-        recorded.append(seconds)
-        now[0] += seconds
 
-    monkeypatch.setattr(resilience, "sleep", fake_sleep)
-    monkeypatch.setattr(resilience, "clock", lambda: now[0])
-    monkeypatch.setattr(imports, "sleep", lambda seconds: None)
-    return recorded
+@pytest.fixture
+def quick_config(fresh_hq, waits):
+    """``fresh_config`` whose retries (and polls) wait into ``waits`` instead of sleeping."""
+    return configuration(fresh_hq, retries=waits.policy())
 
 
 @pytest.fixture

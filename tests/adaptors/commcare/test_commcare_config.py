@@ -52,7 +52,7 @@ def test_missing_app_id_is_named_by_submissions(run, config):
 
 def test_401_fails_at_once_with_a_hint_on_the_key_format(run, hq, make_config, cc_log, waits):
     with pytest.raises(CommCareHTTPError) as caught:
-        run(make_config(hq, apiKey="wrong"), get("case"))
+        run(make_config(hq, apiKey="wrong", retries=waits.policy()), get("case"))
     error = caught.value
     assert error.status_code == 401 and "returned 401: Unauthorized" in error.message
     assert "ApiKey <username>:<api key>" in error.fix and error.details["fix"] == error.fix
@@ -61,7 +61,7 @@ def test_401_fails_at_once_with_a_hint_on_the_key_format(run, hq, make_config, c
 
 def test_403_names_the_domain_and_carries_hqs_message(run, hq, make_config, waits):
     with pytest.raises(CommCareHTTPError) as caught:
-        run(make_config(hq, domain="other"), list_cases({"limit": 1}))
+        run(make_config(hq, domain="other", retries=waits.policy()), list_cases({"limit": 1}))
     error = caught.value
     assert error.status_code == 403 and "You do not have access to the project 'other'" in error.message
     assert "project 'other'" in error.fix and waits == []

@@ -19,29 +19,29 @@ def test_workbook_is_real_xlsx_with_a_header_of_every_key():
         ["name", "age", "tags", "village"], ["Zoë", 3, '["a"]', None], ["B", None, None, "Yala"]]
 
 
-def test_submit_xls_creates_cases_and_reports_the_import(run, fresh_config, waits):
+def test_submit_xls_creates_cases_and_reports_the_import(run, quick_config, waits):
     rows = [{"name": f"Imported {n}", "village": "Yala", "external_id": f"IMP-{n}"} for n in range(250)]
     rows.append({"name": "", "village": "nameless"})
-    state = run(fresh_config, submit_xls(rows, {"case_type": "imported", "search_field": "case_id",
+    state = run(quick_config, submit_xls(rows, {"case_type": "imported", "search_field": "case_id",
                                                 "create_new_cases": "on", "ignored": "not sent"}))
     data = state["data"]
     assert data["code"] == 200 and data["state"] == 2 and data["created"] == 250 and data["updated"] == 0
     assert data["errors"][0]["title"] == "Missing case name" and data["errors"][0]["rows"] == [252]
     assert data["result"]["num_chunks"] == 3 and data["status_url"].endswith("/")
-    cases = run(fresh_config, list_cases({"case_type": "imported"}))["data"]
+    cases = run(quick_config, list_cases({"case_type": "imported"}))["data"]
     assert len(cases) == 250 and {c["properties"]["village"] for c in cases} == {"Yala"}
 
 
-def test_bulk_case_data_round_trip_creates_then_updates(run, fresh_config, waits):
+def test_bulk_case_data_round_trip_creates_then_updates(run, quick_config, waits):
     params = {"case_type": "patient_import", "search_field": "external_id", "search_column": "external_id",
               "create_new_cases": "on", "name_column": "name"}
     rows = [{"external_id": f"P-{n}", "name": f"Patient {n}", "status": "new"} for n in range(30)]
-    first = run(fresh_config, bulk("case-data", rows, params))["data"]
+    first = run(quick_config, bulk("case-data", rows, params))["data"]
     assert (first["created"], first["updated"], first["errors"]) == (30, 0, [])
     changed = [{**row, "status": "seen"} for row in rows]
-    second = run(fresh_config, bulk("CASE-DATA", lambda s: changed, lambda s: params))["data"]
+    second = run(quick_config, bulk("CASE-DATA", lambda s: changed, lambda s: params))["data"]
     assert (second["created"], second["updated"]) == (0, 30) and second["message"] == "success"
-    cases = run(fresh_config, list_cases({"case_type": "patient_import"}))["data"]
+    cases = run(quick_config, list_cases({"case_type": "patient_import"}))["data"]
     assert len(cases) == 30 and {c["properties"]["status"] for c in cases} == {"seen"}
 
 

@@ -57,9 +57,9 @@ def test_submit_error_is_data_and_a_warning_as_in_openfn(run, fresh_config, cc_l
     assert any("submit_error" in r.getMessage() for r in cc_log.records if r.levelno == logging.WARNING)
 
 
-def test_malformed_xml_fails_at_once(run, fresh_config, waits):
+def test_malformed_xml_fails_at_once(run, quick_config, waits):
     with pytest.raises(CommCareHTTPError) as caught:
-        run(fresh_config, submit({"@": {"xmlns": XMLNS}, "bad name": "x"}))
+        run(quick_config, submit({"@": {"xmlns": XMLNS}, "bad name": "x"}))
     assert caught.value.status_code == 500 and "Invalid XML" in caught.value.message and waits == []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import logging
 import time
@@ -9,19 +10,24 @@ import time
 import pytest
 
 from adaptors.http import execute, get, post
-from adaptors.http import retry as retry_module
 from adaptors.http.errors import ConnectError, HTTPError
 from adaptors.http.retry import RetryPolicy, parse_retry_after
 
 FAST = {"max": 3, "base_delay": 0.01}
 
 
+class Waits(list):
+    """The waits of the policies it makes, recorded instead of slept."""
+
+    def policy(self, **settings) -> RetryPolicy:
+        """A retry policy from ``settings`` (as ``retries`` gives them) whose waits go to this list."""
+        return dataclasses.replace(RetryPolicy.from_setting(settings), sleep=self.append)
+
+
 @pytest.fixture
-def waits(monkeypatch):
-    """Record the waits instead of sleeping."""
-    recorded = []
-    monkeypatch.setattr(retry_module, "sleep", recorded.append)
-    return recorded
+def waits():
+    """``waits.policy(**settings)`` makes retry policies that record their waits in ``waits``."""
+    return Waits()
 
 
 def run(config, *operations):
@@ -99,18 +105,18 @@ def test_step_configuration_sets_the_default_and_a_call_can_turn_it_off(api):
 
 
 def test_retry_after_seconds_is_honoured(config, waits):
-    run(config, get("/retry-after/1?seconds=2", {"retries": FAST}))
+    run(config, get("/retry-after/1?seconds=2", {"retries": waits.policy(**FAST)}))
     assert len(waits) == 1 and waits[0] >= 2
 
 
 def test_retry_after_http_date_is_honoured(config, waits):
-    run(config, get("/retry-after/1?seconds=3&date=1", {"retries": FAST}))
+    run(config, get("/retry-after/1?seconds=3&date=1", {"retries": waits.policy(**FAST)}))
     assert len(waits) == 1 and 1 <= waits[0] <= 3.01
 
 
 def test_retry_after_beyond_max_delay_gives_up_at_once(api, config, waits, http_log):
     with pytest.raises(HTTPError, match="429"):
-        run(config, get("/retry-after/1?seconds=120", {"retries": {**FAST, "max_delay": 30}}))
+        run(config, get("/retry-after/1?seconds=120", {"retries": waits.policy(**FAST, max_delay=30)}))
     assert waits == [] and len(api.requests) == 1
     assert any("exceeds max_delay" in r.getMessage() for r in http_log.records)
 
@@ -118,7 +124,7 @@ def test_retry_after_beyond_max_delay_gives_up_at_once(api, config, waits, http_
 def test_connection_errors_are_retried_then_raised(closed_port, waits, http_log):
     url = f"http://127.0.0.1:{closed_port}/x"
     with pytest.raises(ConnectError):
-        execute(get(url, {"retries": {"max": 2, "base_delay": 0.01}}))({})
+        execute(get(url, {"retries": waits.policy(max=2, base_delay=0.01)}))({})
     assert len(waits) == 2
     assert len(retry_lines(http_log)) == 2
 
@@ -161,7 +167,12 @@ def test_policy_settings(setting, expected):
     assert RetryPolicy.from_setting(setting) == expected
 
 
-@pytest.mark.parametrize("setting", [{"tries": 3}, {"backoff": "random"}, {"max": -1}, "often"])
+def test_a_policy_object_is_used_as_given():
+    policy = RetryPolicy(max=1, sleep=print)
+    assert RetryPolicy.from_setting(policy) is policy
+
+
+@pytest.mark.parametrize("setting", [{"tries": 3}, {"backoff": "random"}, {"max": -1}, "often", {"sleep": 0}])
 def test_invalid_policy_settings(setting):
     with pytest.raises(ValueError):
         RetryPolicy.from_setting(setting)
