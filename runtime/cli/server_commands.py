@@ -24,6 +24,7 @@ DB_HELP = ("The run store: a SQLite file, or postgresql://USER@HOST/DATABASE sha
 
 
 def serve(
+    ctx: typer.Context,
     project: Path = typer.Argument(Path("."), help=PROJECT_HELP, metavar="[PROJECT_DIR]"),
     host: str = typer.Option(defaults.HOST, "--host", help="Interface to listen on (0.0.0.0: every interface)."),
     port: int = typer.Option(defaults.PORT, "--port", "-p", help="Port to listen on (0: any free port, printed at start)."),
@@ -84,7 +85,11 @@ def serve(
     Example: pyfn serve ~/my-project --host 0.0.0.0 --port 8080 --workers 4
     (more in docs/server.md)
     """
+    from runtime.server.clock import ServerClock
     from runtime.server.service import ServeOptions, serve as run_server
+
+    # a program embedding the CLI may hand the server its clock: app(args, obj=ServerClock(...))
+    clock = ctx.obj if isinstance(ctx.obj, ServerClock) else None
 
     workers = 0 if no_workers else workers
     raise typer.Exit(run_server(ServeOptions(
@@ -92,7 +97,7 @@ def serve(
         run_timeout_ms=run_timeout_ms, memory_mb=memory_mb, run_as=run_as, sync_timeout_s=sync_timeout_s,
         shutdown_timeout_s=shutdown_timeout_s, fsync=fsync, api_token=api_token,
         cleanup_interval_s=cleanup_interval_s, heartbeat_s=heartbeat_s, lost_after_s=lost_after_s,
-        head_timeout_s=head_timeout_s, body_timeout_s=body_timeout_s, max_connections=max_connections)))
+        head_timeout_s=head_timeout_s, body_timeout_s=body_timeout_s, max_connections=max_connections), clock))
 
 
 WAIT_HELP = "Wait for the run to end and print its outcome (exit 0 only for success)."

@@ -1,14 +1,16 @@
-"""The server's clock for schedules and retention, with a test hook that makes time pass faster or later.
+"""The server's clock for schedules and retention: the system clock, or one that runs faster or ahead.
 
 Cron triggers fire by :meth:`ServerClock.now` and retention measures ages by
-it. In production it is the system clock. Tests set ``PYFN_TEST_CLOCK`` in the
-server's environment (never set it in production):
+it. ``pyfn serve`` uses the system clock; a program that starts the server
+itself may hand it another (``serve(options, clock=...)``, or the CLI's
+context object ``app(args, obj=ServerClock(...))``), as pyfn's own tests do to
+make a day pass in a second:
 
-| value | effect |
+| clock | effect |
 |---|---|
-| ``speed=120`` | 120 clock seconds pass per real second: ``* * * * *`` fires every half second |
-| ``speed=120,origin=1716000000`` | the same, continuous across restarts: the fast clock equals the real one at ``origin`` (a Unix time), so a server stopped for 3 s missed 6 minutes of schedules |
-| ``offset=259200`` | the clock runs 3 days ahead: retention sees every run as 3 days older |
+| ``ServerClock(speed=120)`` | 120 clock seconds pass per real second: ``* * * * *`` fires every half second |
+| ``ServerClock(speed=120, origin=1716000000)`` | the same, continuous across restarts: the fast clock equals the real one at ``origin`` (a Unix time), so a server stopped for 3 s missed 6 minutes of schedules |
+| ``ServerClock(offset=259200)`` | the clock runs 3 days ahead: retention sees every run as 3 days older |
 
 Times recorded in the run store (``inserted_at``, ``finished_at``…) stay real;
 only cron firings' ``scheduled_at`` are clock times. Retry delays and run
@@ -18,21 +20,17 @@ Example:
     >>> clock = ServerClock(speed=60, origin=1_700_000_000, offset=0)
     >>> clock.real_seconds(60)
     1.0
-    >>> ServerClock.parse("offset=86400").offset, ServerClock().is_test
-    (86400.0, False)
+    >>> ServerClock(offset=86400).is_test, ServerClock().is_test
+    (True, False)
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import time
 from dataclasses import dataclass, field
-from typing import Mapping
 
-__all__ = ["ServerClock", "ENV"]
-
-ENV = "PYFN_TEST_CLOCK"
+__all__ = ["ServerClock"]
 
 
 @dataclass(frozen=True)
@@ -43,27 +41,13 @@ class ServerClock:
     origin: float = field(default_factory=time.time)
     offset: float = 0.0
 
-    @classmethod
-    def parse(cls, text: str) -> "ServerClock":
-        """Read ``speed=…,origin=…,offset=…`` (any of them); raise ``ValueError`` on anything else."""
-        values: dict[str, float] = {}
-        for part in filter(None, (item.strip() for item in text.split(","))):
-            name, _, number = part.partition("=")
-            if name not in ("speed", "origin", "offset"):
-                raise ValueError(f"{ENV}: unknown setting {name!r} (expected speed, origin, offset)")
-            values[name] = float(number)
-        if values.get("speed", 1.0) <= 0:
-            raise ValueError(f"{ENV}: speed must be greater than 0")
-        return cls(**values)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "ServerClock":
-        """The clock ``PYFN_TEST_CLOCK`` asks for, or the system clock."""
-        text = environ.get(ENV, "").strip()
-        return cls.parse(text) if text else cls()
+    def __post_init__(self) -> None:
+        if self.speed <= 0:
+            raise ValueError("a clock's speed must be greater than 0")
 
     @property
     def is_test(self) -> bool:
+        """Whether this clock differs from the system clock (the server warns at start)."""
         return self.speed != 1.0 or self.offset != 0.0
 
     def now(self) -> _dt.datetime:
@@ -77,4 +61,11 @@ class ServerClock:
         return clock_seconds / self.speed
 
     def describe(self) -> str:
-        return f"{ENV}: speed {self.speed:g}, offset {self.offset:g}s (a test clock: never in production)"
+        """The warning the server logs for a clock that is not the system's.
+
+        Example:
+            >>> ServerClock(speed=2).describe()
+            'clock: speed 2, offset 0s (not the system clock: for tests, never in production)'
+        """
+        return (f"clock: speed {self.speed:g}, offset {self.offset:g}s "
+                f"(not the system clock: for tests, never in production)")

@@ -2,7 +2,7 @@
 
 ``pyfn serve`` runs :func:`enforce` once at start and then every
 ``--cleanup-interval-s`` (an hour by default), by the server's clock (see
-``runtime.server.clock`` for the test hook that moves it ahead):
+``runtime.server.clock`` for a clock that runs ahead):
 
 - ``history_days: N``: work orders whose last run ended more than N days ago
   are deleted with their runs, steps and logs;
@@ -50,7 +50,7 @@ def enforce(store: RunStore, plans: dict[str, Workflow], now: _dt.datetime) -> d
 
     Example::
 
-        enforce(store, project.plans, ServerClock.from_env().now())   # {'sync': Purged(deleted=3, wiped=0)}
+        enforce(store, project.plans, ServerClock().now())   # {'sync': Purged(deleted=3, wiped=0)}
     """
     done = {}
     for name, plan in plans.items():
@@ -68,7 +68,7 @@ class Housekeeper:
 
     Example::
 
-        keeper = Housekeeper(store, project.plans, ServerClock.from_env(), 3600, log)
+        keeper = Housekeeper(store, project.plans, ServerClock(), 3600, log)
         keeper.start(); ...; keeper.stop()
     """
 

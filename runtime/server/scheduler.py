@@ -60,7 +60,7 @@ class Scheduler:
 
     Example::
 
-        scheduler = Scheduler(store, project.crons, ServerClock.from_env(), pool.wake, log)
+        scheduler = Scheduler(store, project.crons, ServerClock(), pool.wake, log)
         scheduler.start()       # catches up, then fires on time
         scheduler.stop()
     """

@@ -38,6 +38,7 @@ from runtime.errors import PyfnError, UsageError
 from runtime.logger import Logger, LogSink
 from runtime.workflow.model import describe_trigger
 from runtime.report import log_error
+from runtime.server.clock import ServerClock
 from runtime.store import StoreBusy, is_database_url, open_store, store_location
 from runtime.workflow.project import Project, load_project
 from runtime.worker.confine import check_run_as
@@ -103,8 +104,11 @@ def server_logger() -> Logger:
     return Logger("SRV", "default", LogSink(sys.stdout))
 
 
-def serve(options: ServeOptions) -> int:
+def serve(options: ServeOptions, clock: ServerClock | None = None) -> int:
     """Run the server until SIGTERM/SIGINT; return the exit code (1: could not start).
+
+    ``clock`` is what cron triggers and retention go by (the system clock by default; see
+    ``runtime.server.clock``).
 
     Example::
 
@@ -130,13 +134,13 @@ def serve(options: ServeOptions) -> int:
         store.close()
         return 1
     try:
-        return _run(options, project, store, worker_id, sock, log)
+        return _run(options, project, store, worker_id, sock, log, clock or ServerClock())
     finally:
         store.close()
 
 
-def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: socket.socket, log: Logger) -> int:
-    from runtime.server.clock import ServerClock
+def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: socket.socket, log: Logger,
+         clock: ServerClock) -> int:
     from runtime.server.retention import Housekeeper
     from runtime.server.scheduler import Scheduler
     from runtime.worker.confine import env_names
@@ -160,7 +164,6 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
     pool.start()
     if beat and options.worker_count:
         store.subscribe(pool.wake)  # runs queued by other servers (LISTEN/NOTIFY)
-    clock = ServerClock.from_env()
     if clock.is_test:
         log.warn(clock.describe())
     scheduler = Scheduler(store, project.crons, clock, pool.wake, log)

@@ -14,6 +14,7 @@ from runtime.testing.waiting import free_port, stop_process, wait_until as _wait
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = Path(__file__).resolve().parent / "fixtures" / "project"
+SERVE_ON_CLOCK = ROOT / "tests" / "server" / "serve_on_clock.py"
 FORWARDING_PASSWORD = "fw-scale-31b7"
 AUTH = ("commcare", FORWARDING_PASSWORD)
 
@@ -30,12 +31,14 @@ class Proc:
         self.tmp, self.name, self.args, self.project = tmp, name, args, project
         self.env = {**os.environ, "PYFN_TEST_FORWARDING_PASSWORD": FORWARDING_PASSWORD,
                     "PYFN_TEST_DESTINATION_URL": destination}
+        self.clock: str | None = None  # e.g. "speed=60": start on that test clock (tests/server/serve_on_clock.py)
         self.process: subprocess.Popen | None = None
         self.log_path = tmp / f"{name}.log"
 
     def start(self) -> "Proc":
         with open(self.log_path, "ab") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "runtime.cli", *self.args], cwd=ROOT,
+            entry = ["-m", "runtime.cli"] if self.clock is None else [str(SERVE_ON_CLOCK), self.clock]
+            self.process = subprocess.Popen([sys.executable, *entry, *self.args], cwd=ROOT,
                                             env=self.env, stdout=out, stderr=subprocess.STDOUT)
         return self
 

@@ -1,6 +1,6 @@
 """Two webhook servers fire one cron schedule: each scheduled time fires once, whichever server gets there first.
 
-Both servers run the same fast clock (``PYFN_TEST_CLOCK``, same origin), so they try to fire the
+Both servers run the same fast clock (``tests/server/serve_on_clock.py``, same origin), so they try to fire the
 same times at the same moments; the store's unique firing key lets one win, the other logs
 that another server fired it. A worker runs the firings, so each next one starts from the last
 one's output (the cursor), as on one machine.
@@ -51,8 +51,8 @@ def test_one_cron_schedule_fires_once_across_two_servers(pg_url, tmp_path):
     clock = f"speed=60,origin={time.time()}"  # a clock minute per real second: "* * * * *" every second
     servers = [Server(tmp_path, f"server-{n}", pg_url, "--no-workers", project=project) for n in range(2)]
     worker = Worker(tmp_path, "worker", pg_url, "--workers", "1", project=project)
-    for proc in (*servers, worker):
-        proc.env["PYFN_TEST_CLOCK"] = clock
+    for server in servers:
+        server.clock = clock
     store = open_store(pg_url)
     try:
         worker.start()

@@ -20,6 +20,13 @@ API_KEY = "key-5b1c2d"
 DESTINATION_PASSWORD = "dest-pass-0a9b8c"
 
 
+def pyfn_command(clock: str | None = None) -> list[str]:
+    """How to start ``pyfn``: as a user does, or on a test clock (``speed=…,origin=…,offset=…``)."""
+    if clock is None:
+        return [sys.executable, "-m", "runtime.cli"]
+    return [sys.executable, str(Path(__file__).resolve().parent / "serve_on_clock.py"), clock]
+
+
 class Server:
     """``pyfn serve`` as a user runs it, in its own process; its output goes to a file."""
 
@@ -31,6 +38,7 @@ class Server:
         self.env = {**os.environ, "PYFN_TEST_FORWARDING_PASSWORD": FORWARDING_PASSWORD,
                     "PYFN_TEST_API_KEY": API_KEY, "PYFN_TEST_DESTINATION_URL": destination,
                     "PYFN_TEST_DESTINATION_PASSWORD": DESTINATION_PASSWORD}
+        self.clock: str | None = None  # e.g. "offset=86400": start on that test clock (serve_on_clock.py)
         self.process: subprocess.Popen | None = None
         self.starts = 0
 
@@ -46,7 +54,7 @@ class Server:
         self.starts += 1
         with open(self.log_path, "wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "runtime.cli", "serve", str(self.project), "--port", str(self.port),
+                [*pyfn_command(self.clock), "serve", str(self.project), "--port", str(self.port),
                  "--db", str(self.db), *self.args], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
         if wait:
             wait_until(self._ready, timeout=60, message=f"pyfn serve did not start:\n{self.output()}")

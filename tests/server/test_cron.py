@@ -1,4 +1,4 @@
-"""A cron workflow on a fast clock (``PYFN_TEST_CLOCK``): inputs chain run to run through the cursor step, a
+"""A cron workflow on a fast clock (``serve_on_clock.py``): inputs chain run to run through the cursor step, a
 manual run queued while the server is down counts for the cursor, and the missed schedules give one catch-up run.
 """
 
@@ -45,7 +45,7 @@ def test_cron_inputs_chain_through_the_cursor_with_a_manual_run_and_a_catch_up(s
     project = write_project(tmp_path / "project", {"counter.yaml": COUNTER})
     origin = time.time()
     server = server_factory("--workers", "2", project=project)
-    server.env["PYFN_TEST_CLOCK"] = f"speed={SPEED},origin={origin}"
+    server.clock = f"speed={SPEED},origin={origin}"
     server.start()
     store = open_db(server.db)
     try:

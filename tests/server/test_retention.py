@@ -1,4 +1,4 @@
-"""Retention with the clock moved ahead (``PYFN_TEST_CLOCK=offset=...``): ``keep_dataclips_days`` wipes inputs and
+"""Retention with the clock moved ahead (``serve_on_clock.py offset=...``): ``keep_dataclips_days`` wipes inputs and
 outputs, ``history_days`` deletes work orders, each sparing the cron cursor and every other workflow; and
 ``zero_persistence`` never keeps inputs or outputs, while sync replies and automatic retries still work."""
 
@@ -75,7 +75,7 @@ def test_retention_and_zero_persistence(server_factory, tmp_path):
 
         later = server_factory("--workers", "1", "--cleanup-interval-s", "60", project=project)
         later.db = server.db
-        later.env["PYFN_TEST_CLOCK"] = f"offset={1.5 * DAY}"
+        later.clock = f"offset={1.5 * DAY}"
         later.start()
         wait_until(lambda: "retention: workflow clips: 0 work order(s) deleted, 2 wiped" in later.output())
         later.stop()
@@ -90,7 +90,7 @@ def test_retention_and_zero_persistence(server_factory, tmp_path):
 
         latest = server_factory("--workers", "1", project=project)
         latest.db = server.db
-        latest.env["PYFN_TEST_CLOCK"] = f"offset={3 * DAY}"
+        latest.clock = f"offset={3 * DAY}"
         latest.start()
         wait_until(lambda: "retention: workflow short: 2 work order(s) deleted, 0 wiped" in latest.output())
         latest.stop()
