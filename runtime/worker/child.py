@@ -2,15 +2,16 @@
 
 The worker's supervisor starts :func:`main` through the forkserver (see
 ``runtime.worker.supervisor``). The child never touches the run store: it
-sends tuples on its end of a pipe and the supervisor records them.
+sends records (``runtime.worker.messages``) on its end of a pipe and the
+supervisor records them.
 
 | message | when |
 |---|---|
-| ``("started",)`` | the process is up |
-| ``("log", at, line)`` | a log line, secrets already masked (see ``runtime.secrets``) |
-| ``("step-start", at, step, input_json)`` | a step starts (``configuration`` removed) |
-| ``("step-complete", at, step, output_json, error_json)`` | a step ends (``error_json`` is ``None`` on success) |
-| ``("done", state, error_type, final_json, webhook_response)`` | the run ends |
+| ``Started()`` | the process is up |
+| ``LogLine(at, line)`` | a log line, secrets already masked (see ``runtime.secrets``) |
+| ``StepStarted(at, step, input_json)`` | a step starts (``configuration`` removed) |
+| ``StepCompleted(at, step, output_json, error_json)`` | a step ends (``error_json`` is ``None`` on success) |
+| ``Done(state, error_type, final_json, webhook_response)`` | the run ends |
 
 ``state`` is Lightning's: ``success``; ``failed`` when a leaf step recorded an
 error; ``crashed`` for a crash (a ``NameError``, an invalid workflow); ``killed``
@@ -22,7 +23,8 @@ Example (in-process, as the tests drive it)::
     ...     send = list.append
     >>> pipe = Pipe()
     >>> request = RunRequest("r-1", "/nowhere.yaml", '{"data": {}}')
-    >>> execute(request, pipe)[:2]
+    >>> done = execute(request, pipe)
+    >>> done.state, done.error_type
     ('crashed', 'UsageError')
 """
 
@@ -47,6 +49,7 @@ from runtime.execute import execute_plan
 from runtime.state_file import escape_surrogates
 from runtime.store import now_iso
 from runtime.worker.confine import confine, own_group
+from runtime.worker.messages import Done, LogLine, Started, StepCompleted, StepStarted
 from runtime.worker.preload import keep_only, plan_for
 
 __all__ = ["RunRequest", "main", "execute"]
@@ -75,7 +78,7 @@ class RunRequest:
 
 
 def main(request: RunRequest, conn: Any) -> None:
-    """The child process's entry point: run, report ``done``, close the pipe.
+    """The child process's entry point: run, report :class:`Done`, close the pipe.
 
     Example (what the supervisor does)::
 
@@ -88,8 +91,8 @@ def main(request: RunRequest, conn: Any) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):  # the server decides when a run stops
         signal.signal(sig, signal.SIG_IGN)
     try:
-        conn.send(("started",))
-        conn.send(("done", *execute(request, conn)))
+        conn.send(Started())
+        conn.send(execute(request, conn))
     except (BrokenPipeError, EOFError, OSError):
         pass  # the server is gone: nobody to report to
     finally:
@@ -125,8 +128,8 @@ def _confine(request: RunRequest) -> None:
     confine(names, request.run_as)
 
 
-def execute(request: RunRequest, conn: Any) -> tuple[str, str | None, str | None, dict | None]:
-    """Run the workflow; return ``(state, error_type, final_json, webhook_response)`` (see the module example)."""
+def execute(request: RunRequest, conn: Any) -> Done:
+    """Run the workflow; how it ended (see the module example)."""
     sink = LogSink(stream=_LogStream(conn))
     recorder = _Recorder(conn, sink.masker.scrub)
     loggers = create_loggers(None, sink)
@@ -146,18 +149,18 @@ def execute(request: RunRequest, conn: Any) -> tuple[str, str | None, str | None
         log.error("CRITICAL ERROR! Aborting execution")
         log_error(log, error)
         state = "killed" if error.severity == "kill" else "crashed"
-        return state, error.name, None, recorder.webhook_response
+        return Done(state, error.name, None, recorder.webhook_response)
     except MemoryError:
         log.error("CRITICAL ERROR! Run exceeded maximum memory usage")
-        return "killed", "OOMError", None, recorder.webhook_response
+        return Done("killed", "OOMError", None, recorder.webhook_response)
     except Exception as exc:  # noqa: BLE001 - anything else is a crash of the run, reported
         log.error(f"CRITICAL ERROR! {type(exc).__name__}: {exc}")
-        return "crashed", type(exc).__name__, None, recorder.webhook_response
+        return Done("crashed", type(exc).__name__, None, recorder.webhook_response)
     finally:
         if collections is not None:
             collections.close()
     state, error_type = recorder.verdict()
-    return state, error_type, _json(sink.masker.scrub(result)), recorder.webhook_response
+    return Done(state, error_type, _json(sink.masker.scrub(result)), recorder.webhook_response)
 
 
 def _collections(location: str | None, mask: Callable[[str], str]) -> Any:
@@ -197,7 +200,7 @@ class _LogStream:
         self.buffer += text
         *lines, self.buffer = self.buffer.split("\n")
         for line in lines:
-            self.conn.send(("log", now_iso(), line))
+            self.conn.send(LogLine(now_iso(), line))
         return len(text)
 
     def flush(self) -> None:
@@ -226,15 +229,15 @@ class _Recorder:
             state = payload.get("state")
             if isinstance(state, dict):
                 state = {k: v for k, v in state.items() if k != "configuration"}
-            self.conn.send(("step-start", now_iso(), step, _json(self.scrub(state))))
+            self.conn.send(StepStarted(now_iso(), step, _json(self.scrub(state))))
         elif event == events.STEP_COMPLETE:
             state, error = self.scrub(payload.get("state")), payload.get("error")
             if error is not None:
                 self.errors[step] = error
             if isinstance(state, dict) and isinstance(state.get("webhookResponse"), dict):
                 self.webhook_response = state["webhookResponse"]  # the last step setting it wins
-            self.conn.send(("step-complete", now_iso(), step, _json(state),
-                            None if error is None else _json(self.scrub(error.to_state()))))
+            self.conn.send(StepCompleted(now_iso(), step, _json(state),
+                                         None if error is None else _json(self.scrub(error.to_state()))))
 
     def verdict(self) -> tuple[str, str | None]:
         """Lightning's rule: the run failed only if a leaf step (one with no next step) recorded an error."""

@@ -35,11 +35,12 @@ from runtime import defaults
 from runtime.store import ClaimedRun, RawJSON, RunStore
 from runtime.worker.child import RunRequest, main as child_main
 from runtime.worker.confine import forkserver_environment, kill_group, tree_resident_bytes
+from runtime.worker.messages import Done, LogLine, Message, Started, StepCompleted, StepStarted
 
 __all__ = ["Limits", "Outcome", "Supervisor", "forkserver_context", "PRELOAD"]
 
-PRELOAD = ["runtime.worker.child", "runtime.worker.preload", "adaptors.common", "adaptors.http", "jsonschema",
-           "adaptors.common.jsonpath", "yaml"]
+PRELOAD = ["runtime.worker.child", "runtime.worker.messages", "runtime.worker.preload", "adaptors.common",
+           "adaptors.http", "jsonschema", "adaptors.common.jsonpath", "yaml"]
 _POLL_SECONDS = 0.05
 _MAX_MESSAGES_PER_POLL = 500
 
@@ -173,8 +174,8 @@ class _Watch:
             except (EOFError, OSError):
                 self.closed = True
                 break
-            if message[0] == "log":
-                logs.append((message[1], message[2]))
+            if isinstance(message, LogLine):
+                logs.append((message.at, message.line))
             else:
                 self.store.append_logs(self.run_id, logs)
                 logs = []
@@ -183,20 +184,18 @@ class _Watch:
                 break
         self.store.append_logs(self.run_id, logs)
 
-    def _handle(self, message: tuple) -> None:
-        kind = message[0]
-        if kind == "started":
+    def _handle(self, message: Message) -> None:
+        if isinstance(message, Started):
             self.store.started(self.run_id)
-        elif kind == "step-start":
-            _, at, step, input_json = message
-            self.store.step_started(self.run_id, step, _raw(input_json) if self.persist else None, at=at)
-        elif kind == "step-complete":
-            _, at, step, output_json, error_json = message
-            output = _raw(output_json) if self.persist else None
-            self.store.step_finished(self.run_id, step, output, _raw(error_json), at=at)
-        elif kind == "done":
-            state, error_type, final, webhook_response = message[1:]
-            self.outcome = Outcome(state, error_type, _raw(final), webhook_response)
+        elif isinstance(message, StepStarted):
+            input_state = _raw(message.input_json) if self.persist else None
+            self.store.step_started(self.run_id, message.step, input_state, at=message.at)
+        elif isinstance(message, StepCompleted):
+            output = _raw(message.output_json) if self.persist else None
+            self.store.step_finished(self.run_id, message.step, output, _raw(message.error_json), at=message.at)
+        elif isinstance(message, Done):
+            self.outcome = Outcome(message.state, message.error_type, _raw(message.final_json),
+                                   message.webhook_response)
 
     def _check_limits(self) -> Outcome | None:
         if self.abort.is_set():
