@@ -1,13 +1,12 @@
-"""The trigger server (``pyfn serve``): webhooks in, runs queued durably, each run in its own process.
+"""The trigger server (``pyfn serve``), the HTTP edge: webhooks in, runs queued durably.
 
-- ``project``: load and validate every workflow of a project, webhooks by path;
-- ``triggers``: a webhook's auth check and dedupe key;
+- ``webhooks``: a webhook's auth check and dedupe key;
 - ``payload``: the request body and the run's input state;
-- ``app``: the Starlette routes and Lightning's answers;
-- ``workers``: the claim loops; ``supervisor``: one run in a child process, within its limits;
-- ``child``: what the child process runs; ``plans``: the workflows compiled once in the forkserver;
+- ``app``: the Starlette routes and Lightning's answers; ``api``: the run history's API and page;
+- ``scheduler``: cron triggers; ``retention``: the periodic cleanup; ``clock``: the time they go by;
 - ``service``: start-up, recovery of lost runs, uvicorn, graceful shutdown.
 
-The run store is ``runtime.store``. This package imports nothing heavy at
+The project's workflows are loaded by ``runtime.workflow.project``, runs are executed by
+``runtime.worker`` and stored by ``runtime.store``. This package imports nothing heavy at
 import time: the forkserver preloads ``runtime.worker.child``.
 """

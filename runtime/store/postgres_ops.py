@@ -28,9 +28,9 @@ from typing import Any, Mapping
 from runtime.store.migrate import LOCK_SPACE
 from runtime.store.pgconn import psycopg  # imported there, with a hint when it is missing
 from runtime.store.records import Accepted, ClaimedRun
-from runtime.store.sql_writes import ACTIVE, UNFINISHED, Dialect
+from runtime.store.sql_writes import ACTIVE, Dialect
 
-__all__ = ["DIALECT", "QUEUED", "ENDED", "accept", "claim", "fire_cron", "ACTIVE", "UNFINISHED"]
+__all__ = ["DIALECT", "QUEUED", "ENDED", "accept", "claim", "fire_cron", "ACTIVE"]
 
 QUEUED, ENDED = "pyfn_runs", "pyfn_ended"
 # the write rules of runtime.store.sql_writes, in PostgreSQL: each in its own transaction, on the database's

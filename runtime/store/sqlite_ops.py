@@ -22,9 +22,9 @@ import uuid
 from typing import Mapping
 
 from runtime.store.records import Accepted, ClaimedRun, now_iso
-from runtime.store.sql_writes import ACTIVE, UNFINISHED, Dialect, new_run
+from runtime.store.sql_writes import ACTIVE, Dialect, new_run
 
-__all__ = ["DIALECT", "create_schema", "accept", "claim", "fire_cron", "ACTIVE", "UNFINISHED"]
+__all__ = ["DIALECT", "create_schema", "accept", "claim", "fire_cron", "ACTIVE"]
 
 # the write rules of runtime.store.sql_writes, in SQLite: inside the transaction SQLiteStore began, times
 # from this process's clock

@@ -49,7 +49,7 @@ class Replies:
 
     Such runs store neither. A sync webhook says which run it waits for
     (``expect``) before waiting; the worker keeps an outcome only for an
-    expected run, in memory, until it is taken (or the waiter gives up: ``forget``).
+    expected run, in memory, until it is taken (``take``, also when the waiter gives up).
 
     Example:
         >>> replies = Replies()
@@ -77,8 +77,6 @@ class Replies:
         with self._lock:
             self._expected.discard(run_id)
             return self._items.pop(run_id, None)
-
-    forget = take
 
 
 class Wakeup:
