@@ -101,6 +101,14 @@ def server_factory(tmp_path):
         server.stop(timeout=10)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_location(request, tmp_path):
+    """Where a fresh store lives, per backend: a new SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "state" / "pyfn.db")
+    return request.getfixturevalue("pg_url")
+
+
 def open_db(path: Path):
     """The run store a server wrote (read it while the server runs, or after)."""
     from runtime.store import open_store

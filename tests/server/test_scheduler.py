@@ -38,8 +38,9 @@ def cron_job(schedule="0 2 * * *", **options) -> CronJob:
 
 
 @pytest.fixture
-def store(tmp_path):
-    opened = open_store(tmp_path / "pyfn.db")
+def store(store_location):
+    """A fresh store of each backend (``store_location`` in conftest.py)."""
+    opened = open_store(store_location)
     yield opened
     opened.close()
 
@@ -135,8 +136,8 @@ def test_a_firing_waits_for_the_running_cron_or_manual_run(store):
     assert store.last_firing("sync", "nightly") == "2024-05-03T02:00:00.000000Z", "one firing for 2 and 3 May"
 
 
-def test_two_servers_fire_each_schedule_once(store, tmp_path):
-    other = open_store(tmp_path / "pyfn.db")
+def test_two_servers_fire_each_schedule_once(store, store_location):
+    other = open_store(store_location)
     try:
         clock = HandClock(dt.datetime(2024, 5, 2, 1, 59, tzinfo=UTC))
         first, second = scheduler(store, clock, cron_job()), scheduler(other, clock, cron_job())

@@ -18,14 +18,6 @@ from runtime.store import FINAL_STATES, AmbiguousId, NotRetryable, Purged, RawJS
 from .conftest import wait_until
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_location(request, tmp_path):
-    """Where a fresh store lives, per backend: a new SQLite file, or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        return str(tmp_path / "state" / "pyfn.db")
-    return request.getfixturevalue("pg_url")
-
-
 @pytest.fixture
 def store(store_location):
     opened = open_store(store_location)
