@@ -70,7 +70,7 @@ class RetryPolicy:
         if value is True:
             return cls()
         if isinstance(value, cls):
-            return value
+            return value._checked(value)
         if isinstance(value, int):
             return cls(max=value)._checked(value)
         if not isinstance(value, dict):
