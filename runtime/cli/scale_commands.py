@@ -7,35 +7,28 @@ so ``pyfn execute`` never loads it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from runtime import defaults
-from runtime.cli.options import MemoryMb, RunAs, RunTimeoutMs
+from runtime.cli.options import (DEFAULTS, HeartbeatS, LostAfterS, MemoryMb, RunAs, RunTimeoutMs, ShutdownTimeoutS,
+                                 Workers)
 
 __all__ = ["register"]
 
 PROJECT_HELP = "The project folder: the one holding workflows/ (the same project the webhook servers serve)."
 PG_HELP = "The shared run store: postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE (or $PYFN_DB)."
-HEARTBEAT_HELP = "With a PostgreSQL store: seconds between this process's heartbeats."
-LOST_AFTER_HELP = ("With a PostgreSQL store: a server or worker silent this long is dead; any other marks its runs "
-                   "lost and queues them again.")
 
 
 def worker(
     project: Path = typer.Argument(Path("."), help=PROJECT_HELP, metavar="[PROJECT_DIR]"),
     db: str = typer.Option(..., "--db", envvar="PYFN_DB", help=PG_HELP),
-    workers: Optional[int] = typer.Option(
-        None, "--workers", "-w", min=0, help="Runs executed at once, each in its own process. Default: CPU cores."),
-    run_timeout_ms: RunTimeoutMs = defaults.RUN_TIMEOUT_MS,
-    memory_mb: MemoryMb = defaults.RUN_MEMORY_MB,
+    workers: Workers = DEFAULTS.workers,
+    run_timeout_ms: RunTimeoutMs = DEFAULTS.run_timeout_ms,
+    memory_mb: MemoryMb = DEFAULTS.memory_mb,
     run_as: RunAs = None,
-    shutdown_timeout_s: float = typer.Option(
-        defaults.SHUTDOWN_TIMEOUT_S, "--shutdown-timeout-s",
-        help="On SIGTERM/SIGINT, how long running runs get to finish; the rest are queued again at once."),
-    heartbeat_s: float = typer.Option(defaults.HEARTBEAT_S, "--heartbeat-s", min=0.05, help=HEARTBEAT_HELP),
-    lost_after_s: float = typer.Option(defaults.LOST_AFTER_S, "--lost-after-s", min=0.5, help=LOST_AFTER_HELP),
+    shutdown_timeout_s: ShutdownTimeoutS = DEFAULTS.shutdown_timeout_s,
+    heartbeat_s: HeartbeatS = DEFAULTS.heartbeat_s,
+    lost_after_s: LostAfterS = DEFAULTS.lost_after_s,
 ) -> None:
     """Claim runs from a shared PostgreSQL store and run them; start as many as you like, on any machine.
 

@@ -12,9 +12,8 @@ from typing import Optional
 import typer
 
 from runtime import defaults
-from runtime.cli.scale_commands import HEARTBEAT_HELP, LOST_AFTER_HELP
-
-from runtime.cli.options import MemoryMb, RunTimeoutMs, RunAs
+from runtime.cli.options import (DEFAULTS, HeartbeatS, LostAfterS, MemoryMb, RunAs, RunTimeoutMs, ShutdownTimeoutS,
+                                 Workers)
 
 __all__ = ["register"]
 
@@ -28,22 +27,17 @@ def serve(
     project: Path = typer.Argument(Path("."), help=PROJECT_HELP, metavar="[PROJECT_DIR]"),
     host: str = typer.Option(defaults.HOST, "--host", help="Interface to listen on (0.0.0.0: every interface)."),
     port: int = typer.Option(defaults.PORT, "--port", "-p", help="Port to listen on (0: any free port, printed at start)."),
-    workers: Optional[int] = typer.Option(
-        None, "--workers", "-w", min=0,
-        help="Runs executed at once, each in its own process. Default: the number of CPU cores. "
-             "0 accepts deliveries and runs nothing."),
+    workers: Workers = DEFAULTS.workers,
     db: Optional[str] = typer.Option(None, "--db", envvar="PYFN_DB", help=DB_HELP),
     max_body_mb: float = typer.Option(
         defaults.MAX_BODY_MB, "--max-body-mb", help="Largest request body accepted, in MB; a larger one gets 413."),
-    run_timeout_ms: RunTimeoutMs = defaults.RUN_TIMEOUT_MS,
-    memory_mb: MemoryMb = defaults.RUN_MEMORY_MB,
+    run_timeout_ms: RunTimeoutMs = DEFAULTS.run_timeout_ms,
+    memory_mb: MemoryMb = DEFAULTS.memory_mb,
     run_as: RunAs = None,
     sync_timeout_s: float = typer.Option(
         defaults.SYNC_TIMEOUT_S, "--sync-timeout-s",
         help="How long a 'reply: sync' webhook waits for its run before answering 202 (the run goes on)."),
-    shutdown_timeout_s: float = typer.Option(
-        defaults.SHUTDOWN_TIMEOUT_S, "--shutdown-timeout-s",
-        help="On SIGTERM/SIGINT, how long running runs get to finish; the rest run again at the next start."),
+    shutdown_timeout_s: ShutdownTimeoutS = DEFAULTS.shutdown_timeout_s,
     fsync: bool = typer.Option(
         False, "--fsync",
         help="Make every accepted delivery survive a power cut too, not only a crash (slower commits)."),
@@ -59,8 +53,8 @@ def serve(
         False, "--no-workers",
         help="Accept and enqueue only, run nothing (--workers 0): pyfn worker processes run the queue "
              "(a shared PostgreSQL --db, docs/scaling.md)."),
-    heartbeat_s: float = typer.Option(defaults.HEARTBEAT_S, "--heartbeat-s", min=0.05, help=HEARTBEAT_HELP),
-    lost_after_s: float = typer.Option(defaults.LOST_AFTER_S, "--lost-after-s", min=0.5, help=LOST_AFTER_HELP),
+    heartbeat_s: HeartbeatS = DEFAULTS.heartbeat_s,
+    lost_after_s: LostAfterS = DEFAULTS.lost_after_s,
     head_timeout_s: float = typer.Option(
         defaults.HEAD_TIMEOUT_S, "--head-timeout-s", min=0.1,
         help="A connection that sends no complete request head (request line and headers) within this "

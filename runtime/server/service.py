@@ -40,6 +40,7 @@ from runtime.workflow.model import describe_trigger
 from runtime.report import log_error
 from runtime.server.clock import ServerClock
 from runtime.store import StoreBusy, is_database_url, open_store, store_location
+from runtime.worker.settings import WorkerSettings
 from runtime.workflow.project import Project, load_project
 from runtime.worker.confine import check_run_as
 
@@ -47,8 +48,8 @@ __all__ = ["ServeOptions", "serve", "server_logger"]
 
 
 @dataclass
-class ServeOptions:
-    """The options of ``pyfn serve`` (see ``pyfn serve --help``).
+class ServeOptions(WorkerSettings):
+    """The options of ``pyfn serve`` (see ``pyfn serve --help``); the worker side's are :class:`WorkerSettings`.
 
     Example:
         >>> ServeOptions(workers=0).worker_count, ServeOptions(db=Path("x.db")).database
@@ -58,19 +59,12 @@ class ServeOptions:
     project: Path = Path(".")
     host: str = defaults.HOST
     port: int = defaults.PORT
-    workers: int | None = None
     db: str | Path | None = None
     max_body_mb: float = defaults.MAX_BODY_MB
-    run_timeout_ms: int = defaults.RUN_TIMEOUT_MS
-    memory_mb: int = defaults.RUN_MEMORY_MB
-    run_as: str | None = None  # runtime.worker.confine
     sync_timeout_s: float = defaults.SYNC_TIMEOUT_S
-    shutdown_timeout_s: float = defaults.SHUTDOWN_TIMEOUT_S
     fsync: bool = False
     api_token: str | None = None
     cleanup_interval_s: float = defaults.CLEANUP_INTERVAL_S
-    heartbeat_s: float = defaults.HEARTBEAT_S
-    lost_after_s: float = defaults.LOST_AFTER_S
     head_timeout_s: float = defaults.HEAD_TIMEOUT_S  # slow and idle clients: runtime.server.connections
     body_timeout_s: float = defaults.BODY_TIMEOUT_S
     max_connections: int = defaults.MAX_CONNECTIONS
@@ -88,10 +82,6 @@ class ServeOptions:
         from runtime.store.postgres import display_url
 
         return display_url(str(self.database))
-
-    @property
-    def worker_count(self) -> int:
-        return self.workers if self.workers is not None else (os.cpu_count() or 1)
 
 
 def server_logger() -> Logger:
@@ -143,27 +133,12 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
          clock: ServerClock) -> int:
     from runtime.server.retention import Housekeeper
     from runtime.server.scheduler import Scheduler
-    from runtime.worker.confine import env_names
-    from runtime.worker.supervisor import Limits, Supervisor, forkserver_context
-    from runtime.worker.pool import WorkerPool
+    from runtime.worker.start import start_workers
 
-    from runtime.worker.heartbeat import SHARED_IDLE_S, join_cluster
-
-    paths = [str(path) for path in project.workflows.values()]
-    context = forkserver_context(paths, env_names(project.plans.values())) if options.worker_count else None
     dead: list[str] = []  # a shared store declared this server dead: stop, exit 1
-    beat = join_cluster(store, worker_id, log, options.heartbeat_s, options.lost_after_s,
-                        on_dead=lambda reason: (dead.append(reason), os.kill(os.getpid(), signal.SIGTERM)))
-    for lost, queued in store.recover_lost([worker_id]):
-        log.warn(f"run {lost} was left unfinished by a server that stopped: marked lost, queued again as {queued}")
-    supervisor = Supervisor(store, context, Limits(options.run_timeout_ms, options.memory_mb, options.run_as),
-                            str(options.database))
-    policies = {name: plan.policy for name, plan in project.plans.items()}
-    pool = WorkerPool(store, project.workflows, supervisor, worker_id, options.worker_count, log, policies,
-                      **({"idle_s": SHARED_IDLE_S} if beat else {}))
-    pool.start()
-    if beat and options.worker_count:
-        store.subscribe(pool.wake)  # runs queued by other servers (LISTEN/NOTIFY)
+    workers = start_workers(store, str(options.database), project, worker_id, options, log,
+                            on_dead=lambda reason: (dead.append(reason), os.kill(os.getpid(), signal.SIGTERM)))
+    pool = workers.pool
     if clock.is_test:
         log.warn(clock.describe())
     scheduler = Scheduler(store, project.crons, clock, pool.wake, log)
@@ -182,9 +157,7 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
     signals.on_signal = pool.abort  # a second signal: stop waiting
     if dead:
         pool.abort()  # its runs were queued again elsewhere: running them on would run them twice
-    stopped = pool.stop(options.shutdown_timeout_s)
-    if beat:
-        beat.stop()
+    stopped = workers.stop(options.shutdown_timeout_s)
     if dead:
         log.error(f"pyfn serve stopped: {dead[0]}")
         return 1

@@ -22,7 +22,6 @@ Example::
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
@@ -30,17 +29,17 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from runtime import defaults
 from runtime.errors import PyfnError
 from runtime.logger import Logger, LogSink
 from runtime.report import log_error
+from runtime.worker.settings import WorkerSettings
 
 __all__ = ["WorkerOptions", "run_worker", "worker_logger"]
 
 
 @dataclass
-class WorkerOptions:
-    """The options of ``pyfn worker`` (see ``pyfn worker --help``).
+class WorkerOptions(WorkerSettings):
+    """The options of ``pyfn worker`` (see ``pyfn worker --help``); the worker side's are :class:`WorkerSettings`.
 
     Example:
         >>> WorkerOptions(db="postgresql://pyfn@db/pyfn", workers=0).worker_count
@@ -49,17 +48,6 @@ class WorkerOptions:
 
     project: Path = Path(".")
     db: str = ""
-    workers: int | None = None
-    run_timeout_ms: int = defaults.RUN_TIMEOUT_MS
-    memory_mb: int = defaults.RUN_MEMORY_MB
-    run_as: str | None = None  # runtime.worker.confine
-    shutdown_timeout_s: float = defaults.SHUTDOWN_TIMEOUT_S
-    heartbeat_s: float = defaults.HEARTBEAT_S
-    lost_after_s: float = defaults.LOST_AFTER_S
-
-    @property
-    def worker_count(self) -> int:
-        return self.workers if self.workers is not None else (os.cpu_count() or 1)
 
 
 def worker_logger() -> Logger:
@@ -106,7 +94,7 @@ def run_worker(options: WorkerOptions) -> int:
 
 
 class _Worker:
-    """One worker process's parts: the claim loops, the heartbeat and the signal handling."""
+    """One worker process's parts: the worker side (claim loops, heartbeat) and the signal handling."""
 
     def __init__(self, options: WorkerOptions, project, store, log: Logger):
         self.options, self.project, self.store, self.log = options, project, store, log
@@ -114,33 +102,19 @@ class _Worker:
         self.stop_requested = threading.Event()
         self.signals = 0
         self.dead: str | None = None
+        self.workers = None
 
     def run(self) -> int:
-        from runtime.worker.confine import env_names
-        from runtime.worker.supervisor import Limits, Supervisor, forkserver_context
-        from runtime.worker.pool import WorkerPool
-        from runtime.worker.heartbeat import SHARED_IDLE_S, Heartbeat
+        from runtime.worker.start import start_workers
 
-        paths = [str(path) for path in self.project.workflows.values()]
-        context = (forkserver_context(paths, env_names(self.project.plans.values()))  # before any thread
-                   if self.options.worker_count else None)
         self.store.register_worker(self.worker_id, kind="worker")
-        supervisor = Supervisor(self.store, context, Limits(self.options.run_timeout_ms, self.options.memory_mb,
-                                                            self.options.run_as),
-                                self.options.db)
-        policies = {name: plan.policy for name, plan in self.project.plans.items()}
-        self.pool = WorkerPool(self.store, self.project.workflows, supervisor, self.worker_id,
-                               self.options.worker_count, self.log, policies, idle_s=SHARED_IDLE_S)
-        beat = Heartbeat(self.store, self.worker_id, self.log, self.options.heartbeat_s, on_dead=self._dead)
-        beat.reap()
-        self.store.subscribe(self.pool.wake)
+        self.workers = start_workers(self.store, self.options.db, self.project, self.worker_id, self.options,
+                                     self.log, on_dead=self._dead, lost_by="a worker that stopped heartbeating")
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
-        self.pool.start()
-        beat.start()
         self._announce()
         self.stop_requested.wait()
-        return self._stop(beat)
+        return self._stop()
 
     def _announce(self) -> None:
         from runtime.store.postgres import display_url
@@ -152,22 +126,22 @@ class _Worker:
     def _on_signal(self, signum, frame) -> None:
         self.signals += 1
         if self.signals > 1:
-            self.pool.abort()
+            self.workers.pool.abort()
         self.stop_requested.set()
 
     def _dead(self, reason: str) -> None:
         self.dead = reason
-        self.pool.abort()
+        if self.workers is not None:
+            self.workers.pool.abort()
         self.stop_requested.set()
 
-    def _stop(self, beat) -> int:
+    def _stop(self) -> int:
         dead = self.dead
-        running = len(self.pool.running)
+        running = len(self.workers.pool.running)
         if running and not dead:
             self.log.always(f"stopping: {running} run(s) still running get "
                             f"{self.options.shutdown_timeout_s:g}s to finish")
-        stopped = self.pool.stop(0 if dead else self.options.shutdown_timeout_s)
-        beat.stop()
+        stopped = self.workers.stop(0 if dead else self.options.shutdown_timeout_s)
         if dead:
             self.log.error("pyfn worker stopped: " + dead)
             return 1

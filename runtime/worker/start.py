@@ -1,0 +1,70 @@
+"""Starting the worker side, the same for ``pyfn serve`` and ``pyfn worker``.
+
+In order: the forkserver (before any thread starts), the heartbeat on a shared
+store (``runtime.worker.heartbeat``), the recovery of runs a dead process left
+unfinished, the supervisor with the run limits, the claim loops, and on a shared
+store the wake-ups for runs queued by any process.
+
+Example::
+
+    store.register_worker(worker_id)
+    workers = start_workers(store, "state/pyfn.db", project, worker_id, WorkerSettings(workers=2), log,
+                            on_dead=print)
+    ...                      # serve webhooks, or wait for a signal
+    workers.stop(30)         # the ids of the runs it had to stop (lost, queued again)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from runtime.logger import Logger
+from runtime.store import RunStore
+from runtime.worker.confine import env_names
+from runtime.worker.heartbeat import SHARED_IDLE_S, Heartbeat, join_cluster
+from runtime.worker.pool import WorkerPool
+from runtime.worker.settings import WorkerSettings
+from runtime.worker.supervisor import Limits, Supervisor, forkserver_context
+from runtime.workflow.project import Project
+
+__all__ = ["Workers", "start_workers"]
+
+
+@dataclass
+class Workers:
+    """The running worker side: the claim loops and, on a shared store, the heartbeat."""
+
+    pool: WorkerPool
+    beat: Heartbeat | None
+
+    def stop(self, grace_s: float) -> list[str]:
+        """Claim nothing more, give running runs ``grace_s``, stop the heartbeat; the runs stopped."""
+        stopped = self.pool.stop(grace_s)
+        if self.beat is not None:
+            self.beat.stop()
+        return stopped
+
+
+def start_workers(store: RunStore, location: str, project: Project, worker_id: str, settings: WorkerSettings,
+                  log: Logger, *, on_dead: Callable[[str], None], lost_by: str = "a server that stopped") -> Workers:
+    """Start the worker side of ``worker_id`` (already registered in ``store``); see the module docstring.
+
+    ``location`` is the store's file or URL (where the runs' collections are); ``on_dead(reason)``
+    is called when a shared store declared this process dead; ``lost_by`` says in the log who
+    left the runs recovered at start.
+    """
+    paths = [str(path) for path in project.workflows.values()]
+    context = (forkserver_context(paths, env_names(project.plans.values()))  # before any thread starts
+               if settings.worker_count else None)
+    beat = join_cluster(store, worker_id, log, settings.heartbeat_s, settings.lost_after_s, on_dead=on_dead)
+    for lost, queued in store.recover_lost([worker_id]):
+        log.warn(f"run {lost} was left unfinished by {lost_by}: marked lost, queued again as {queued}")
+    supervisor = Supervisor(store, context, Limits(settings.run_timeout_ms, settings.memory_mb, settings.run_as), location)
+    policies = {name: plan.policy for name, plan in project.plans.items()}
+    pool = WorkerPool(store, project.workflows, supervisor, worker_id, settings.worker_count, log, policies,
+                      **({"idle_s": SHARED_IDLE_S} if beat else {}))
+    pool.start()
+    if beat and settings.worker_count:
+        store.subscribe(pool.wake)  # runs queued by other servers and workers (LISTEN/NOTIFY)
+    return Workers(pool, beat)
