@@ -73,9 +73,15 @@ class RemoteStore:
             raise NotRetryable(message)
         raise RemoteRefused(f"{self.base} refused the request ({answer.status_code}): {message}")
 
-    def list_runs(self, workflow: str | None = None, state: str | None = None, limit: int = 50) -> list[RunSummary]:
-        params = {k: v for k, v in {"workflow": workflow, "state": state, "limit": limit}.items() if v is not None}
+    def list_runs(self, workflow: str | None = None, state: str | None = None, limit: int = 50, *,
+                  step_failed: bool = False) -> list[RunSummary]:
+        params = {k: v for k, v in {"workflow": workflow, "state": state, "limit": limit,
+                                    "step_failed": 1 if step_failed else None}.items() if v is not None}
         return [_summary(run) for run in self._call("GET", "/api/runs", params=params)["runs"]]
+
+    def count_step_failed(self, workflow: str | None = None) -> int:
+        params = {"limit": 1, **({"workflow": workflow} if workflow else {})}
+        return self._call("GET", "/api/runs", params=params)["step_failed"]
 
     def counts(self, workflow: str | None = None) -> dict[str, int]:
         params = {"limit": 1, **({"workflow": workflow} if workflow else {})}

@@ -62,8 +62,11 @@ def _store(project: Path, db: str | Path | None) -> Iterator[Any]:
 
 
 def run_list(project: Path, db: str | Path | None, workflow: str | None, state: str | None, limit: int,
-             as_json: bool) -> int:
+             as_json: bool, step_failed: bool = False) -> int:
     """Print the newest runs (and counts by state); return the exit code.
+
+    A run with a failed step says so next to its state (``success · 1 step
+    failed``); ``step_failed`` shows only those.
 
     Example::
 
@@ -72,27 +75,29 @@ def run_list(project: Path, db: str | Path | None, workflow: str | None, state: 
     with _store(project, db) as store:
         if store is None:
             return 1
-        runs, counts = store.list_runs(workflow, state, limit), store.counts(workflow)
+        runs = store.list_runs(workflow, state, limit, step_failed=step_failed)
+        counts, with_failed_step = store.counts(workflow), store.count_step_failed(workflow)
     if as_json:
         print(json.dumps([{**asdict(r), "duration_ms": r.duration_ms} for r in runs], indent=2))
         return 0
-    rows = [(r.id, r.work_order_id[:8], r.workflow, r.state, r.error_type or "-", str(r.attempt),
+    rows = [(r.id, r.work_order_id[:8], r.workflow, r.status, r.error_type or "-", str(r.attempt),
              r.inserted_at[:23].replace("T", " "), _duration(r)) for r in runs]
     widths = [max(len(c), *(len(row[i]) for row in rows)) if rows else len(c) for i, c in enumerate(_COLUMNS)]
     for row in [_COLUMNS, *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     total = sum(counts.values())
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"
-    print(f"\n{len(rows)} of {total} run(s) shown; by state: {summary}")
+    print(f"\n{len(rows)} of {total} run(s) shown; by state: {summary}; {with_failed_step} with a failed step")
     return 0
 
 
-def run_show(project: Path, db: str | Path | None, ident: str, as_json: bool) -> int:
-    """Print one run in full: input, steps (input, output, error), logs, final state.
+def run_show(project: Path, db: str | Path | None, ident: str, as_json: bool, states: bool = False) -> int:
+    """Print one run on one screen: what it is, a line per step (status, duration, error), the last log lines;
+    with ``states``, also every input and output, all logs and the final state.
 
     Example::
 
-        run_show(Path("."), None, "3f2c9a1e", as_json=False)
+        run_show(Path("."), None, "3f2c9a1e", as_json=False, states=True)
     """
     with _store(project, db) as store:
         if store is None:
@@ -108,7 +113,7 @@ def run_show(project: Path, db: str | Path | None, ident: str, as_json: bool) ->
     if as_json:
         print(json.dumps(_as_dict(detail), indent=2, ensure_ascii=False))
     else:
-        print("\n".join(_describe(detail)))
+        print("\n".join(_describe(detail, states)))
     return 0
 
 
@@ -166,26 +171,49 @@ def _as_dict(detail: RunDetail) -> dict:
     return data
 
 
-def _describe(detail: RunDetail) -> list[str]:
+def _describe(detail: RunDetail, states: bool) -> list[str]:
     run = detail.run
     start = f", from step {run.start_step}" if run.start_step else ""
     lines = [f"Run {run.id} (attempt {run.attempt}, {run.cause}{start}) of workflow {run.workflow}",
              f"  work order {run.work_order_id}, trigger {run.trigger or '-'}",
-             f"  state {run.state}" + (f" ({run.error_type})" if run.error_type else "") + f", took {_duration(run)}",
+             f"  state {run.status}" + (f" ({run.error_type})" if run.error_type else "") + f", took {_duration(run)}",
              f"  inserted {run.inserted_at}, claimed {run.claimed_at or '-'}, started {run.started_at or '-'}, "
              f"finished {run.finished_at or '-'}",
              *([f"  inputs and outputs wiped at {detail.wiped_at}"] if detail.wiped_at else []),
-             "", "Input:", _pretty(detail.input), "", f"Steps ({len(detail.steps)}):"]
+             "", f"Steps ({len(detail.steps)}):"]
     for step in detail.steps:
         took = "-" if step.duration_ms is None else format_duration(step.duration_ms)
-        verdict = f"failed: {step.error.get('name')}: {step.error.get('message')}" if step.error else \
-            ("ok" if step.finished_at else "did not finish")
-        lines += [f"  {step.step} ({took}) {verdict}", "    input:", _pretty(step.input, "      "),
-                  "    output:", _pretty(step.output, "      ")]
-    lines += ["", f"Logs ({len(detail.logs)} lines):"]
-    lines += [f"  {at[11:23]} {line}" for at, line in detail.logs]
+        lines.append(f"  {step.step} ({took}) {_verdict(step.error, step.finished_at, states)}")
+        if states:
+            lines += ["    input:", _pretty(step.input, "      "), "    output:", _pretty(step.output, "      ")]
+    logs = detail.logs if states else detail.logs[-_LOG_TAIL:]
+    hidden = len(detail.logs) - len(logs)
+    lines += ["", f"Logs ({len(detail.logs)} lines" + (f", the last {len(logs)} shown" if hidden else "") + "):"]
+    lines += [f"  {at[11:23]} {_line(line, states)}" for at, line in logs]
+    if not states:
+        return lines + ["", "(--states shows the input, each step's input and output, every log line and the "
+                            "final state; --json all of it)"]
+    lines += ["", "Input:", _pretty(detail.input)]
     if detail.final_state is not None:
         lines += ["", "Final state:", _pretty(detail.final_state)]
     if detail.webhook_response is not None:
         lines += ["", "Webhook response:", _pretty(detail.webhook_response)]
     return lines
+
+
+_LOG_TAIL = 10
+_WIDTH = 160
+
+
+def _line(text: str, full: bool) -> str:
+    """One line of a screen: the first line of ``text``, cut at the screen's width unless ``full``."""
+    if full:
+        return text
+    first = text.splitlines()[0] if text else ""
+    return first if len(first) <= _WIDTH and first == text else first[:_WIDTH - 1] + "…"
+
+
+def _verdict(error: dict | None, finished_at: str | None, full: bool) -> str:
+    if error:
+        return "failed: " + _line(f"{error.get('name')}: {error.get('message')}", full)
+    return "ok" if finished_at else "did not finish"

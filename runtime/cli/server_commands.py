@@ -149,14 +149,19 @@ def runs_list(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     server: Optional[str] = SERVER,
     api_token: Optional[str] = API_TOKEN,
+    step_failed: bool = typer.Option(False, "--step-failed",
+                                     help="Only runs with a failed step (a handled failure leaves a run success)."),
 ) -> None:
     """List runs, newest first, with their work order, state, error type, attempt and duration.
 
-    Example: pyfn runs list --workflow commcare-registrations --state failed
+    A run with a failed step shows it next to its state: success · 1 step failed.
+
+    Example: pyfn runs list --workflow commcare-registrations --state success --step-failed
     """
     from runtime.cli.runs import run_list
 
-    raise typer.Exit(run_list(project, _where(db, server, api_token), workflow, state, limit, as_json))
+    raise typer.Exit(run_list(project, _where(db, server, api_token), workflow, state, limit, as_json,
+                              step_failed))
 
 
 @runs_app.command("show")
@@ -168,14 +173,16 @@ def runs_show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
     server: Optional[str] = SERVER,
     api_token: Optional[str] = API_TOKEN,
+    states: bool = typer.Option(False, "--states", help="Also print the input, each step's input and output, "
+                                                        "every log line and the final state."),
 ) -> None:
-    """Show one run: its input, each step's input, output and error, its logs and final state.
+    """Show one run on one screen: its state, a line per step (status, duration, error) and its last log lines.
 
-    Example: pyfn runs show 3f2c9a1e
+    Example: pyfn runs show 3f2c9a1e --states
     """
     from runtime.cli.runs import run_show
 
-    raise typer.Exit(run_show(project, _where(db, server, api_token), run_id, as_json))
+    raise typer.Exit(run_show(project, _where(db, server, api_token), run_id, as_json, states))
 
 
 @runs_app.command("retry")

@@ -2,7 +2,7 @@
 
 | request | answer |
 |---|---|
-| ``GET /api/runs?workflow=&state=&work_order=&limit=50&offset=0`` | ``{"runs": [...], "counts": {...}, "workflows": [...], "limit", "offset"}``, newest first; ``limit`` 1–500, ``offset`` ≥ 0 (else 400) |
+| ``GET /api/runs?workflow=&state=&work_order=&step_failed=1&limit=50&offset=0`` | ``{"runs": [...], "counts": {...}, "step_failed": n, "workflows": [...], "limit", "offset"}``, newest first; ``step_failed=1``: only runs with a failed step (each run has ``steps_failed`` and ``status``, e.g. ``success · 1 step failed``); ``limit`` 1–500, ``offset`` ≥ 0 (else 400) |
 | ``GET /api/runs/{id}`` | the run in full: ``run``, ``input``, ``steps``, ``logs``, ``final_state``, ``webhook_response``, ``wiped_at``, ``work_order`` (its runs) |
 | ``POST /api/runs/{id}/retry`` (body ``{"from_step": "x"}`` optional) | 201 ``{"work_order_id", "run_id"}``; 409 ``{"error"}`` when it cannot be retried |
 | ``GET /runs``, ``GET /runs/{id}`` | the history page (HTML and a little JS, no build step) |
@@ -111,11 +111,15 @@ class _Api:
         if not (1 <= limit <= _MAX_LIMIT and 0 <= offset <= _MAX_OFFSET):
             return _error(400, f"limit must be between 1 and {_MAX_LIMIT}, offset between 0 and {_MAX_OFFSET}")
         workflow, state = query.get("workflow") or None, query.get("state") or None
+        step_failed = query.get("step_failed", "") in ("1", "true")
         runs = await anyio.to_thread.run_sync(lambda: self.store.list_runs(
-            workflow, state, limit, work_order=query.get("work_order") or None, offset=offset))
+            workflow, state, limit, work_order=query.get("work_order") or None, offset=offset,
+            step_failed=step_failed))
         counts = await anyio.to_thread.run_sync(self.store.counts, workflow)
+        with_failed_step = await anyio.to_thread.run_sync(self.store.count_step_failed, workflow)
         return JSONAnswer({"runs": [self._summary(run) for run in runs], "counts": counts,
-                             "workflows": sorted(self.project.workflows), "limit": limit, "offset": offset})
+                           "step_failed": with_failed_step, "workflows": sorted(self.project.workflows),
+                           "limit": limit, "offset": offset})
 
     async def get_run(self, request: Request) -> Response:
         if not self._authorised(request):
@@ -183,7 +187,7 @@ class _Api:
         return found[0] if found else "unknown"
 
     def _summary(self, run: RunSummary) -> dict:
-        return {**asdict(run), "duration_ms": run.duration_ms, "final": run.final,
+        return {**asdict(run), "duration_ms": run.duration_ms, "final": run.final, "status": run.status,
                 "trigger_type": self._trigger_type(run.workflow, run.trigger)}
 
     def _detail(self, detail: RunDetail, siblings: list[RunSummary]) -> dict:

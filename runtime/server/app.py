@@ -13,6 +13,7 @@
 | the store cannot commit the delivery | 503 (the sender retries) |
 | ``GET /health`` | 200 ``{"status": "ok", "workflows": n, "webhooks": m}`` |
 | ``/api/runs…``, ``/runs…`` | the run history's JSON API and page, behind the API token (``runtime.server.api``) |
+| ``GET /metrics`` | Prometheus' text format, behind the API token (``runtime.server.metrics``) |
 
 A delivery is committed to the store before its 2xx goes back. Answers carry
 ``x-meta-work-order-id`` and ``x-meta-run-id``.
@@ -62,13 +63,15 @@ class AppSettings:
 
 def create_app(project: Project, store: RunStore, wake: Callable[[], None], log: Logger,
                settings: AppSettings = AppSettings(), *, api_token: str | None = None,
-               replies: _Replies | None = None, collections: Any = None) -> Starlette:
+               replies: _Replies | None = None, collections: Any = None, metrics: Any = None) -> Starlette:
     """The ASGI app serving ``project``'s webhooks; ``wake()`` tells the workers a run was queued.
 
     With an ``api_token``, the run history's API and page are served too, and the collections API
     when ``collections`` (a ``runtime.store.collections.StoreCollections``) is given.
     ``replies`` hands sync replies the outcome of zero-persistence runs, whose
-    final state is not stored (``runtime.worker.pool.Replies``).
+    final state is not stored (``runtime.worker.pool.Replies``). ``metrics``
+    (``runtime.server.metrics.Metrics``) counts deliveries and, with the
+    token, is served at ``/metrics``.
 
     Example:
         >>> from pathlib import Path
@@ -78,13 +81,17 @@ def create_app(project: Project, store: RunStore, wake: Callable[[], None], log:
         >>> [route.path for route in app.routes]
         ['/i/{path:path}', '/health']
     """
-    hooks = _Webhooks(project, store, wake, log, settings, replies)
+    hooks = _Webhooks(project, store, wake, log, settings, replies, metrics)
     routes = [Route("/i/{path:path}", hooks.receive, methods=["POST", "PUT", "PATCH"]),
               Route("/health", hooks.health, methods=["GET"])]
     if api_token:
         from runtime.server.api import api_routes
 
         routes += api_routes(project, store, wake, api_token, collections)
+    if api_token and metrics is not None:
+        from runtime.server.metrics import metrics_route
+
+        routes.append(metrics_route(metrics, api_token))
     return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
 
 
@@ -101,9 +108,9 @@ class _Webhooks:
     """The request handlers, sharing the project, the store and the settings."""
 
     def __init__(self, project: Project, store: RunStore, wake: Callable[[], None], log: Logger,
-                 settings: AppSettings, replies: _Replies | None = None):
+                 settings: AppSettings, replies: _Replies | None = None, metrics: Any = None):
         self.project, self.store, self.wake, self.log, self.settings = project, store, wake, log, settings
-        self.replies = replies
+        self.replies, self.metrics = replies, metrics
 
     async def health(self, request: Request) -> Response:
         return JSONAnswer({"status": "ok", "workflows": len(self.project.workflows),
@@ -175,7 +182,11 @@ class _Webhooks:
         return JSONAnswer(body, status_code=status, headers=headers)
 
     def _log(self, request: Request, response: Response, started: float) -> None:
-        took = format_duration((time.perf_counter() - started) * 1000)
+        seconds = time.perf_counter() - started
+        if self.metrics is not None:
+            hook = self.project.webhooks.get(request.path_params["path"].strip("/"))
+            self.metrics.delivered(hook.workflow if hook else None, response.status_code, seconds)
+        took = format_duration(seconds * 1000)
         text = f"{request.method} {request.url.path} {response.status_code} in {took}"
         run_id = response.headers.get("x-meta-run-id")
         if run_id:

@@ -136,8 +136,12 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
     from runtime.worker.start import start_workers
 
     dead: list[str] = []  # a shared store declared this server dead: stop, exit 1
+    from runtime.server.metrics import Metrics
+
+    metrics = Metrics(store)
     workers = start_workers(store, str(options.database), project, worker_id, options, log,
-                            on_dead=lambda reason: (dead.append(reason), os.kill(os.getpid(), signal.SIGTERM)))
+                            on_dead=lambda reason: (dead.append(reason), os.kill(os.getpid(), signal.SIGTERM)),
+                            observers=[metrics.run_ended])
     pool = workers.pool
     if clock.is_test:
         log.warn(clock.describe())
@@ -148,7 +152,7 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
     token = options.api_token or secrets.token_urlsafe(24)
     _announce(options, project, sock, log, token, store.fsyncs_commits)
     signals = _Signals()
-    _serve_http(options, project, store, pool, token, sock, log, on_exit=scheduler.halt)
+    _serve_http(options, project, store, pool, token, sock, log, on_exit=scheduler.halt, metrics=metrics)
     scheduler.stop()
     keeper.stop()
     running = len(pool.running)
@@ -167,7 +171,7 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
 
 
 def _serve_http(options: ServeOptions, project: Project, store, pool, token: str, sock: socket.socket,
-                log: Logger, on_exit: Callable[[], None]) -> None:
+                log: Logger, on_exit: Callable[[], None], metrics=None) -> None:
     import uvicorn
 
     class Server(uvicorn.Server):
@@ -182,7 +186,7 @@ def _serve_http(options: ServeOptions, project: Project, store, pool, token: str
 
     settings = AppSettings(int(options.max_body_mb * 1024 * 1024), options.sync_timeout_s, options.body_timeout_s)
     app = create_app(project, store, pool.wake, log, settings, api_token=token, replies=pool.replies,
-                     collections=StoreCollections(options.database))
+                     collections=StoreCollections(options.database), metrics=metrics)
     raise_open_files_limit(options.max_connections + 256)
     protocol = guarded_protocol(options.head_timeout_s, lambda count: log.warn(
         f"closed {count} connection(s) that sent no complete request within {options.head_timeout_s:g}s"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Callable, Mapping, Sequence
 
-from runtime.store.records import Accepted, ClaimedRun, Purged, RunDetail, RunSummary
+from runtime.store.records import Accepted, ClaimedRun, Purged, RunDetail, RunSummary, StepRecord
 
 __all__ = ["RunStore", "SharedRunStore"]
 
@@ -100,8 +100,9 @@ class RunStore(ABC):
     @abstractmethod
     def list_runs(self, workflow: str | None = None, state: str | Sequence[str] | None = None, limit: int = 50,
                   *, trigger: str | Sequence[str] | None = None, work_order: str | None = None,
-                  offset: int = 0) -> list[RunSummary]:
-        """Runs, newest first (``offset`` skips some), filtered by workflow, state(s), trigger(s), work order."""
+                  offset: int = 0, step_failed: bool = False) -> list[RunSummary]:
+        """Runs, newest first (``offset`` skips some), filtered by workflow, state(s), trigger(s), work order,
+        and (``step_failed``) to those with a failed step."""
 
     @abstractmethod
     def get_run(self, run_id: str) -> RunDetail | None:
@@ -110,6 +111,17 @@ class RunStore(ABC):
         Raises :class:`AmbiguousId` when a prefix matches several.
         """
 
+    def summary(self, run_id: str) -> RunSummary | None:
+        """A run by its full id, without its states, steps and logs; ``None`` when there is no such run."""
+        detail = self.get_run(run_id)
+        return detail.run if detail is not None and detail.run.id == run_id else None
+
+    def step_records(self, run_id: str) -> list[StepRecord]:
+        """A run's steps (by full run id) with their times and errors, without their input and output states."""
+        detail = self.get_run(run_id)
+        steps = detail.steps if detail is not None and detail.run.id == run_id else []
+        return [StepRecord(s.step, None, None, s.error, s.started_at, s.finished_at) for s in steps]
+
     @abstractmethod
     def wait_for(self, run_id: str, timeout: float) -> RunSummary | None:
         """Block until the run is final or ``timeout`` seconds pass; the run as it is then."""
@@ -117,6 +129,10 @@ class RunStore(ABC):
     @abstractmethod
     def counts(self, workflow: str | None = None) -> dict[str, int]:
         """How many runs are in each state."""
+
+    @abstractmethod
+    def count_step_failed(self, workflow: str | None = None) -> int:
+        """How many runs have at least one failed step (whatever their state)."""
 
     @property
     def fsyncs_commits(self) -> bool:

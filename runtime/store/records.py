@@ -176,6 +176,7 @@ class RunSummary:
     cause: str = "trigger"
     start_step: str | None = None
     available_at: str | None = None
+    steps_failed: int = 0
 
     @property
     def final(self) -> bool:
@@ -185,6 +186,18 @@ class RunSummary:
     def duration_ms(self) -> float | None:
         """From start (or claim) to finish; ``None`` while the run has not finished."""
         return _ms_between(self.started_at or self.claimed_at, self.finished_at)
+
+    @property
+    def status(self) -> str:
+        """The state, and how many steps failed in a ``success`` run (a handled failure) that had some.
+
+        Example:
+            >>> RunSummary("r", "w", "wf", None, "success", None, 1, None, "t", steps_failed=1).status
+            'success · 1 step failed'
+        """
+        if not self.steps_failed or self.state != "success":
+            return self.state
+        return f"{self.state} · {self.steps_failed} step{'s' if self.steps_failed > 1 else ''} failed"
 
     def meta(self) -> dict:
         """Lightning's ``meta`` of a sync webhook reply."""

@@ -17,10 +17,13 @@ from runtime.store import sql_writes as writes
 from runtime.store.records import (FINAL_STATES, Accepted, AmbiguousId, Purged, RunDetail, RunSummary, StepRecord,
                                    to_json_text)
 
-__all__ = ["SQLStoreBase", "RUN_COLUMNS", "FROM_RUNS", "like_prefix", "load", "dump"]
+__all__ = ["SQLStoreBase", "RUN_COLUMNS", "FROM_RUNS", "STEP_FAILED", "like_prefix", "load", "dump"]
 
 RUN_COLUMNS = ("r.id, r.work_order_id, r.workflow, w.trigger, r.state, r.error_type, r.attempt, r.worker, "
-               "r.inserted_at, r.claimed_at, r.started_at, r.finished_at, r.cause, r.start_step, r.available_at")
+               "r.inserted_at, r.claimed_at, r.started_at, r.finished_at, r.cause, r.start_step, r.available_at, "
+               "(SELECT COUNT(*) FROM steps s WHERE s.run_id = r.id AND s.error IS NOT NULL)")
+# runs with at least one failed step (a handled failure leaves the run ``success``)
+STEP_FAILED = "EXISTS (SELECT 1 FROM steps s WHERE s.run_id = r.id AND s.error IS NOT NULL)"
 FROM_RUNS = "FROM runs r JOIN work_orders w ON w.id = r.work_order_id"
 
 
@@ -58,19 +61,28 @@ class SQLStoreBase:
 
     def _run_summary(self, row: tuple) -> RunSummary:
         times = [self._time(value) for value in row[8:12]]
-        return RunSummary(*row[:8], *times, row[12], row[13], self._time(row[14]))
+        return RunSummary(*row[:8], *times, row[12], row[13], self._time(row[14]), int(row[15]))
 
     def list_runs(self, workflow: str | None = None, state: str | Sequence[str] | None = None, limit: int = 50,
                   *, trigger: str | Sequence[str] | None = None, work_order: str | None = None,
-                  offset: int = 0) -> list[RunSummary]:
+                  offset: int = 0, step_failed: bool = False) -> list[RunSummary]:
         where, params = self._filters(workflow=workflow, state=state, trigger=trigger, work_order=work_order)
+        if step_failed:
+            where += (" AND " if where else "WHERE ") + STEP_FAILED
         rows = self._query(f"SELECT {RUN_COLUMNS} {FROM_RUNS} {where} ORDER BY r.inserted_at DESC, "
                            f"r.attempt DESC LIMIT ? OFFSET ?", (*params, limit, offset))
         return [self._run_summary(row) for row in rows]
 
+    def summary(self, run_id: str) -> RunSummary | None:
+        return self._summary(run_id)
+
     def _summary(self, run_id: str) -> RunSummary | None:
         rows = self._query(f"SELECT {RUN_COLUMNS} {FROM_RUNS} WHERE r.id = ?", (run_id,))
         return self._run_summary(rows[0]) if rows else None
+
+    def step_records(self, run_id: str) -> list[StepRecord]:
+        return [StepRecord(step, None, None, load(e), self._time(s), self._time(f)) for step, e, s, f in self._query(
+            "SELECT step, error, started_at, finished_at FROM steps WHERE run_id = ? ORDER BY seq", (run_id,))]
 
     def get_run(self, run_id: str) -> RunDetail | None:
         resolved = self._resolve(run_id)
@@ -92,6 +104,11 @@ class SQLStoreBase:
     def counts(self, workflow: str | None = None) -> dict[str, int]:
         where, params = self._filters(workflow=workflow)
         return dict(self._query(f"SELECT r.state, COUNT(*) FROM runs r {where} GROUP BY r.state", params))
+
+    def count_step_failed(self, workflow: str | None = None) -> int:
+        where, params = self._filters(workflow=workflow)
+        where += (" AND " if where else "WHERE ") + STEP_FAILED
+        return self._query(f"SELECT COUNT(*) FROM runs r {where}", params)[0][0]
 
     def last_firing(self, workflow: str, trigger: str) -> str | None:
         (latest,), = self._query("SELECT MAX(scheduled_at) FROM cron_firings WHERE workflow = ? AND trigger = ?",

@@ -133,6 +133,8 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
         self.running: dict[str, ClaimedRun] = {}
         self._aborted: list[str] = []
+        # called as hook(claimed, state, seconds) once a run's end is stored (metrics, alerts)
+        self.on_end: list[Callable[[ClaimedRun, str, float], None]] = []
 
     def start(self) -> None:
         for number in range(self.count):
@@ -194,6 +196,7 @@ class WorkerPool:
                 return
             retry_in = self._record(claimed, outcome, policy)
             self._report(claimed, outcome, time.monotonic() - started, retry_in, policy)
+            self._ended(claimed, outcome.state, time.monotonic() - started)
         except Exception as exc:  # noqa: BLE001 - record the crash, keep the worker
             self.log.error(f"run {claimed.id} could not be supervised: {type(exc).__name__}: {exc}")
             try:
@@ -232,9 +235,24 @@ class WorkerPool:
             timer.start()
         return retry_in
 
+    def _ended(self, claimed: ClaimedRun, state: str, seconds: float) -> None:
+        for hook in self.on_end:
+            try:
+                hook(claimed, state, seconds)
+            except Exception as exc:  # noqa: BLE001 - an observer never ends the worker nor the run
+                self.log.error(f"after run {claimed.id}: {type(exc).__name__}: {exc}")
+
+    def _status(self, run_id: str, state: str) -> str:
+        """The run's state as the store tells it, with its failed steps (``success · 1 step failed``)."""
+        try:
+            summary = self.store.summary(run_id)
+        except Exception:  # noqa: BLE001 - the report falls back to the state alone
+            summary = None
+        return summary.status if summary is not None and summary.state == state else state
+
     def _report(self, claimed: ClaimedRun, outcome: Outcome, seconds: float, retry_in: float | None = None,
                 policy: RunPolicy = _DEFAULT_POLICY) -> None:
-        text = f"run {claimed.id} {outcome.state}"
+        text = f"run {claimed.id} {self._status(claimed.id, outcome.state)}"
         if outcome.error_type:
             text += f" ({outcome.error_type})"
         text += f" in {format_duration(seconds * 1000)} [{claimed.workflow}, attempt {claimed.attempt}]"

@@ -17,7 +17,7 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 from runtime.logger import Logger
 from runtime.store import RunStore
@@ -47,12 +47,13 @@ class Workers:
 
 
 def start_workers(store: RunStore, location: str, project: Project, worker_id: str, settings: WorkerSettings,
-                  log: Logger, *, on_dead: Callable[[str], None], lost_by: str = "a server that stopped") -> Workers:
+                  log: Logger, *, on_dead: Callable[[str], None], lost_by: str = "a server that stopped",
+                  observers: Sequence[Callable] = ()) -> Workers:
     """Start the worker side of ``worker_id`` (already registered in ``store``); see the module docstring.
 
     ``location`` is the store's file or URL (where the runs' collections are); ``on_dead(reason)``
     is called when a shared store declared this process dead; ``lost_by`` says in the log who
-    left the runs recovered at start.
+    left the runs recovered at start; ``observers`` are told of each run's end (``WorkerPool.on_end``).
     """
     paths = [str(path) for path in project.workflows.values()]
     context = (forkserver_context(paths, env_names(project.plans.values()))  # before any thread starts
@@ -64,6 +65,7 @@ def start_workers(store: RunStore, location: str, project: Project, worker_id: s
     policies = {name: plan.policy for name, plan in project.plans.items()}
     pool = WorkerPool(store, project.workflows, supervisor, worker_id, settings.worker_count, log, policies,
                       **({"idle_s": SHARED_IDLE_S} if beat else {}))
+    pool.on_end.extend(observers)
     pool.start()
     if beat and settings.worker_count:
         store.subscribe(pool.wake)  # runs queued by other servers and workers (LISTEN/NOTIFY)

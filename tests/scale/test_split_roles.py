@@ -22,7 +22,7 @@ def test_a_sync_reply_waits_for_a_run_on_another_process_and_the_cli_reads_the_s
         run_id = answer.headers["x-meta-run-id"]
         listed = pyfn("runs", "list", "--db", pg_url, "--workflow", "doubler")
         assert listed.returncode == 0 and run_id in listed.stdout and "2 success" in listed.stdout, listed.stdout
-        shown = pyfn("runs", "show", run_id[:8], "--db", pg_url)
+        shown = pyfn("runs", "show", run_id[:8], "--db", pg_url, "--states")
         assert shown.returncode == 0 and '"doubled": 42' in shown.stdout, shown.stdout
     finally:
         server.stop()

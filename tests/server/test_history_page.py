@@ -99,7 +99,8 @@ def test_list_open_a_failed_run_retry_it_and_see_the_new_run(server_factory, bro
     assert page.get_attribute("data-state") == "failed"
     steps = browser.find_elements(By.CSS_SELECTOR, "#steps .step")
     assert [step.get_attribute("data-step") for step in steps] == ["double", "gate"]
-    assert '"x": 6' in steps[1].find_element(By.CSS_SELECTOR, ".step-input").text
+    # long JSON is folded behind an expander: its text is there, not shown until opened
+    assert '"x": 6' in steps[1].find_element(By.CSS_SELECTOR, ".step-input").get_attribute("textContent")
     assert "failed: JobError" in steps[1].text
     assert "token is ****" in browser.find_element(By.ID, "logs").text
     assert "conf-secret-9876" not in browser.page_source

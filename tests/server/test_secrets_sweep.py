@@ -174,7 +174,7 @@ def _serve_and_sweep(project: Path, tmp_path: Path, crm, db: str | None = None) 
     finally:
         server.stop(timeout=20)
     _assert_the_secrets_were_sent(crm)
-    shown = pyfn("runs", "show", run_id, project, "--db", db or server.db)
+    shown = pyfn("runs", "show", run_id, project, "--db", db or server.db, "--states")
     assert shown.returncode == 0, shown.stdout + shown.stderr
     answers += [shown.stdout + shown.stderr, server.output()]
     return server, run_id, answers

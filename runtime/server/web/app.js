@@ -60,7 +60,11 @@ function duration(ms) {
 
 function when(iso) { return iso ? iso.replace("T", " ").slice(0, 23) : "-"; }
 
-function stateBadge(state) { return el("span", state, {"class": "state state-" + state, "data-state": state}); }
+function stateBadge(state, status) {
+  const badge = el("span", status || state, {"class": "state state-" + state, "data-state": state});
+  if (status && status !== state) badge.classList.add("step-failed");
+  return badge;
+}
 
 function runLink(run) {
   const link = el("a", run.id.slice(0, 8), {href: "/runs/" + run.id, "data-run-id": run.id, title: run.id});
@@ -83,12 +87,14 @@ async function renderList(current) {
   show("list");
   const params = new URLSearchParams(window.location.search);
   const query = new URLSearchParams({limit: "200"});
-  for (const name of ["workflow", "state"]) if (params.get(name)) query.set(name, params.get(name));
+  for (const name of ["workflow", "state", "step_failed"]) if (params.get(name)) query.set(name, params.get(name));
   const body = await api("/api/runs?" + query);
   if (current !== view) return;
   fillWorkflows(body.workflows, params.get("workflow") || "");
   $("state").value = params.get("state") || "";
-  $("counts").textContent = Object.entries(body.counts).map(([s, n]) => n + " " + s).join(", ");
+  $("step_failed").checked = params.get("step_failed") === "1";
+  $("counts").textContent = Object.entries(body.counts).map(([s, n]) => n + " " + s)
+    .concat([body.step_failed + " with a failed step"]).join(", ");
   const tbody = $("runs").querySelector("tbody");
   tbody.replaceChildren(...listRows(body.runs));
   $("empty").hidden = body.runs.length > 0;
@@ -106,11 +112,11 @@ function listRows(runs) {
     const latest = group[0];
     const head = cells(el("tr", null, {"class": "work-order", "data-work-order-id": id}),
                        [id.slice(0, 8), latest.workflow, triggerText(latest), group.length + " run(s)", "",
-                        stateBadge(latest.state), "", when(group[group.length - 1].inserted_at), ""]);
+                        stateBadge(latest.state, latest.status), "", when(group[group.length - 1].inserted_at), ""]);
     rows.push(head);
     for (const run of group) {
       rows.push(cells(el("tr", null, {"class": "run", "data-run-id": run.id}),
-                      ["", "", run.cause, runLink(run), run.attempt, stateBadge(run.state), run.error_type,
+                      ["", "", run.cause, runLink(run), run.attempt, stateBadge(run.state, run.status), run.error_type,
                        when(run.inserted_at), duration(run.duration_ms)]));
     }
   }
@@ -127,6 +133,7 @@ function fillWorkflows(names, selected) {
 function applyFilters() {
   const query = new URLSearchParams();
   for (const name of ["workflow", "state"]) if ($(name).value) query.set(name, $(name).value);
+  if ($("step_failed").checked) query.set("step_failed", "1");
   history.pushState(null, "", "/runs" + (query.toString() ? "?" + query : ""));
   renderList(newView()).catch(report);
 }
@@ -140,7 +147,7 @@ async function renderRun(id, current) {
   $("run-id").textContent = run.id;
   $("run").setAttribute("data-run-id", run.id);
   $("run").setAttribute("data-state", run.state);
-  const meta = [["Workflow", run.workflow], ["Status", stateBadge(run.state)], ["Error", run.error_type || "-"],
+  const meta = [["Workflow", run.workflow], ["Status", stateBadge(run.state, run.status)], ["Error", run.error_type || "-"],
                 ["Trigger", triggerText(run)], ["Work order", run.work_order_id],
                 ["Attempt", run.attempt + " (" + run.cause + ")"], ["Starts at step", run.start_step || "the start"],
                 ["Inserted", when(run.inserted_at)], ["Started", when(run.started_at)],
@@ -157,29 +164,76 @@ async function renderRun(id, current) {
     : body.wiped_at ? "its input is no longer stored" : "runs the work order again with its original input";
   $("attempts").querySelector("tbody").replaceChildren(...body.work_order.runs.map((r) => cells(
     el("tr", null, {"data-run-id": r.id}),
-    [runLink(r), r.attempt, r.cause, stateBadge(r.state), r.error_type, when(r.inserted_at), duration(r.duration_ms)])));
-  $("run-input").textContent = json(body.input);
+    [runLink(r), r.attempt, r.cause, stateBadge(r.state, r.status), r.error_type, when(r.inserted_at), duration(r.duration_ms)])));
+  $("step-summary").querySelector("tbody").replaceChildren(...body.steps.map(summaryRow));
+  $("run-input").replaceChildren(jsonBlock(body.input, "run-input-json"));
   $("steps").replaceChildren(...body.steps.map((step) => stepBox(step, busy)));
   $("logs").textContent = body.logs.map((log) => log.at.slice(11, 23) + " " + log.line).join("\n") || "(none)";
-  $("final-state").textContent = json(body.final_state);
+  $("final-state").replaceChildren(jsonBlock(body.final_state, "final-state-json"));
   if (busy) timer = setTimeout(() => renderRun(id, current).catch(report), REFRESH_MS);
 }
 
 function json(value) { return value === null || value === undefined ? "(not stored)" : JSON.stringify(value, null, 2); }
 
+// JSON of more than a few lines is folded behind an expander that says how long it is
+const FOLD_LINES = 12;
+function jsonBlock(value, cls) {
+  const text = json(value);
+  const lines = text.split("\n").length;
+  const pre = el("pre", text, {"class": cls});
+  if (lines <= FOLD_LINES) return pre;
+  const fold = el("details", null, {"class": "fold"});
+  fold.appendChild(el("summary", "show " + lines + " lines of JSON"));
+  fold.appendChild(pre);
+  return fold;
+}
+
+function stepStatus(step) { return step.error ? "failed" : step.finished_at ? "success" : "did not finish"; }
+
+function errorText(step) { return step.error ? (step.error.name || "") + ": " + (step.error.message || "") : ""; }
+
+function stepAnchor(step) { return "step-" + step.step.replace(/[^A-Za-z0-9_-]/g, "_"); }
+
+function summaryRow(step) {
+  const links = el("span");
+  for (const part of ["input", "output"]) {
+    const link = el("a", part, {href: "#" + stepAnchor(step) + "-" + part, "class": "state-link"});
+    link.addEventListener("click", (event) => { event.preventDefault(); openState(stepAnchor(step) + "-" + part); });
+    links.appendChild(link);
+    links.appendChild(document.createTextNode(" "));
+  }
+  const row = cells(el("tr", null, {"data-step": step.step, "class": step.error ? "failed" : ""}),
+                    [step.step, stepBadge(step), duration(step.duration_ms), errorText(step) || "-", links]);
+  return row;
+}
+
+// a step's input or output: unfold it and bring it into view (the address keeps its #anchor, the page stays)
+function openState(anchor) {
+  const heading = $(anchor);
+  const fold = heading.nextElementSibling;
+  if (fold && fold.tagName === "DETAILS") fold.open = true;
+  history.replaceState(null, "", window.location.pathname + window.location.search + "#" + anchor);
+  heading.scrollIntoView();
+}
+
+function stepBadge(step) {
+  const status = stepStatus(step);
+  return el("span", status, {"class": "state state-" + (status === "success" ? "success" : "failed"),
+                             "data-step-state": status});
+}
+
 function stepBox(step, busy) {
-  const box = el("div", null, {"class": "step", "data-step": step.step});
-  const verdict = step.error ? "failed: " + (step.error.name || "") + ": " + (step.error.message || "")
-    : step.finished_at ? "ok" : "did not finish";
+  const box = el("div", null, {"class": "step", "data-step": step.step, id: stepAnchor(step)});
+  const verdict = step.error ? "failed: " + errorText(step) : step.finished_at ? "ok" : "did not finish";
   box.appendChild(el("h3", step.step + " — " + verdict + " (" + duration(step.duration_ms) + ")"));
   const retry = el("button", "Retry from this step", {type: "button", "data-from-step": step.step});
   retry.disabled = busy || step.input === null;
   retry.addEventListener("click", () => retryRun(step.step));
   box.appendChild(retry);
-  box.appendChild(el("h4", "Input"));
-  box.appendChild(el("pre", json(step.input), {"class": "step-input"}));
-  box.appendChild(el("h4", "Output"));
-  box.appendChild(el("pre", json(step.output), {"class": "step-output"}));
+  box.appendChild(el("h4", "Input", {id: stepAnchor(step) + "-input"}));
+  box.appendChild(jsonBlock(step.input, "step-input"));
+  box.appendChild(el("h4", "Output", {id: stepAnchor(step) + "-output"}));
+  box.appendChild(jsonBlock(step.output, "step-output"));
   return box;
 }
 
@@ -221,6 +275,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("logout").addEventListener("click", () => { sessionStorage.removeItem(TOKEN_KEY); showLogin(); });
   $("workflow").addEventListener("change", applyFilters);
   $("state").addEventListener("change", applyFilters);
+  $("step_failed").addEventListener("change", applyFilters);
   $("retry").addEventListener("click", () => retryRun(null));
   window.addEventListener("popstate", route);
   route();
