@@ -100,15 +100,8 @@ def run_show(project: Path, db: str | Path | None, ident: str, as_json: bool, st
         run_show(Path("."), None, "3f2c9a1e", as_json=False, states=True)
     """
     with _store(project, db) as store:
-        if store is None:
-            return 1
-        try:
-            detail = store.get_run(ident)
-        except AmbiguousId as error:
-            print(f"{error.args[0]}: give more of the id")
-            return 1
+        detail = _find(store, ident) if store is not None else None
     if detail is None:
-        print(f"No run or work order matches '{ident}' (pyfn runs list shows them)")
         return 1
     if as_json:
         print(json.dumps(_as_dict(detail), indent=2, ensure_ascii=False))
@@ -118,8 +111,9 @@ def run_show(project: Path, db: str | Path | None, ident: str, as_json: bool, st
 
 
 def run_retry(project: Path, db: str | Path | None, ident: str, from_step: str | None, wait: bool,
-              timeout_s: float) -> int:
-    """Queue a new run of a run's work order: from the start, or from a step with its saved input.
+              timeout_s: float, now: bool = False) -> int:
+    """Queue a new run of a run's work order: from the start, or from a step with its saved input;
+    with ``now``, run the work order's waiting automatic retry now instead.
 
     Example::
 
@@ -131,6 +125,8 @@ def run_retry(project: Path, db: str | Path | None, ident: str, from_step: str |
     with _store(project, db) as store:
         if store is None:
             return 1
+        if now:
+            return _retry_now(store, ident, wait, timeout_s)
         try:
             accepted = store.retry(ident, from_step)
         except AmbiguousId as error:
@@ -150,6 +146,40 @@ def run_retry(project: Path, db: str | Path | None, ident: str, from_step: str |
         if not store.server_running():
             print("No pyfn serve is running on this store: the run starts when one starts")
         return 0
+
+
+def _find(store: Any, ident: str) -> RunDetail | None:
+    """The run ``ident`` names; ``None`` (the reason printed) when none or several do."""
+    try:
+        detail = store.get_run(ident)
+    except AmbiguousId as error:
+        print(f"{error.args[0]}: give more of the id")
+        return None
+    if detail is None:
+        print(f"No run or work order matches '{ident}' (pyfn runs list shows them)")
+    return detail
+
+
+def _retry_now(store: Any, ident: str, wait: bool, timeout_s: float) -> int:
+    """Make the work order's waiting automatic retry claimable now."""
+    from runtime.cli.trigger import wait_and_report
+
+    if not hasattr(store, "run_now"):
+        print("--now needs the run store itself (--db or PYFN_DB), not --server")
+        return 1
+    detail = _find(store, ident)
+    if detail is None:
+        return 1
+    latest = store.get_run(detail.run.work_order_id).run
+    if not store.run_now(latest.id):
+        print(f"No automatic retry of work order {latest.work_order_id} is waiting: its latest run {latest.id} "
+              f"is {latest.state}" + (" and claimable already" if latest.state == "available" else ""))
+        return 1
+    print(f"Run {latest.id} (attempt {latest.attempt}, {latest.cause}) of work order {latest.work_order_id} "
+          f"runs now instead of at {latest.available_at}")
+    if wait:
+        return wait_and_report(store, latest.id, timeout_s)
+    return 0
 
 
 def _duration(run: RunSummary) -> str:

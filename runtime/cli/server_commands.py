@@ -107,8 +107,9 @@ def trigger(
                                    metavar="WORKFLOW"),
     project: Path = typer.Argument(Path("."), help=PROJECT_HELP, metavar="[PROJECT_DIR]"),
     state: Optional[Path] = typer.Option(
-        None, "--state", "-s",
-        help="The input state (a JSON file). Default: the cron cursor, as the next scheduled run would get it "
+        None, "--state", "--input", "-s",
+        help="The input state (a JSON file; --input is the same), e.g. to unstick a cron workflow. "
+             "Default: the cron cursor, as the next scheduled run would get it "
              "(the last successful output of cursor_step or the final state; else the trigger's state:; else {})."),
     db: Optional[str] = typer.Option(None, "--db", envvar="PYFN_DB", help=DB_HELP),
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
@@ -199,6 +200,8 @@ def runs_retry(
     wait_timeout_s: float = typer.Option(defaults.WAIT_TIMEOUT_S, "--wait-timeout-s", help=WAIT_TIMEOUT_HELP),
     server: Optional[str] = SERVER,
     api_token: Optional[str] = API_TOKEN,
+    now: bool = typer.Option(False, "--now", help="Run the work order's waiting automatic retry now, instead of "
+                                                  "after its delay (no new run is queued)."),
 ) -> None:
     """Run a run's work order again: a new run (next attempt), first in line, as Lightning's retry.
 
@@ -210,7 +213,11 @@ def runs_retry(
     """
     from runtime.cli.runs import run_retry
 
-    raise typer.Exit(run_retry(project, _where(db, server, api_token), run_id, from_step, wait, wait_timeout_s))
+    if now and from_step:
+        print("--now runs the waiting automatic retry as it is: it takes no --from-step")
+        raise typer.Exit(2)
+    raise typer.Exit(run_retry(project, _where(db, server, api_token), run_id, from_step, wait, wait_timeout_s,
+                               now))
 
 
 def _where(db: str | None, server: str | None, api_token: str | None):

@@ -66,8 +66,10 @@ class Scheduler:
     """
 
     def __init__(self, store: RunStore, crons: list[CronJob], clock: ServerClock, wake: Callable[[], None],
-                 log: Logger):
+                 log: Logger, on_missed: Callable[[str, str, str], None] | None = None):
         self.store, self.clock, self.wake, self.log = store, clock, wake, log
+        # on_missed(workflow, trigger key, what happened): a schedule was missed (alerts)
+        self.on_missed = on_missed or (lambda workflow, trigger, detail: None)
         self.jobs = [job for job in crons if job.trigger.enabled and job.trigger.cron is not None]
         self.last: dict[CronJob, _dt.datetime] = {}
         self.held: set[CronJob] = set()
@@ -105,6 +107,7 @@ class Scheduler:
             missed = len(job.trigger.cron.fire_times(fired, now, limit=1000))
             label = f"cron {job.trigger.key} of {job.workflow} missed {missed}{'+' if missed >= 1000 else ''} " \
                     f"schedule(s) while the server was down"
+            self.on_missed(job.workflow, job.trigger.key, label)
             if job.trigger.catch_up:
                 self.log.warn(f"{label}: one catch-up run for {iso(latest)}")
                 self.last[job] = fired  # tick() fires it now
@@ -145,8 +148,9 @@ class Scheduler:
             accepted = self.store.fire_cron(job.workflow, job.trigger.key, iso(due),
                                             next_input(self.store, job.workflow, job.trigger))
         except Exception as exc:  # noqa: BLE001 - the next tick tries the next schedule
-            self.log.error(f"cron {job.trigger.key} of {job.workflow} could not fire for {iso(due)}: "
-                           f"{type(exc).__name__}: {exc}")
+            text = f"cron {job.trigger.key} of {job.workflow} could not fire for {iso(due)}: {type(exc).__name__}: {exc}"
+            self.log.error(text)
+            self.on_missed(job.workflow, job.trigger.key, text)
             return None
         if accepted is None:
             self.log.always(f"cron {job.trigger.key} of {job.workflow} for {iso(due)} was fired by another server")

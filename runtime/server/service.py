@@ -136,16 +136,16 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
     from runtime.worker.start import start_workers
 
     dead: list[str] = []  # a shared store declared this server dead: stop, exit 1
-    from runtime.server.metrics import Metrics
-
-    metrics = Metrics(store)
+    metrics, alerter = _observers(project, store, sock, log)
+    observers = [metrics.run_ended] + ([alerter.run_ended] if alerter is not None else [])
     workers = start_workers(store, str(options.database), project, worker_id, options, log,
                             on_dead=lambda reason: (dead.append(reason), os.kill(os.getpid(), signal.SIGTERM)),
-                            observers=[metrics.run_ended])
+                            observers=observers)
     pool = workers.pool
     if clock.is_test:
         log.warn(clock.describe())
-    scheduler = Scheduler(store, project.crons, clock, pool.wake, log)
+    scheduler = Scheduler(store, project.crons, clock, pool.wake, log,
+                          on_missed=alerter.cron_missed if alerter is not None else None)
     keeper = Housekeeper(store, project.plans, clock, options.cleanup_interval_s, log)
     scheduler.start()
     keeper.start()
@@ -162,12 +162,33 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
     if dead:
         pool.abort()  # its runs were queued again elsewhere: running them on would run them twice
     stopped = workers.stop(options.shutdown_timeout_s)
+    if alerter is not None:
+        alerter.stop()
     if dead:
         log.error(f"pyfn serve stopped: {dead[0]}")
         return 1
     log.always("pyfn serve stopped" + (f" ({len(stopped)} run(s) will run again at the next start)"
                                         if stopped else ""))
     return 0
+
+
+def _observers(project: Project, store, sock: socket.socket, log: Logger):
+    """The metrics, and the project's alerts (``project.yaml``; ``None`` without), started."""
+    from runtime.server.metrics import Metrics
+
+    metrics = Metrics(store)
+    if project.alerts is None:
+        return metrics, None
+    from runtime.server.alerts import Alerter, project_masker
+
+    alerter = Alerter(project.alerts, project_masker(project), _base_url(sock), log, store)
+    alerter.start()
+    return metrics, alerter
+
+
+def _base_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 def _serve_http(options: ServeOptions, project: Project, store, pool, token: str, sock: socket.socket,
@@ -214,8 +235,7 @@ def _bind(host: str, port: int) -> socket.socket:
 
 def _announce(options: ServeOptions, project: Project, sock: socket.socket, log: Logger, token: str,
               fsynced: bool) -> None:
-    host, port = sock.getsockname()[:2]
-    base = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    base = _base_url(sock)
     hooks = len(project.webhooks)
     log.always(f"pyfn serve: {len(project.workflows)} workflow(s), {hooks} webhook(s), "
                f"{len(project.crons)} cron trigger(s), {options.worker_count} worker(s), store {options.store_name} "
@@ -226,6 +246,9 @@ def _announce(options: ServeOptions, project: Project, sock: socket.socket, log:
         log.always(f"{base}{hook.trigger.url_path} -> {hook.workflow} ({describe_trigger(hook.trigger)})")
     for job in project.crons:
         log.always(f"cron {job.trigger.key} -> {job.workflow} ({describe_trigger(job.trigger)})")
+    for name, plan in project.plans.items():
+        for warning in plan.warnings:
+            log.warn(f"{name}: {warning}")
     if not hooks and not project.crons:
         log.warn("no workflow has a webhook or cron trigger: nothing will start a run but pyfn trigger "
                  "(add triggers: to a workflow)")

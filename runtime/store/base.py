@@ -157,6 +157,13 @@ class RunStore(ABC):
         """
 
     @abstractmethod
+    def run_now(self, run_id: str) -> bool:
+        """Make a waiting automatic retry (an ``available`` run whose time has not come) claimable now.
+
+        ``False`` when the run is not waiting (already claimable, running or ended).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not support retries yet")
+
     def fire_cron(self, workflow: str, trigger: str, scheduled_at: str, input_state: Any) -> Accepted | None:
         """Record that cron trigger ``trigger`` fired for ``scheduled_at`` and queue its work order, atomically.
 

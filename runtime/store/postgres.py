@@ -144,6 +144,10 @@ class PostgresStore(SQLStoreBase, Membership, SharedRunStore):
     def claim(self, worker_id: str, limits: Mapping[str, int] | None = None) -> ClaimedRun | None:
         return self._write(ops.claim, worker_id, dict(limits or {}))
 
+    def run_now(self, run_id: str) -> bool:
+        return bool(self._execute("UPDATE runs SET available_at = now() WHERE id = %s AND state = 'available' "
+                                  "AND available_at > now() RETURNING id", (run_id,)))
+
     def started(self, run_id: str) -> None:
         self._execute("UPDATE runs SET state = 'started', started_at = now() WHERE id = %s AND state = 'claimed'",
                       (run_id,))

@@ -105,6 +105,12 @@ class SQLiteStore(SQLStoreBase, RunStore):
     def claim(self, worker_id: str, limits: Mapping[str, int] | None = None) -> ClaimedRun | None:
         return self._write(ops.claim, worker_id, dict(limits or {}))
 
+    def run_now(self, run_id: str) -> bool:
+        now = now_iso()
+        return self._write(lambda db: db.execute(
+            "UPDATE runs SET available_at = ? WHERE id = ? AND state = 'available' AND available_at > ?",
+            (now, run_id, now)).rowcount) == 1
+
     def started(self, run_id: str) -> None:
         self._write(lambda db: db.execute("UPDATE runs SET state = 'started', started_at = ? "
                                           "WHERE id = ? AND state = 'claimed'", (now_iso(), run_id)))

@@ -39,6 +39,16 @@ class Workflow(Plan):
     def crons(self) -> list[CronTrigger]:
         return [t for t in self.triggers if isinstance(t, CronTrigger)]
 
+    @property
+    def warnings(self) -> list[str]:
+        """What is valid but likely to hurt: a cron trigger whose next input depends on the branch a run took."""
+        leaves = [step.id for step in self.steps.values() if not step.next]
+        if len(leaves) < 2:
+            return []
+        return [f"cron trigger {t.key}: the next run's input is the final state of whichever leaf ran last "
+                f"({', '.join(leaves)}), so its shape changes with the branch taken; declare cursor_step: "
+                f"(the step whose output carries over)" for t in self.crons if not t.cursor_step]
+
 
 def describe_workflow(workflow: Workflow) -> str:
     """The compiled workflow as ``pyfn compile WORKFLOW`` prints it: steps, edges, conditions, triggers, policy."""
@@ -49,6 +59,7 @@ def describe_workflow(workflow: Workflow) -> str:
     policy = describe_policy(workflow.policy)
     if policy:
         lines.append(f"  policy: {policy}")
+    lines += [f"  warning: {warning}" for warning in workflow.warnings]
     return "\n".join(lines)
 
 

@@ -31,6 +31,7 @@ from runtime.errors import PyfnError, UsageError, ValidationError
 from runtime.workflow.load import load_workflow
 from runtime.workflow import WORKFLOW_SUFFIXES
 from runtime.workflow.model import Workflow
+from runtime.workflow.settings import AlertSettings, load_alerts
 from runtime.workflow.triggers import CronTrigger, WebhookTrigger
 from runtime.workflow.yaml_lines import load_marked
 
@@ -80,6 +81,7 @@ class Project:
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     skipped: list[Path] = field(default_factory=list)
     crons: list[CronJob] = field(default_factory=list)
+    alerts: AlertSettings | None = None  # project.yaml's alerts: (runtime.workflow.settings)
 
 
 def load_project(root: Path) -> Project:
@@ -105,6 +107,10 @@ def load_project(root: Path) -> Project:
             problems.append(f"{path}: {error.message}")
             continue
         problems.extend(_add(project, path, workflow))
+    try:
+        project.alerts = load_alerts(root)
+    except PyfnError as error:
+        problems.append(error.message)
     if problems:
         count = len(problems)
         raise ValidationError(f"{count} problem{'s' if count > 1 else ''} in the workflows of {root}",

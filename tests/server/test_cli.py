@@ -82,6 +82,25 @@ def test_validate_and_compile_show_triggers(tmp_path):
     assert unset.returncode == 0, unset.stdout
 
 
+def test_validate_warns_of_a_cron_workflow_whose_next_input_depends_on_the_branch(tmp_path):
+    branches = """
+        name: sms
+        triggers: [{type: cron, schedule: "0 6 * * *"%s}]
+        steps:
+          - {id: fetch, expression: "fn(lambda state: state)", next: {send: on_job_success, report: on_job_failure}}
+          - {id: send, expression: "fn(lambda state: state)"}
+          - {id: report, expression: "fn(lambda state: state)"}
+    """
+    project = write_project(tmp_path, {"sms.yaml": branches % "", "fixed.yaml": (branches % ", cursor_step: fetch")
+                                       .replace("name: sms", "name: fixed")})
+    warned = pyfn("validate", project / "workflows" / "sms.yaml")
+    assert warned.returncode == 0, warned.stdout
+    assert "warning: cron trigger cron: the next run's input is the final state of whichever leaf ran last " \
+           "(send, report)" in warned.stdout and "declare cursor_step:" in warned.stdout
+    declared = pyfn("validate", project / "workflows" / "fixed.yaml")
+    assert declared.returncode == 0 and "warning" not in declared.stdout, declared.stdout
+
+
 @pytest.mark.slow
 def test_runs_list_and_show(server_factory):
     server = server_factory("--workers", "1").start()

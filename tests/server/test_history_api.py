@@ -103,7 +103,7 @@ def test_pyfn_trigger_queues_a_manual_run(server, tmp_path):
     gate = tmp_path / "open-gate"
     gate.touch()
     state.write_text(json.dumps({"data": {"x": 5, "gate": str(gate)}}))
-    result = pyfn("trigger", "pipeline", server.project, "--state", state, "--db", server.db, "--wait")
+    result = pyfn("trigger", "pipeline", server.project, "--input", state, "--db", server.db, "--wait")
     assert result.returncode == 0, result.stdout + result.stderr
     run_id = re.search(r"Queued run (\S+) \(work order \S+\) of workflow pipeline; input: ", result.stdout).group(1)
     assert f"Run {run_id} success in " in result.stdout

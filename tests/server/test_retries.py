@@ -106,3 +106,30 @@ def test_automatic_retries(server_factory, tmp_path):
     assert f"[fails, attempt 1]; automatic retry 1 of 2 in 50ms" in output
     assert f"[fails, attempt 2]; automatic retry 2 of 2 in 100ms" in output
     assert "[fails, attempt 3]\n" in output
+
+
+def test_a_waiting_automatic_retry_runs_now_when_asked(server_factory, tmp_path):
+    from .projects import pyfn
+
+    project = write_project(tmp_path / "project", {"later.yaml": """
+        name: later
+        triggers: [{path: later}]
+        retry: {max: 1, delay: 1h}
+        steps: [{id: divide, expression: "fn(lambda state: {**state, 'data': 1 / 0})"}]
+    """})
+    server = server_factory("--workers", "1", project=project).start()
+    first = server.post("later", {}).json()["run_id"]
+    store = open_db(server.db)
+    try:
+        waiting = wait_until(lambda: (runs := runs_of(store, "later")) and len(runs) == 2 and runs[1])
+    finally:
+        store.close()
+    assert (waiting.state, waiting.cause, waiting.attempt) == ("available", "retry", 2)
+    now = pyfn("runs", "retry", first[:8], "--now", "--wait", "--db", server.db)
+    assert now.returncode == 1, now.stdout  # the retry ran now, and failed again (its exit code says so)
+    assert f"Run {waiting.id} (attempt 2, retry) of work order {waiting.work_order_id} runs now instead of at " \
+           in now.stdout and f"Run {waiting.id} failed" in now.stdout
+    again = pyfn("runs", "retry", first[:8], "--now", "--db", server.db)
+    assert again.returncode == 1
+    assert f"No automatic retry of work order {waiting.work_order_id} is waiting: its latest run {waiting.id} " \
+           f"is failed" in again.stdout
