@@ -177,7 +177,7 @@ class _Api:
         accepted = await anyio.to_thread.run_sync(lambda: self.store.accept(
             name, MANUAL, body["state"] if "state" in body else next_input(self.store, name, cron), priority=0))
         self.wake()
-        return JSONResponse({"work_order_id": accepted.work_order_id, "run_id": accepted.run_id}, status_code=201)
+        return JSONAnswer({"work_order_id": accepted.work_order_id, "run_id": accepted.run_id}, status_code=201)
 
     def _trigger_type(self, workflow: str, key: str | None) -> str:
         if key == MANUAL:
