@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run.py                  # every case, 5 runs per side
     .venv/bin/python bench/run.py --runs 3 --only cold_start,each_fn --no-append
+    .venv/bin/python bench/run.py --only ingest_floor,history   # run only when named
 
 The peers are installed on first use (``bench/peers.py``). Each case checks that pyfn and its peer
 reach the same final state (or extract the same rows) before timing them, and stops loudly if not.
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.cases import CASES  # noqa: E402
+from bench.cases import CASES, ON_REQUEST  # noqa: E402
 from bench.race import Check, Context, Outcome  # noqa: E402
 from bench.report import append_results, machine, table  # noqa: E402
 
@@ -32,7 +33,8 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", default="", help=f"comma-separated cases among: {', '.join(CASES)}")
     parser.add_argument("--no-append", action="store_true", help="do not append the table to bench/results.md")
     options = parser.parse_args(argv)
-    options.cases = [c.strip() for c in options.only.split(",") if c.strip()] or list(CASES)
+    options.cases = ([c.strip() for c in options.only.split(",") if c.strip()]
+                     or [c for c in CASES if c not in ON_REQUEST])
     unknown = set(options.cases) - set(CASES)
     if unknown:
         parser.error(f"unknown case(s): {', '.join(sorted(unknown))}")

@@ -130,22 +130,29 @@ def main() -> None:
             raise SystemExit(1)
 
 
-def measure(project: Path, options: argparse.Namespace) -> bool:
-    """Post, report, check the store; whether nothing was lost."""
-    port = free_port()
-    server = start_server(project, port, options.workers)
+def drive(port: int, count: int, clients: int, who: str) -> list[str]:
+    """Post ``count`` forms from ``clients`` keep-alive connections, print the figures; the accepted run ids."""
     latencies: list[float] = []
     accepted: list[str] = []
     errors: list[int] = []
-    share = options.count // options.clients
-    threads = [threading.Thread(target=client, args=(port, share, latencies, accepted, errors))
-               for _ in range(options.clients)]
+    threads = [threading.Thread(target=client, args=(port, count // clients, latencies, accepted, errors))
+               for _ in range(clients)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    report(options, accepted, errors, latencies, time.perf_counter() - started)
+    report(who, clients, accepted, errors, latencies, time.perf_counter() - started)
+    return accepted
+
+
+def measure(project: Path, options: argparse.Namespace) -> bool:
+    """Post, report, check the store; whether nothing was lost."""
+    port = free_port()
+    server = start_server(project, port, options.workers)
+    workers = options.workers if options.workers is not None else os.cpu_count()
+    started = time.perf_counter()
+    accepted = drive(port, options.count, options.clients, f"pyfn serve with {workers} worker(s)")
     if options.drain:
         drain(project / "state" / "pyfn.db", len(accepted), started)
     server.send_signal(signal.SIGTERM)
@@ -155,12 +162,11 @@ def measure(project: Path, options: argparse.Namespace) -> bool:
     return missing == 0
 
 
-def report(options, accepted, errors, latencies, elapsed) -> None:
+def report(who: str, clients: int, accepted, errors, latencies, elapsed) -> None:
     ordered = sorted(latencies)
     p50, p99 = ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    workers = options.workers if options.workers is not None else os.cpu_count()
-    print(f"{len(accepted):,} deliveries accepted in {elapsed:.2f} s by pyfn serve with {workers} worker(s), "
-          f"{options.clients} client connection(s), {os.cpu_count()} core(s)")
+    print(f"{len(accepted):,} deliveries accepted in {elapsed:.2f} s by {who}, "
+          f"{clients} client connection(s), {os.cpu_count()} core(s)")
     print(f"throughput: {len(accepted) / elapsed:,.0f} accepted deliveries/s")
     print(f"latency: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {ordered[-1] * 1000:.1f} ms, "
           f"mean {statistics.fmean(ordered) * 1000:.1f} ms")

@@ -1,13 +1,14 @@
 """The benchmark cases, one module each; :data:`CASES` is the order ``bench/run.py`` runs them in.
 
+:data:`ON_REQUEST` names the slower cases ``bench/run.py`` runs only when ``--only`` names them.
 Each ``run(ctx)`` returns an ``Outcome`` (a row of the table), or a list of them.
 """
 
 from __future__ import annotations
 
-from . import cold_start, commcare_pull, each_fn, http_gets, webhook
+from . import cold_start, commcare_pull, each_fn, history, http_gets, ingest_floor, webhook
 
-__all__ = ["CASES"]
+__all__ = ["CASES", "ON_REQUEST"]
 
 CASES = {
     "cold_start": cold_start.run,
@@ -15,4 +16,7 @@ CASES = {
     "http_gets": http_gets.run,
     "commcare_pull": commcare_pull.run,
     "webhook": webhook.run,
+    "ingest_floor": ingest_floor.run,
+    "history": history.run,
 }
+ON_REQUEST = ("ingest_floor", "history")

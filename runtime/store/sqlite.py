@@ -28,7 +28,7 @@ from typing import Any, Mapping, Sequence
 from runtime.store import sqlite_ops as ops
 from runtime.store.base import RunStore
 from runtime.store.records import Accepted, ClaimedRun, RunSummary, StoreBusy, now_iso, to_json_text
-from runtime.store.sql_common import SQLStoreBase, dump, like_prefix
+from runtime.store.sql_common import SQLStoreBase, dump
 
 __all__ = ["SQLiteStore"]
 
@@ -158,8 +158,12 @@ class SQLiteStore(SQLStoreBase, RunStore):
         return _filters(**filters)
 
     def _id_candidates(self, table: str, ident: str) -> list[str]:
-        return [row[0] for row in self._read(f"SELECT id FROM {table} WHERE id = ? OR id LIKE ? ESCAPE '\\' "
-                                             f"LIMIT 3", (ident, like_prefix(ident)))]
+        # a key range, not LIKE (case-insensitive in SQLite, so it reads every row): ids that start with ident
+        if not ident:
+            return [row[0] for row in self._read(f"SELECT id FROM {table} LIMIT 3")]
+        upper = ident[:-1] + chr(ord(ident[-1]) + 1)
+        return [row[0] for row in self._read(f"SELECT id FROM {table} WHERE id >= ? AND id < ? ORDER BY id LIMIT 3",
+                                             (ident, upper))]
 
     def wait_for(self, run_id: str, timeout: float) -> RunSummary | None:
         deadline = time.monotonic() + timeout

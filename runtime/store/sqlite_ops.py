@@ -50,12 +50,17 @@ CREATE TABLE IF NOT EXISTS cron_firings (
   workflow TEXT NOT NULL, trigger TEXT NOT NULL, scheduled_at TEXT NOT NULL, work_order_id TEXT,
   fired_at TEXT NOT NULL, PRIMARY KEY (workflow, trigger, scheduled_at));
 """
+# the history's pages (newest first, filtered by workflow and/or state) each read one index in order
 INDEXES = """
 DROP INDEX IF EXISTS runs_queue;
 CREATE INDEX IF NOT EXISTS runs_claim ON runs (state, priority, available_at);
 CREATE INDEX IF NOT EXISTS runs_work_order ON runs (work_order_id);
-CREATE INDEX IF NOT EXISTS runs_workflow ON runs (workflow, inserted_at);
+DROP INDEX IF EXISTS runs_workflow;
+CREATE INDEX IF NOT EXISTS runs_workflow_newest ON runs (workflow, inserted_at, attempt);
 CREATE INDEX IF NOT EXISTS runs_workflow_state ON runs (workflow, state, finished_at);
+CREATE INDEX IF NOT EXISTS runs_newest ON runs (inserted_at, attempt);
+CREATE INDEX IF NOT EXISTS runs_state_newest ON runs (state, inserted_at, attempt);
+CREATE INDEX IF NOT EXISTS runs_workflow_state_newest ON runs (workflow, state, inserted_at, attempt);
 """
 # columns added after the first release: (table, column, definition)
 ADDED_COLUMNS = (("work_orders", "wiped_at", "TEXT"), ("runs", "available_at", "TEXT"),

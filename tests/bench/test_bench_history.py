@@ -1,0 +1,90 @@
+"""The history benchmark's parts: the store generator fills a store the run store reads correctly, every
+list filter of the run history is answered from an index, and the ingest floor keeps what it accepts.
+
+Functional checks only, on small stores: benchmarks are never timed tests.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.cases.history import p95
+from bench.cases.webhook import parse
+from bench.store_fill import WORKFLOWS, fill
+from runtime.store import open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("history") / "pyfn.db"
+    assert fill(path, 2_000) == 2_000
+    assert fill(path, 1_000) == 3_000  # grows in place, ids never collide
+    return path
+
+
+def test_the_generated_history_reads_back(filled):
+    store = open_store(filled)
+    try:
+        assert store.counts() == {"success": 2_700, "failed": 300}
+        assert all(store.counts(name)["failed"] for name in WORKFLOWS)
+        run = store.get_run(store.list_runs(limit=1, offset=1_500)[0].id)
+        assert run.steps[0].step == "map" and run.input["data"]["id"] == run.run.work_order_id
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("workflow,state", [(None, None), ("ingest", None), (None, "failed"), ("visits", "failed")])
+def test_pages_are_newest_first_and_complete(filled, workflow, state):
+    store = open_store(filled)
+    try:
+        pages = [store.list_runs(workflow, state, 100, offset=offset) for offset in range(0, 3_000, 100)]
+        seen = [run for page in pages for run in page]
+    finally:
+        store.close()
+    db = sqlite3.connect(filled)
+    expected = [row[0] for row in db.execute(
+        "SELECT id FROM runs WHERE (? IS NULL OR workflow = ?) AND (? IS NULL OR state = ?) "
+        "ORDER BY inserted_at DESC, attempt DESC", (workflow, workflow, state, state))]
+    db.close()
+    assert [run.id for run in seen] == expected and expected
+    assert all(run.inserted_at >= after.inserted_at for run, after in zip(seen, seen[1:]))
+
+
+@pytest.mark.parametrize("where", ["", "WHERE r.workflow = 'ingest'", "WHERE r.state = 'failed'",
+                                   "WHERE r.workflow = 'ingest' AND r.state = 'failed'"])
+def test_every_history_page_is_read_from_an_index(filled, where):
+    db = sqlite3.connect(filled)
+    plan = " | ".join(row[3] for row in db.execute(
+        f"EXPLAIN QUERY PLAN SELECT r.id FROM runs r JOIN work_orders w ON w.id = r.work_order_id {where} "
+        f"ORDER BY r.inserted_at DESC, r.attempt DESC LIMIT 50"))
+    db.close()
+    assert "TEMP B-TREE" not in plan and ("SCAN r USING INDEX" in plan or "SEARCH r USING INDEX" in plan), plan
+
+
+def test_a_run_is_found_by_a_prefix_of_its_id(filled):
+    store = open_store(filled)
+    try:
+        run_id = store.list_runs(limit=1, offset=77)[0].id
+        assert store.get_run(run_id[:13]).run.id == run_id
+        assert store.get_run(run_id.upper()) is None  # ids are matched as written, as on PostgreSQL
+    finally:
+        store.close()
+
+
+def test_the_ingest_floor_keeps_every_delivery_it_accepts():
+    output = subprocess.run([sys.executable, str(ROOT / "bench" / "ingest_floor.py"), "--count", "200"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120, check=True).stdout
+    figures = parse(output)
+    assert figures["lost"] == 0 and figures["rate"] > 0 and "200 deliveries accepted" in output
+
+
+def test_p95_is_the_nearest_rank():
+    assert p95([5.0, 1.0, 3.0]) == 5.0
+    assert p95([float(n) for n in range(1, 21)]) == 19.0
