@@ -17,6 +17,8 @@ from runtime.store import sql_writes as writes
 from runtime.store.records import (FINAL_STATES, Accepted, AmbiguousId, Purged, RunDetail, RunSummary, StepRecord,
                                    to_json_text)
 
+PURGE_BATCH = 500  # work orders per purge transaction
+
 __all__ = ["SQLStoreBase", "RUN_COLUMNS", "FROM_RUNS", "STEP_FAILED", "like_prefix", "load", "dump"]
 
 RUN_COLUMNS = ("r.id, r.work_order_id, r.workflow, w.trigger, r.state, r.error_type, r.attempt, r.worker, "
@@ -169,4 +171,10 @@ class SQLStoreBase:
 
     def purge(self, workflow: str, *, history_before: str | None = None,
               dataclips_before: str | None = None) -> Purged:
-        return self._write(writes.purge, self._dialect, workflow, history_before, dataclips_before)
+        # in transactions of PURGE_BATCH work orders: a delivery arriving meanwhile waits for one batch at most
+        deleted = wiped = 0
+        while True:
+            batch = self._write(writes.purge, self._dialect, workflow, history_before, dataclips_before, PURGE_BATCH)
+            deleted, wiped = deleted + batch.deleted, wiped + batch.wiped
+            if batch.deleted < PURGE_BATCH and batch.wiped < PURGE_BATCH:
+                return Purged(deleted, wiped)

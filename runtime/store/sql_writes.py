@@ -199,7 +199,8 @@ SELECT w.id FROM work_orders w WHERE w.workflow = :wf {{extra}}
 AND NOT EXISTS (SELECT 1 FROM runs u WHERE u.work_order_id = w.id AND u.state IN {UNFINISHED})
 AND COALESCE((SELECT MAX(COALESCE(f.finished_at, f.inserted_at)) FROM runs f WHERE f.work_order_id = w.id),
              w.created_at) < :before
-AND w.id NOT IN ({_KEPT}){{skip_locked}}"""
+AND w.id NOT IN ({_KEPT})
+LIMIT :limit{{skip_locked}}"""
 _DELETE = ("DELETE FROM logs WHERE run_id IN (SELECT id FROM runs WHERE work_order_id {any_of})",
            "DELETE FROM steps WHERE run_id IN (SELECT id FROM runs WHERE work_order_id {any_of})",
            "DELETE FROM runs WHERE work_order_id {any_of}",
@@ -211,19 +212,20 @@ DELETE FROM cron_firings WHERE workflow = :wf AND scheduled_at < :before AND sch
 
 
 def purge(conn: Any, dialect: Dialect, workflow: str, history_before: str | None,
-          dataclips_before: str | None) -> Purged:
-    """Delete, then wipe, the workflow's work orders that ended before each cutoff (see :meth:`RunStore.purge`)."""
+          dataclips_before: str | None, limit: int) -> Purged:
+    """Delete, then wipe, at most ``limit`` of the workflow's work orders that ended before each cutoff
+    (see :meth:`RunStore.purge`)."""
     deleted = wiped = 0
     with dialect.transaction(conn):
         if history_before:
-            params = {"wf": workflow, "before": history_before}
+            params = {"wf": workflow, "before": history_before, "limit": limit}
             doomed = [row[0] for row in dialect.execute(conn, _ENDED_BEFORE.replace("{extra}", ""), params)]
             for statement in _DELETE:
                 dialect.execute(conn, statement.replace("{any_of}", dialect.any_of), {"ids": dialect.ids(doomed)})
             dialect.execute(conn, _OLD_FIRINGS, params)
             deleted = len(doomed)
         if dataclips_before:
-            params = {"wf": workflow, "before": dataclips_before}
+            params = {"wf": workflow, "before": dataclips_before, "limit": limit}
             stale = [row[0] for row in dialect.execute(
                 conn, _ENDED_BEFORE.replace("{extra}", "AND w.wiped_at IS NULL"), params)]
             for work_order_id in stale:

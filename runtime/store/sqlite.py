@@ -27,12 +27,13 @@ from typing import Any, Mapping, Sequence
 
 from runtime.store import sqlite_ops as ops
 from runtime.store.base import RunStore
-from runtime.store.records import Accepted, ClaimedRun, RunSummary, StoreBusy, now_iso, to_json_text
+from runtime.store.records import Accepted, ClaimedRun, Purged, RunSummary, StoreBusy, now_iso, to_json_text
 from runtime.store.sql_common import SQLStoreBase, dump
 
 __all__ = ["SQLiteStore"]
 
 _POLL_SECONDS = 0.25
+_VACUUM_PAGES = 2000  # pages returned to the file system per step of the incremental vacuum
 
 
 class SQLiteStore(SQLStoreBase, RunStore):
@@ -50,6 +51,7 @@ class SQLiteStore(SQLStoreBase, RunStore):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).touch(mode=0o600)  # only the server's user reads the store (and its -wal, -shm)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect in a new file: purges can free space
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
         ops.create_schema(self._db)
@@ -143,6 +145,28 @@ class SQLiteStore(SQLStoreBase, RunStore):
             rows = self._db.execute(f"SELECT id, worker FROM runs WHERE state IN {ops.ACTIVE}").fetchall()
             lost = [run_id for run_id, worker in rows if worker not in alive_worker_ids]
             return [(run_id, new_id) for run_id in lost if (new_id := self.lose(run_id))]
+
+    def purge(self, workflow: str, *, history_before: str | None = None,
+              dataclips_before: str | None = None) -> Purged:
+        """Purge in batches (see the base class), then give the freed pages back to the file system."""
+        purged = super().purge(workflow, history_before=history_before, dataclips_before=dataclips_before)
+        if purged.deleted or purged.wiped:
+            self._return_space()
+        return purged
+
+    def _return_space(self) -> None:
+        """``incremental_vacuum`` a step at a time until no page is free (a file made before auto_vacuum
+        keeps its pages: mode 0)."""
+        with self._lock:
+            (mode,), = self._db.execute("PRAGMA auto_vacuum").fetchall()
+        free = None
+        while mode == 2:  # INCREMENTAL
+            with self._lock:
+                (left,), = self._db.execute("PRAGMA freelist_count").fetchall()
+                if not left or left == free:
+                    return
+                self._db.execute(f"PRAGMA incremental_vacuum({_VACUUM_PAGES})").fetchall()
+            free = left
 
     # -- reading -----------------------------------------------------------------------------
     def _read(self, sql: str, params: tuple = ()) -> list[tuple]:

@@ -88,3 +88,23 @@ def test_the_ingest_floor_keeps_every_delivery_it_accepts():
 def test_p95_is_the_nearest_rank():
     assert p95([5.0, 1.0, 3.0]) == 5.0
     assert p95([float(n) for n in range(1, 21)]) == 19.0
+
+
+def test_a_purge_of_thousands_deletes_them_all_in_batches_and_gives_the_space_back(tmp_path):
+    path = tmp_path / "pyfn.db"
+    fill(path, 4_000, ("ingest",))  # run i is i seconds old
+    db = sqlite3.connect(path)
+    (pages_before,), = db.execute("PRAGMA page_count").fetchall()
+    (cutoff,), = db.execute("SELECT inserted_at FROM runs ORDER BY inserted_at DESC LIMIT 1 OFFSET 999").fetchall()
+    store = open_store(path)
+    try:
+        purged = store.purge("ingest", history_before=cutoff)
+        assert purged.deleted == 3_000  # six batches: every run that ended before the 1,000th newest began
+    finally:
+        store.close()
+    (left,), = db.execute("SELECT COUNT(*) FROM runs").fetchall()
+    (free,), = db.execute("PRAGMA freelist_count").fetchall()
+    (pages_after,), = db.execute("PRAGMA page_count").fetchall()
+    db.close()
+    assert left == 4_000 - purged.deleted
+    assert free == 0 and pages_after < pages_before * 0.5
