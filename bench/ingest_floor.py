@@ -12,13 +12,11 @@ prints the same figures, so ``bench/cases/ingest_floor.py`` reads both alike.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -26,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.webhook_ingest import AUTH, drive  # noqa: E402
+from bench.webhook_ingest import AUTH, drive, spawn_until_healthy  # noqa: E402
 
 
 def serve(port: int, db_path: str) -> None:
@@ -60,20 +58,8 @@ def serve(port: int, db_path: str) -> None:
 
 
 def _start(folder: Path, port: int) -> subprocess.Popen:
-    log = open(folder / "floor.log", "wb")
-    process = subprocess.Popen([sys.executable, __file__, "--serve", str(port), str(folder / "floor.db")],
-                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/health")
-            if connection.getresponse().status == 200:
-                return process
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit(f"the floor server did not start:\n{(folder / 'floor.log').read_text()}")
+    return spawn_until_healthy([sys.executable, __file__, "--serve", str(port), str(folder / "floor.db")], port,
+                               folder / "floor.log")
 
 
 def _lost(db_path: Path, accepted: list[str]) -> int:

@@ -70,8 +70,12 @@ def start_server(project: Path, port: int, workers: int | None) -> subprocess.Po
     args = [sys.executable, "-m", "runtime.cli", "serve", str(project), "--port", str(port)]
     if workers is not None:
         args += ["--workers", str(workers)]
-    log = open(project / "serve.log", "wb")
-    process = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    return spawn_until_healthy(args, port, project / "serve.log")
+
+
+def spawn_until_healthy(args: list[str], port: int, log_path: Path) -> subprocess.Popen:
+    """Start ``args`` (output to ``log_path``) and wait until ``GET /health`` on ``port`` answers 200."""
+    process = subprocess.Popen(args, cwd=ROOT, stdout=open(log_path, "wb"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -82,7 +86,7 @@ def start_server(project: Path, port: int, workers: int | None) -> subprocess.Po
         except OSError:
             time.sleep(0.05)
     process.kill()
-    raise SystemExit(f"pyfn serve did not start:\n{(project / 'serve.log').read_text()}")
+    raise SystemExit(f"{' '.join(map(str, args[1:4]))} did not start:\n{log_path.read_text()}")
 
 
 def client(port: int, count: int, latencies: list, accepted: list, errors: list) -> None:

@@ -21,8 +21,6 @@ from runtime.execute import execute_plan
 from runtime.state import default_state, hand_over, step_errors
 from runtime.step import learn_secrets
 from runtime.cli.cache import StepCache
-from runtime.store import store_location
-from runtime.store.collections import StoreCollections
 
 __all__ = ["ExecuteArgs", "run_execute"]
 
@@ -50,6 +48,32 @@ class ExecuteArgs:
     db: str | None = None
 
 
+class _LazyCollections:
+    """The run's collections (a ``StoreCollections``), imported and opened when a job first uses them:
+    most jobs never do, and the store's modules are a good part of a cold start.
+
+    Example::
+
+        collections = _LazyCollections(None, str)  # nothing imported or opened yet
+        collections.close()                        # still nothing
+    """
+
+    def __init__(self, db: str | None, mask):
+        self._db, self._mask, self._store = db, mask, None
+
+    def __getattr__(self, name: str):
+        if self._store is None:
+            from runtime.store import store_location
+            from runtime.store.collections import StoreCollections
+
+            self._store = StoreCollections(store_location(self._db, Path(".")), mask=self._mask)
+        return getattr(self._store, name)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
 def run_execute(args: ExecuteArgs) -> int:
     """Run ``pyfn execute``; return the exit code."""
     started = time.perf_counter()
@@ -60,7 +84,7 @@ def run_execute(args: ExecuteArgs) -> int:
     except ValueError as exc:
         return usage_failure(str(exc))
     # opened only if a job uses it; the run's secrets are masked in what it stores
-    collections = StoreCollections(store_location(args.db, Path(".")), mask=loggers.masker.mask)
+    collections = _LazyCollections(args.db, loggers.masker.mask)
     try:
         plan = _load_plan(args, loggers)
         start, end = _bounds(plan, args)
