@@ -1,7 +1,8 @@
 """Saving the simulator's data to a JSON file and loading it back.
 
 Saved: forms (with their XML and attachments, base64), cases, failed forms, the clock, accounts,
-mobile workers, web users, groups, messaging events, locations, apps, lookup tables, connections and
+mobile workers, web users, groups, messaging events, locations, apps, lookup tables, UCR data sources
+(``ucr_data_sources``: HQ's ``DataSourceConfiguration`` documents, see ``ucr_spec``), connections and
 forwarders. Not saved: forwarding records and fault settings (they describe a
 run, not a project).
 
@@ -51,6 +52,7 @@ def _snapshot(sim) -> dict:
             "lookup_tables": list(sim.fixtures.tables.values()), "lookup_items": list(sim.fixtures.items.values()),
             "connections": list(sim.forwarding.connections.values()), "messaging_events": sim.messaging.events,
             "forwarders": list(sim.forwarding.forwarders.values()),
+            "ucr_data_sources": [{k: v for k, v in c.items() if k != "resource_uri"} for c in sim.ucr.configs.values()],
         }
 
 
@@ -94,5 +96,8 @@ def load(sim, path: str) -> None:
     sim.forwarding.connections = {c["id"]: c for c in data["connections"]}
     sim.messaging.events = list(data.get("messaging_events", []))
     sim.forwarding.forwarders = {f["id"]: f for f in data["forwarders"]}
+    sim.ucr.configs = {}
+    for config in data.get("ucr_data_sources", []):
+        sim.ucr.add(config)
     store.failed_forms = {f["id"]: f for f in data["failed_forms"]}
     store.restore([_attachments_as_bytes(rec) for rec in data["forms"]], data["cases"], data["clock"])

@@ -27,7 +27,8 @@ import uuid
 from . import dates, forms
 from .xform import CASE_XMLNS, META_XMLNS
 
-__all__ = ["seed", "REGISTRATION_XMLNS", "VISIT_XMLNS", "APP_ID", "build_app"]
+__all__ = ["seed", "REGISTRATION_XMLNS", "VISIT_XMLNS", "APP_ID", "build_app", "PATIENTS_DATA_SOURCE",
+           "VISITS_DATA_SOURCE"]
 
 APP_ID = "demo-app"
 APP_VERSION = 12  # the released build every seeded form was filled in: its @version, appVersion, build_id
@@ -44,6 +45,39 @@ _VILLAGES = {"Nyanza": {"Kisumu": ["Kondele", "Nyalenda", "Manyatta"], "Siaya": 
              "Coast": {"Kilifi": ["Malindi", "Watamu", "Mtwapa"], "Kwale": ["Ukunda", "Msambweni", "Diani"]}}
 _MEDICATIONS = [("ORS", "1 sachet"), ("Zinc", "20 mg"), ("Amoxicillin", "250 mg"), ("Paracetamol", "500 mg"),
                 ("Artemether-lumefantrine", "1 tablet")]
+
+
+
+def _column(column_id: str, datatype: str, *path: str) -> dict:
+    expression = ({"type": "property_name", "property_name": path[0]} if len(path) == 1 else
+                  {"type": "property_path", "property_path": list(path)})
+    return {"type": "expression", "column_id": column_id, "datatype": datatype, "display_name": column_id,
+            "expression": expression}
+
+
+def _is(name: str, value: str) -> dict:
+    return {"type": "boolean_expression", "operator": "eq", "property_value": value,
+            "expression": {"type": "property_name", "property_name": name}}
+
+
+# Two UCR data sources as HQ's DataSourceConfiguration documents: one on cases, one on forms.
+PATIENTS_DATA_SOURCE = {
+    "_id": "4f1ad1e2b8c34d7e9a6b0c5d2e3f4a5b", "display_name": "Patients", "table_id": "patients",
+    "referenced_doc_type": "CommCareCase", "configured_filter": _is("type", "patient"),
+    "configured_indicators": [_column("name", "string", "name"), _column("sex", "string", "sex"),
+                              _column("dob", "date", "dob"), _column("village", "string", "village"),
+                              _column("status", "string", "status"), _column("owner_id", "string", "owner_id"),
+                              {"type": "boolean", "column_id": "closed", "display_name": "closed",
+                               "filter": {"type": "property_match", "property_name": "closed",
+                                          "property_value": True}}]}
+VISITS_DATA_SOURCE = {
+    "_id": "9c2e7b1a5d6f4e3c8b0a1d2c3e4f5a6b", "display_name": "Patient visits", "table_id": "visits",
+    "referenced_doc_type": "XFormInstance", "configured_filter": _is("xmlns", VISIT_XMLNS),
+    "configured_indicators": [_column("patient_id", "string", "form", "case", "@case_id"),
+                              _column("visit_date", "date", "form", "visit_date"),
+                              _column("weight", "decimal", "form", "weight"),
+                              _column("outcome", "string", "form", "outcome"),
+                              _column("received_on", "datetime", "received_on")]}
 
 
 def _question(label: str, path: str, kind: str, repeat: str | None = None, options=None) -> dict:
@@ -257,6 +291,8 @@ def seed(sim, cases: int) -> None:
         generator.groups()
         sim.directory.add_app(build_app(sim.domain))
         generator.lookup_tables(villages)
+        sim.ucr.add(PATIENTS_DATA_SOURCE)
+        sim.ucr.add(VISITS_DATA_SOURCE)
         generator.timeline(cases)
         generator.events.sort(key=lambda event: event[:2])
         _replay(sim.store, generator.events)

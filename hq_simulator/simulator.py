@@ -15,7 +15,8 @@ import os
 import threading
 import time
 
-from . import admin, data_file, directory, fixtures, forms, forms_api, importer, messaging, reports, submissions
+from . import (admin, data_file, directory, fixtures, forms, forms_api, importer, messaging, reports, submissions,
+               ucr)
 from .auth import Accounts
 from .cases import records, v05_api, v2_reads, v2_writes
 from .documents import Store
@@ -36,7 +37,7 @@ DEFAULT_PASSWORD = "demo"
 DEFAULT_API_KEY = "demo-api-key"
 DEFAULT_APP_ID = APP_ID
 _MODULES = (forms_api, v05_api, v2_reads, v2_writes, submissions, importer, fixtures, directory, reports, messaging,
-            admin)
+            ucr, admin)
 
 
 class CommCareSimulator:
@@ -70,6 +71,7 @@ class CommCareSimulator:
         self.directory.add_web_user(self.demo_account)
         self.fixtures = fixtures.LookupTables(domain)
         self.messaging = messaging.MessagingEvents(domain)
+        self.ucr = ucr.DataSources(domain)
         self.faults = Faults()
         self.forwarding = Forwarding(self.store, lambda: self.url, forwarding_speedup, forwarding_timeout,
                                      usernames=lambda: {u["id"]: u["username"] for u in self.directory.users.values()})

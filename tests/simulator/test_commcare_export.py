@@ -13,6 +13,7 @@ import io
 import subprocess
 import zipfile
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import openpyxl
 import pytest
@@ -183,3 +184,39 @@ def test_commcare_export_repeats_messages_users_groups_and_locations_match_the_a
             while ancestor["parent"]:  # every ancestor level names the ancestor's id
                 ancestor = locations[ancestor["parent"].rstrip("/").rsplit("/", 1)[-1]]
                 assert row[ancestor["location_type"].rstrip("/").rsplit("/", 1)[-1]] == ancestor["location_id"]
+
+
+def _ucr_query(path: Path, data_source_id: str) -> Path:
+    """A UCR sheet as commcare-export users write it: data source ``ucr``, filter ``data_source_id``."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Patients"
+    sheet.append(("Data Source", "Filter Name", "Filter Value", "Field", "Source Field"))
+    for row, field in enumerate(["id", "inserted_at", "name", "dob", "village", "closed"]):
+        sheet.append(("ucr", "data_source_id", data_source_id, field, field) if row == 0 else
+                     (None, None, None, field, field))
+    book.save(path)
+    return path
+
+
+def test_commcare_export_pulls_a_ucr_data_source_row_by_row(commcare_export, tmp_path):
+    import requests
+
+    from hq_simulator.seed import PATIENTS_DATA_SOURCE
+    source = PATIENTS_DATA_SOURCE["_id"]
+    with CommCareSimulator(seed=500) as hq:
+        _run(commcare_export, hq, _ucr_query(tmp_path / "ucr.xlsx", source), "--output-format", "csv",
+             "--output", str(tmp_path / "ucr.zip"), "--batch-size", "60")
+        rows, params = [], {"data_source_id": source, "limit": 1000}
+        while True:  # the API paged to its empty last page, data_source_id added back as commcare-export does
+            page = requests.get(f"{hq.url}/a/demo/api/v0.5/ucr/", params=params, headers=hq.auth_header,
+                                timeout=30).json()
+            rows += page["objects"]
+            if not page["objects"]:
+                break
+            params = {**parse_qs(urlparse(page["meta"]["next"]).query), "data_source_id": source}
+        exported = _tables(tmp_path / "ucr.zip")["Patients"]
+        patients = [c for c in hq.store.cases.values() if c["case_type"] == "patient"]
+        assert len(rows) == len(patients) > 120  # more than two batches of 60
+        assert sorted(tuple(row.values()) for row in exported) == sorted(
+            (r["id"], r["inserted_at"], r["name"], r["dob"], r["village"], str(r["closed"])) for r in rows)
