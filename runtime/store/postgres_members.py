@@ -52,7 +52,10 @@ class Membership:
         self._registered.add(worker_id)
 
     def heartbeat(self, worker_id: str) -> bool:
-        """Refresh the worker's heartbeat; ``False`` if it was declared dead (its runs were requeued)."""
+        """Refresh the worker's heartbeat; ``False`` if it was declared dead (its runs were requeued).
+
+        It also folds the run counters' pending changes when many wait (workers alone never count runs)."""
+        self._write(ops.fold_counts)
         return bool(self._execute("UPDATE workers SET heartbeat_at = now(), lost_after_s = %s WHERE id = %s "
                                   "RETURNING 1", (self.lost_after_s, worker_id)))
 

@@ -30,7 +30,7 @@ from runtime.store.pgconn import psycopg  # imported there, with a hint when it 
 from runtime.store.records import Accepted, ClaimedRun
 from runtime.store.sql_writes import ACTIVE, Dialect
 
-__all__ = ["DIALECT", "QUEUED", "ENDED", "accept", "claim", "fire_cron", "ACTIVE"]
+__all__ = ["DIALECT", "QUEUED", "ENDED", "COUNTERS", "accept", "claim", "fire_cron", "fold_counts", "ACTIVE"]
 
 QUEUED, ENDED = "pyfn_runs", "pyfn_ended"
 # the write rules of runtime.store.sql_writes, in PostgreSQL: each in its own transaction, on the database's
@@ -43,6 +43,17 @@ DIALECT = Dialect(
     conflicts=(psycopg.errors.UniqueViolation,),  # the one unfinished run per work order, queued elsewhere first
     any_of="= ANY(:ids)", ids=list, show_time=lambda value: value and value.isoformat())
 WORKFLOW_LOCKS = LOCK_SPACE + 1  # advisory lock (WORKFLOW_LOCKS, hashtext(workflow)): claims of a limited workflow
+FOLD_LOCK = 2  # advisory lock (LOCK_SPACE, FOLD_LOCK): one process at a time folds the counters' changes
+FOLD_AFTER = 1000  # pending counter changes that make a count fold them first
+
+# the runs counted (schema version 3): the folded counters and the changes not folded yet, read as one
+COUNTERS = ("(SELECT workflow, state, step_failed, n FROM run_counts UNION ALL "
+            "SELECT workflow, state, step_failed, n FROM run_count_changes)")
+_FOLD = """
+WITH moved AS (DELETE FROM run_count_changes RETURNING workflow, state, step_failed, n)
+INSERT INTO run_counts (workflow, state, step_failed, n)
+SELECT workflow, state, step_failed, SUM(n) FROM moved GROUP BY workflow, state, step_failed
+ON CONFLICT (workflow, state, step_failed) DO UPDATE SET n = run_counts.n + excluded.n"""
 
 _ACCEPT = f"""
 WITH wo AS (INSERT INTO work_orders (id, workflow, trigger, dedupe_key, input, created_at)
@@ -137,3 +148,17 @@ def fire_cron(conn: Any, workflow: str, trigger: str, scheduled_at: str, text: s
         conn.execute("UPDATE cron_firings SET work_order_id = %s WHERE workflow = %s AND trigger = %s "
                      "AND scheduled_at = %s", (accepted.work_order_id, workflow, trigger, scheduled_at))
         return accepted
+
+
+def fold_counts(conn: Any, at_least: int = FOLD_AFTER) -> bool:
+    """Move the counters' pending changes into ``run_counts`` when there are ``at_least`` of them and no other
+    process is folding; whether it folded. Counts are the same before and after (see :data:`COUNTERS`)."""
+    pending = conn.execute("SELECT COUNT(*) FROM (SELECT 1 FROM run_count_changes LIMIT %s) AS p",
+                           (max(at_least, 1),)).fetchone()[0]
+    if pending < max(at_least, 1):
+        return False
+    with conn.transaction():
+        if not conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (LOCK_SPACE, FOLD_LOCK)).fetchone()[0]:
+            return False
+        conn.execute(_FOLD)
+    return True

@@ -1,6 +1,7 @@
 """What both SQL run stores share: the reads (runs, details, counts, cursors), id matching,
 and the write rules of :mod:`runtime.store.sql_writes` (finish, lose, retry, purge).
 
+Counting reads the counters the schema's triggers keep (``_counters``), never the runs.
 A backend provides ``_query(sql, params)`` (SQL written with ``?`` placeholders),
 ``_filters(**filters) -> (where, params)``, ``_id_candidates(table, ident)``,
 ``_time(value)`` (its stored time as an ISO string), ``_write(fn, *args)``, ``_wake_waiters()``
@@ -54,6 +55,8 @@ class SQLStoreBase:
 
     _ops: Any = None  # the backend's module of write transactions
     _dialect: writes.Dialect  # how the shared write rules speak to the backend
+    # the runs counted by (workflow, state, step_failed): rows of ``n`` to add up, kept by the schema's triggers
+    _counters = "run_counts"
 
     def _query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         raise NotImplementedError
@@ -105,12 +108,14 @@ class SQLStoreBase:
 
     def counts(self, workflow: str | None = None) -> dict[str, int]:
         where, params = self._filters(workflow=workflow)
-        return dict(self._query(f"SELECT r.state, COUNT(*) FROM runs r {where} GROUP BY r.state", params))
+        return {state: int(n) for state, n in self._query(
+            f"SELECT r.state, SUM(r.n) FROM {self._counters} r {where} GROUP BY r.state HAVING SUM(r.n) <> 0",
+            params)}
 
     def count_step_failed(self, workflow: str | None = None) -> int:
         where, params = self._filters(workflow=workflow)
-        where += (" AND " if where else "WHERE ") + STEP_FAILED
-        return self._query(f"SELECT COUNT(*) FROM runs r {where}", params)[0][0]
+        where += (" AND " if where else "WHERE ") + "r.step_failed"
+        return int(self._query(f"SELECT COALESCE(SUM(r.n), 0) FROM {self._counters} r {where}", params)[0][0])
 
     def last_firing(self, workflow: str, trigger: str) -> str | None:
         (latest,), = self._query("SELECT MAX(scheduled_at) FROM cron_firings WHERE workflow = ? AND trigger = ?",

@@ -65,11 +65,41 @@ CREATE INDEX IF NOT EXISTS runs_workflow_state_newest ON runs (workflow, state, 
 # columns added after the first release: (table, column, definition)
 ADDED_COLUMNS = (("work_orders", "wiped_at", "TEXT"), ("runs", "available_at", "TEXT"),
                  ("runs", "cause", "TEXT NOT NULL DEFAULT 'trigger'"), ("runs", "start_step", "TEXT"),
-                 ("runs", "input", "TEXT"))
+                 ("runs", "input", "TEXT"), ("runs", "step_failed", "INTEGER NOT NULL DEFAULT 0"))
+# runs by (workflow, state, with a failed step), kept by triggers in the transaction that changes a run, so
+# counting the history reads a few rows however long it grows; a step that fails marks its run
+COUNTERS = """
+CREATE TABLE run_counts (
+  workflow TEXT NOT NULL, state TEXT NOT NULL, step_failed INTEGER NOT NULL, n INTEGER NOT NULL,
+  PRIMARY KEY (workflow, state, step_failed)) WITHOUT ROWID;
+INSERT INTO run_counts (workflow, state, step_failed, n)
+  SELECT workflow, state, step_failed, COUNT(*) FROM runs GROUP BY workflow, state, step_failed;
+CREATE TRIGGER runs_counted_insert AFTER INSERT ON runs BEGIN
+  INSERT INTO run_counts (workflow, state, step_failed, n) VALUES (new.workflow, new.state, new.step_failed, 1)
+  ON CONFLICT (workflow, state, step_failed) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER runs_counted_update AFTER UPDATE OF workflow, state, step_failed ON runs
+WHEN old.workflow IS NOT new.workflow OR old.state IS NOT new.state OR old.step_failed IS NOT new.step_failed BEGIN
+  UPDATE run_counts SET n = n - 1
+  WHERE workflow = old.workflow AND state = old.state AND step_failed = old.step_failed;
+  INSERT INTO run_counts (workflow, state, step_failed, n) VALUES (new.workflow, new.state, new.step_failed, 1)
+  ON CONFLICT (workflow, state, step_failed) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER runs_counted_delete AFTER DELETE ON runs BEGIN
+  UPDATE run_counts SET n = n - 1
+  WHERE workflow = old.workflow AND state = old.state AND step_failed = old.step_failed;
+END;
+CREATE TRIGGER steps_failed_insert AFTER INSERT ON steps WHEN new.error IS NOT NULL BEGIN
+  UPDATE runs SET step_failed = 1 WHERE id = new.run_id AND step_failed = 0;
+END;
+CREATE TRIGGER steps_failed_update AFTER UPDATE OF error ON steps WHEN new.error IS NOT NULL BEGIN
+  UPDATE runs SET step_failed = 1 WHERE id = new.run_id AND step_failed = 0;
+END;
+"""
 
 
 def create_schema(db: sqlite3.Connection) -> None:
-    """Create the tables, add the columns an older file lacks, then the indexes (idempotent)."""
+    """Create the tables, add the columns an older file lacks, the indexes, then the counters (idempotent)."""
     db.executescript(TABLES)
     for table, column, definition in ADDED_COLUMNS:
         columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
@@ -77,7 +107,35 @@ def create_schema(db: sqlite3.Connection) -> None:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
             if column == "available_at":
                 db.execute("UPDATE runs SET available_at = inserted_at")
+            if column == "step_failed":
+                db.execute("UPDATE runs SET step_failed = 1 WHERE id IN (SELECT run_id FROM steps "
+                           "WHERE error IS NOT NULL)")
     db.executescript(INDEXES)
+    if not _has_table(db, "run_counts"):
+        db.execute("BEGIN IMMEDIATE")  # counted once, in the transaction that adds the triggers
+        try:
+            if not _has_table(db, "run_counts"):  # another process may have counted meanwhile
+                for statement in _statements(COUNTERS):
+                    db.execute(statement)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def _statements(script: str) -> list[str]:
+    """A script's statements (a trigger's body, with its own ``;``, stays whole)."""
+    statements, current = [], ""
+    for line in script.strip().splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return statements
 
 
 def accept(db: sqlite3.Connection, workflow, trigger, text, dedupe_key, priority) -> Accepted:
