@@ -118,6 +118,7 @@ def serve(options: ServeOptions, clock: ServerClock | None = None) -> int:
     worker_id = str(uuid.uuid4())
     try:
         store.register_worker(worker_id)
+        store.upgrade_storage(log.always)
         sock = _bind(options.host, options.port)
     except (StoreBusy, UsageError) as error:
         log.error(str(error.message if isinstance(error, PyfnError) else error))

@@ -134,6 +134,15 @@ class RunStore(ABC):
     def count_step_failed(self, workflow: str | None = None) -> int:
         """How many runs have at least one failed step (whatever their state)."""
 
+    def upgrade_storage(self, say: Callable[[str], None]) -> None:
+        """Upgrades of how the store is kept that take time on a big store, done once by the process that
+        serves it (after taking it); ``say`` announces each before it starts. Nothing by default.
+
+        Example::
+
+            store.upgrade_storage(log.always)   # SQLite made before auto_vacuum: "... VACUUM ..." once
+        """
+
     @property
     def fsyncs_commits(self) -> bool:
         """Whether every commit reaches the disk before it returns (a power cut loses nothing)."""

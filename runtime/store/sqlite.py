@@ -23,7 +23,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from runtime.store import sqlite_ops as ops
 from runtime.store.base import RunStore
@@ -98,6 +98,24 @@ class SQLiteStore(SQLStoreBase, RunStore):
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()}, worker {worker_id}".encode())
         self._lock_file = fd
+
+    def upgrade_storage(self, say: Callable[[str], None]) -> None:
+        """A file made before auto_vacuum (mode NONE) keeps the pages a purge frees: switch it to
+        INCREMENTAL, which takes one ``VACUUM`` (a rewrite of the whole file: long on a big store)."""
+        if self.path == ":memory:":
+            return
+        with self._lock:
+            (mode,), = self._db.execute("PRAGMA auto_vacuum").fetchall()
+            if mode != 0:
+                return
+            size = os.path.getsize(self.path)
+            say(f"store {self.path} ({size / 2**20:,.0f} MiB) was made before auto_vacuum: switching it to "
+                f"incremental (one VACUUM, a rewrite of the file; the server starts after it)")
+            began = time.monotonic()
+            self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            self._db.execute("VACUUM")
+            say(f"store {self.path} now gives purged space back: {os.path.getsize(self.path) / 2**20:,.0f} MiB "
+                f"after VACUUM ({time.monotonic() - began:.1f} s)")
 
     def accept(self, workflow: str, trigger: str | None, input_state: Any, dedupe_key: str | None = None,
                priority: int = 1) -> Accepted:
