@@ -88,6 +88,12 @@ class Alerter:
         if state in ALERT_STATES:
             self.run_failed(claimed.workflow, claimed.id, state)
 
+    def run_lost(self, run_id: str) -> None:
+        """A run found lost (left unfinished by a process that died): alert as for any run ending ``lost``."""
+        summary = self.store.summary(run_id)
+        if summary is not None:
+            self.run_failed(summary.workflow, run_id, "lost")
+
     def run_failed(self, workflow: str, run_id: str, state: str) -> None:
         """Alert for a run of ``workflow`` that ended ``state`` (its failed step and error read from the store)."""
         failed = [step for step in self.store.step_records(run_id) if step.error]

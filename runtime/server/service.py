@@ -141,7 +141,7 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
     observers = [metrics.run_ended] + ([alerter.run_ended] if alerter is not None else [])
     workers = start_workers(store, str(options.database), project, worker_id, options, log,
                             on_dead=lambda reason: (dead.append(reason), os.kill(os.getpid(), signal.SIGTERM)),
-                            observers=observers)
+                            observers=observers, on_lost=alerter.run_lost if alerter is not None else None)
     pool = workers.pool
     if clock.is_test:
         log.warn(clock.describe())

@@ -45,6 +45,7 @@ class Heartbeat:
         interval_s: seconds between heartbeats (well under ``store.lost_after_s``).
         reap_every_s: seconds between looks for dead workers (default: ``interval_s``).
         on_dead: called once with the reason when this process must stop its runs.
+        on_lost: called with the id of each run of a dead process that this one requeued.
 
     Example::
 
@@ -52,11 +53,12 @@ class Heartbeat:
     """
 
     def __init__(self, store, worker_id: str, log: Logger, interval_s: float = defaults.HEARTBEAT_S,
-                 reap_every_s: float | None = None, on_dead: Callable[[str], None] | None = None):
+                 reap_every_s: float | None = None, on_dead: Callable[[str], None] | None = None,
+                 on_lost: Callable[[str], None] | None = None):
         self.store, self.worker_id, self.log = store, worker_id, log
         self.interval_s = interval_s
         self.reap_every_s = interval_s if reap_every_s is None else reap_every_s
-        self.on_dead = on_dead
+        self.on_dead, self.on_lost = on_dead, on_lost
         self.dead_reason: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="pyfn-heartbeat", daemon=True)
@@ -101,6 +103,8 @@ class Heartbeat:
         for lost, queued in recovered:
             self.log.warn(f"run {lost} was left unfinished by a worker that stopped heartbeating: marked lost, "
                           f"queued again as {queued}")
+            if self.on_lost is not None:
+                self.on_lost(lost)
         return recovered
 
     def _die(self, reason: str) -> None:
@@ -111,7 +115,8 @@ class Heartbeat:
 
 
 def join_cluster(store: RunStore, worker_id: str, log: Logger, interval_s: float, lost_after_s: float,
-                 on_dead: Callable[[str], None] | None = None) -> Heartbeat | None:
+                 on_dead: Callable[[str], None] | None = None,
+                 on_lost: Callable[[str], None] | None = None) -> Heartbeat | None:
     """Start heartbeating on a shared (PostgreSQL) store; ``None`` for a store of one machine (SQLite).
 
     Sets the store's ``lost_after_s`` first, so this process judges others as
@@ -126,4 +131,4 @@ def join_cluster(store: RunStore, worker_id: str, log: Logger, interval_s: float
     if not isinstance(store, SharedRunStore):
         return None
     store.lost_after_s = lost_after_s
-    return Heartbeat(store, worker_id, log, interval_s, on_dead=on_dead).start()
+    return Heartbeat(store, worker_id, log, interval_s, on_dead=on_dead, on_lost=on_lost).start()

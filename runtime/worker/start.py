@@ -12,6 +12,7 @@ Example::
                             on_dead=print)
     ...                      # serve webhooks, or wait for a signal
     workers.stop(30)         # the ids of the runs it had to stop (lost, queued again)
+    workers.recovered        # [(lost run, new run)] found unfinished at start (each also given to on_lost)
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ __all__ = ["Workers", "start_workers"]
 
 @dataclass
 class Workers:
-    """The running worker side: the claim loops and, on a shared store, the heartbeat."""
+    """The running worker side: the claim loops, on a shared store the heartbeat, and the runs recovered at start."""
 
     pool: WorkerPool
     beat: Heartbeat | None
+    recovered: list[tuple[str, str]]
 
     def stop(self, grace_s: float) -> list[str]:
         """Claim nothing more, give running runs ``grace_s``, stop the heartbeat; the runs stopped."""
@@ -48,19 +50,25 @@ class Workers:
 
 def start_workers(store: RunStore, location: str, project: Project, worker_id: str, settings: WorkerSettings,
                   log: Logger, *, on_dead: Callable[[str], None], lost_by: str = "a server that stopped",
-                  observers: Sequence[Callable] = ()) -> Workers:
+                  observers: Sequence[Callable] = (), on_lost: Callable[[str], None] | None = None) -> Workers:
     """Start the worker side of ``worker_id`` (already registered in ``store``); see the module docstring.
 
     ``location`` is the store's file or URL (where the runs' collections are); ``on_dead(reason)``
     is called when a shared store declared this process dead; ``lost_by`` says in the log who
-    left the runs recovered at start; ``observers`` are told of each run's end (``WorkerPool.on_end``).
+    left the runs recovered at start; ``observers`` are told of each run's end (``WorkerPool.on_end``);
+    ``on_lost(run_id)`` is told of each run found lost: at start, and on a shared store each run of a
+    silent process that this one's heartbeat requeues (the alerts' ``lost``).
     """
     paths = [str(path) for path in project.workflows.values()]
     context = (forkserver_context(paths, env_names(project.plans.values()))  # before any thread starts
                if settings.worker_count else None)
-    beat = join_cluster(store, worker_id, log, settings.heartbeat_s, settings.lost_after_s, on_dead=on_dead)
-    for lost, queued in store.recover_lost([worker_id]):
+    beat = join_cluster(store, worker_id, log, settings.heartbeat_s, settings.lost_after_s, on_dead=on_dead,
+                        on_lost=on_lost)
+    recovered = store.recover_lost([worker_id])
+    for lost, queued in recovered:
         log.warn(f"run {lost} was left unfinished by {lost_by}: marked lost, queued again as {queued}")
+        if on_lost is not None:
+            on_lost(lost)
     supervisor = Supervisor(store, context, Limits(settings.run_timeout_ms, settings.memory_mb, settings.run_as), location)
     policies = {name: plan.policy for name, plan in project.plans.items()}
     pool = WorkerPool(store, project.workflows, supervisor, worker_id, settings.worker_count, log, policies,
@@ -69,4 +77,4 @@ def start_workers(store: RunStore, location: str, project: Project, worker_id: s
     pool.start()
     if beat and settings.worker_count:
         store.subscribe(pool.wake)  # runs queued by other servers and workers (LISTEN/NOTIFY)
-    return Workers(pool, beat)
+    return Workers(pool, beat, recovered)

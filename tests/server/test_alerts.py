@@ -126,3 +126,24 @@ def test_past_the_period_the_folded_count_goes_out_and_a_failing_channel_is_only
     assert "2 alert(s) were folded in since the last message" in inbox.messages[1].get_payload()
     assert all(SECRET not in m.as_string() for m in inbox.messages), "secrets masked, even from the store"
     assert "alert by webhook failed: ConnectionError" in stream.getvalue()
+
+
+@pytest.mark.slow
+def test_a_run_found_lost_at_start_up_is_alerted(server_factory, tmp_path, inbox):
+    project = write_project(tmp_path / "project", WORKFLOWS)
+    (project / "project.yaml").write_text(alerts_yaml(inbox, "http://127.0.0.1:9/refused"))
+    server = server_factory("--workers", "1", project=project)
+    store = open_db(server.db)  # a server died with this run started: the next start finds it
+    try:
+        run_id = store.accept("registrations", "registrations", {"n": 1}).run_id
+        store.claim("a-server-that-died")
+        store.started(run_id)
+    finally:
+        store.close()
+    server.start()
+    wait_until(lambda: len(inbox.messages) >= 1, message="no alert for the lost run")
+    server.stop()
+    email = inbox.messages[0]
+    assert email["Subject"] == "[pyfn] registrations: run lost"
+    body = email.get_payload()
+    assert f"Run: {run_id} ended lost" in body and f"Link: {server.url}/runs/{run_id}" in body
