@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-import requests
-
 from adaptors.http.auth import basic_auth_header
 from adaptors.http.body import EncodedBody, prepare_body
 from adaptors.http.options import DEFAULT_TIMEOUT
+from adaptors.http.pool import Response
 from adaptors.http.responses import read_body, read_error_body, response_headers
 from adaptors.http.session import current_session, tls_arguments
 from adaptors.http.status import reason_phrase
@@ -139,7 +138,7 @@ class Reply:
 
 def call(state: dict, method: str, path: str, *, query: dict | None = None, body: Any = None,
          content_type: str = "application/json", parse_as: str = "json", files: list | None = None,
-         repeatable: bool | None = None, is_final: Callable[[requests.Response], bool] | None = None,
+         repeatable: bool | None = None, is_final: Callable[[Response], bool] | None = None,
          errors: bool = True) -> Reply:
     """Send one request to HQ for ``state`` and return its ``Reply``.
 
@@ -163,7 +162,7 @@ def call(state: dict, method: str, path: str, *, query: dict | None = None, body
         request = Call(method, url, with_query(url, merged), encoded, cfg.timeout, 1, tls=tls_arguments(cfg.tls, step))
         started = [time.perf_counter()]
 
-        def once() -> requests.Response:
+        def once() -> Response:
             started[0] = time.perf_counter()
             return send(step.session, request)
 
@@ -173,7 +172,7 @@ def call(state: dict, method: str, path: str, *, query: dict | None = None, body
         return _reply(response, request, merged, parse_as, errors, started[0], cfg.domain)
 
 
-def _reply(response: requests.Response, request: Call, query: dict, parse_as: str, errors: bool,
+def _reply(response: Response, request: Call, query: dict, parse_as: str, errors: bool,
            started: float, domain: str) -> Reply:
     status = response.status_code
     reason = reason_phrase(status, response.reason)

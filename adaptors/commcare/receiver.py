@@ -11,7 +11,7 @@ without an OpenRosa message, a 429 or a lost connection is retried; an OpenRosa 
 
 from __future__ import annotations
 
-import requests
+from adaptors.http.pool import Response
 
 from .client import Reply, call, settings
 from .errors import CommCareHTTPError, ConfigurationError, SubmissionError
@@ -22,7 +22,7 @@ __all__ = ["post_xform", "raise_for_nature", "receiver_path"]
 _REFUSED = ("processing_failure", "submit_error")
 
 
-def _has_openrosa_message(response: requests.Response) -> bool:
+def _has_openrosa_message(response: Response) -> bool:
     return has_openrosa_message(response.content)
 
 

@@ -27,9 +27,8 @@ import time
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
-import requests
-
 from adaptors.http.errors import ConnectError, RequestTimeout
+from adaptors.http.pool import Response
 from adaptors.http.retry import parse_retry_after
 
 from .errors import ConfigurationError
@@ -83,7 +82,7 @@ class Resilience:
         return min(self.max_delay, self.base_delay * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
 
 
-def _retry_after(response: requests.Response) -> float | None:
+def _retry_after(response: Response) -> float | None:
     asked = parse_retry_after(response.headers.get("retry-after"))
     return None if asked is None else float(math.ceil(asked))
 
@@ -104,7 +103,7 @@ class _Attempts:
         log.warning("%s; retry %d in %.2fs", error, self.attempt + 1, wait)
         return wait
 
-    def after_throttle(self, response: requests.Response) -> float | None:
+    def after_throttle(self, response: Response) -> float | None:
         wait = _retry_after(response)
         wait = 1.0 if wait is None else wait
         limit = self.policy.rate_limit_time
@@ -115,7 +114,7 @@ class _Attempts:
         log.warning("%s - 429 Too Many Requests; waiting Retry-After %gs", self.label, wait)
         return wait
 
-    def after_server_error(self, response: requests.Response) -> float | None:
+    def after_server_error(self, response: Response) -> float | None:
         wait = max(self.policy.backoff(self.attempt + 1), _retry_after(response) or 0.0)
         elapsed = self.policy.clock() - self.started
         if elapsed + wait > self.policy.max_time:
@@ -126,9 +125,9 @@ class _Attempts:
         return wait
 
 
-def send_resilient(send: Callable[[], requests.Response], policy: Resilience | None, label: str, *,
-                   repeatable: bool, is_final: Callable[[requests.Response], bool] | None = None
-                   ) -> requests.Response:
+def send_resilient(send: Callable[[], Response], policy: Resilience | None, label: str, *,
+                   repeatable: bool, is_final: Callable[[Response], bool] | None = None
+                   ) -> Response:
     """``send()`` until HQ gives an answer worth keeping, as the module docstring says.
 
     Args:
@@ -161,8 +160,8 @@ def send_resilient(send: Callable[[], requests.Response], policy: Resilience | N
         policy.sleep(wait)
 
 
-def _wait_for(response: requests.Response, attempts: _Attempts, repeatable: bool,
-              is_final: Callable[[requests.Response], bool] | None) -> float | None:
+def _wait_for(response: Response, attempts: _Attempts, repeatable: bool,
+              is_final: Callable[[Response], bool] | None) -> float | None:
     status = response.status_code
     if status == 429:
         return attempts.after_throttle(response)

@@ -35,10 +35,11 @@ def _fetch(url: str) -> Any:
             with open(url2pathname(urlsplit(url).path), encoding="utf-8") as handle:
                 return json.load(handle)
         if scheme in ("http", "https"):
-            import requests
+            import urllib3
 
-            response = requests.get(url, timeout=FETCH_TIMEOUT)
-            response.raise_for_status()
+            response = urllib3.request("GET", url, timeout=FETCH_TIMEOUT, retries=False)
+            if response.status >= 400:
+                raise ValueError(f"{response.status} {response.reason} for url: {url}")
             return response.json()
     except Exception as error:  # any failure to load is reported the same way
         raise SchemaLoadError(f"validate could not load the schema from {url}: {error}") from error

@@ -13,7 +13,7 @@ headers, duration, query}``; it logs ``GET https://x/patients - 200 in 12ms`` on
 ``pyfn.adaptor.http`` logger. A status ≥ 400 raises ``HTTPError`` with OpenFn's message
 (``GET to https://x/nope returned 404: Not Found``) and ``details`` {message, statusCode,
 statusMessage, url, duration, method, body, headers}. All requests of a step share one
-``requests.Session`` (keep-alive, connection pool), opened and closed by ``execute``.
+connection pool (urllib3, keep-alive), opened and closed by ``execute``.
 
 Differences from OpenFn:
     - List bodies are sent as JSON (OpenFn treats arrays as iterables: ``["x", "y"]`` is

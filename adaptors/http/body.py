@@ -18,14 +18,23 @@ from __future__ import annotations
 import json
 import os
 from typing import Any
+from urllib.parse import urlencode
+
+from urllib3.fields import RequestField
+from urllib3.filepost import encode_multipart_formdata
 
 from .options import CONTENT_TYPES
 
-__all__ = ["EncodedBody", "encode_body", "is_replayable", "prepare_body"]
+__all__ = ["EncodedBody", "encode_body", "is_replayable", "payload", "prepare_body"]
 
 
 class EncodedBody:
-    """What to hand ``requests``: ``headers`` plus ``data`` or ``files``."""
+    """A request's ``headers`` plus ``data`` or ``files`` (multipart fields), before ``payload``.
+
+    ``data``: bytes, a file-like object, an iterator of bytes, or ``(name, value)`` pairs to
+    send URL-encoded. ``files``: ``(name, (filename, value[, content_type]))`` pairs, ``filename``
+    ``None`` for a plain field, ``value`` text, bytes or a file-like object.
+    """
 
     __slots__ = ("headers", "data", "files")
 
@@ -58,6 +67,58 @@ def encode_body(body: Any) -> Any:
     if hasattr(body, "__next__"):
         return body
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def payload(body: EncodedBody) -> tuple[Any, dict[str, Any]]:
+    """``(body, headers)`` as sent: multipart or URL-encoded fields encoded, a file's length set.
+
+    Example:
+        payload(EncodedBody({}, data=[("a", "1 2")]))  # (b"a=1+2", {})
+    """
+    headers = body.headers
+    if body.files:
+        data, content_type = encode_multipart_formdata([_field(n, v) for n, v in body.files])
+        if not any(name.lower() == "content-type" for name in headers):
+            headers = {**headers, "Content-Type": content_type}
+        return data, headers
+    data = body.data
+    if isinstance(data, list):
+        return urlencode(data).encode("ascii"), headers
+    if hasattr(data, "read") and not any(name.lower() in ("content-length", "transfer-encoding")
+                                         for name in headers):
+        length = _remaining(data)
+        if length is not None:
+            headers = {**headers, "Content-Length": str(length)}
+    return data, headers
+
+
+def _field(name: str, value: Any) -> RequestField:
+    """One multipart part: ``(filename, value[, content_type])`` or a bare value."""
+    filename, content_type = None, None
+    if isinstance(value, (tuple, list)):
+        filename, value, content_type = (list(value) + [None])[:3]
+    else:
+        filename = os.path.basename(str(getattr(value, "name", name)))
+    data = value.read() if hasattr(value, "read") else value
+    part = RequestField(name=name, data=data, filename=filename)
+    part.make_multipart(content_type=content_type)
+    return part
+
+
+def _remaining(stream: Any) -> int | None:
+    """Bytes left in a file-like object, or ``None`` when it cannot tell (sent chunked)."""
+    try:
+        if hasattr(stream, "fileno"):
+            return max(os.fstat(stream.fileno()).st_size - stream.tell(), 0)
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        here = stream.tell()
+        end = stream.seek(0, os.SEEK_END)
+        stream.seek(here)
+        return max(end - here, 0)
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def is_replayable(body: EncodedBody) -> bool:

@@ -12,14 +12,13 @@ import logging
 import time
 from typing import Any, Callable
 
-import requests
-
 from adaptors.common.references import compose_next_state, expand_references
 
 from .auth import apply_auth
 from .body import is_replayable, prepare_body
 from .errors import HTTPError
 from .options import RequestOptions, normalize_options
+from .pool import Response
 from .responses import has_no_body, read_body, read_error_body, response_headers
 from .retry import choose_policy, send_with_retries
 from .session import current_session, tls_arguments
@@ -91,7 +90,7 @@ class _Timer:
         self.start = time.perf_counter()
         self.ms = 0
 
-    def attempt(self, send_once: Callable[[], requests.Response]) -> requests.Response:
+    def attempt(self, send_once: Callable[[], Response]) -> Response:
         self.start = time.perf_counter()
         return send_once()
 
@@ -100,7 +99,7 @@ class _Timer:
         return self.ms
 
 
-def _read(response: requests.Response, call: Call, opts: RequestOptions, timer: _Timer) -> Any:
+def _read(response: Response, call: Call, opts: RequestOptions, timer: _Timer) -> Any:
     """The parsed body, after the ``errors`` rules; logs the request line."""
     status = response.status_code
     custom = _error_rule(opts.errors, status)

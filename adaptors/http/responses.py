@@ -21,9 +21,8 @@ import json
 import re
 from typing import Any, Iterator
 
-import requests
-
 from .errors import ResponseParseError
+from .pool import Response
 
 __all__ = ["ResponseStream", "has_no_body", "read_body", "read_error_body", "response_headers"]
 
@@ -31,11 +30,9 @@ _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 _CHUNK = 64 * 1024
 
 
-def response_headers(response: requests.Response) -> dict[str, Any]:
+def response_headers(response: Response) -> dict[str, Any]:
     """Lower-cased names; a header sent more than once gives a list, as undici does."""
-    raw = getattr(getattr(response, "raw", None), "headers", None)
-    if raw is None or not hasattr(raw, "getlist"):
-        return {name.lower(): value for name, value in response.headers.items()}
+    raw = response.headers
     headers: dict[str, Any] = {}
     for name in raw.keys():
         values = raw.getlist(name)
@@ -43,7 +40,7 @@ def response_headers(response: requests.Response) -> dict[str, Any]:
     return headers
 
 
-def read_body(response: requests.Response, parse_as: str, method: str) -> Any:
+def read_body(response: Response, parse_as: str, method: str) -> Any:
     """The body as ``parse_as`` asks, or ``None`` when there is none.
 
     Raises:
@@ -65,7 +62,7 @@ def read_body(response: requests.Response, parse_as: str, method: str) -> Any:
         raise _parse_error(response, parse_as, error) from error
 
 
-def read_error_body(response: requests.Response, method: str) -> Any:
+def read_error_body(response: Response, method: str) -> Any:
     """The body of an error response: JSON or text, never raising (falls back to text)."""
     try:
         return read_body(response, "auto", method)
@@ -73,7 +70,7 @@ def read_error_body(response: requests.Response, method: str) -> Any:
         return _text(response)
 
 
-def has_no_body(response: requests.Response, parse_as: str, method: str) -> bool:
+def has_no_body(response: Response, parse_as: str, method: str) -> bool:
     """True when the response has no body to read (``read_body`` gives ``None`` for it).
 
     OpenFn's ``readResponseBody`` then returns ``undefined``, so the next state has no ``data``.
@@ -81,14 +78,14 @@ def has_no_body(response: requests.Response, parse_as: str, method: str) -> bool
     return _is_empty(response, method, explicit=parse_as != "auto")
 
 
-def _is_empty(response: requests.Response, method: str, explicit: bool) -> bool:
+def _is_empty(response: Response, method: str, explicit: bool) -> bool:
     length = response.headers.get("content-length")
     if response.status_code == 204 or method == "HEAD" or (length or "").strip() == "0":
         return True
     return not response.headers.get("content-type")
 
 
-def _text(response: requests.Response) -> str:
+def _text(response: Response) -> str:
     match = _CHARSET.search(response.headers.get("content-type", ""))
     encoding = match.group(1) if match else "utf-8"
     try:
@@ -97,7 +94,7 @@ def _text(response: requests.Response) -> str:
         return response.content.decode("utf-8", errors="replace")
 
 
-def _parse_error(response: requests.Response, parse_as: str, error: Exception) -> ResponseParseError:
+def _parse_error(response: Response, parse_as: str, error: Exception) -> ResponseParseError:
     status = response.status_code
     length = response.headers.get("content-length")
     return ResponseParseError(
@@ -120,7 +117,7 @@ class ResponseStream(io.RawIOBase):
         headers: the response headers (lower-cased names).
     """
 
-    def __init__(self, response: requests.Response) -> None:
+    def __init__(self, response: Response) -> None:
         super().__init__()
         self._response = response
         self._chunks: Iterator[bytes] | None = None

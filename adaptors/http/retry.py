@@ -31,9 +31,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import requests
-
 from .errors import ConnectError
+from .pool import Response
 
 __all__ = ["RetryPolicy", "parse_retry_after", "send_with_retries"]
 
@@ -147,8 +146,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def send_with_retries(send: Callable[[], requests.Response], policy: RetryPolicy | None,
-                      label: str) -> requests.Response:
+def send_with_retries(send: Callable[[], Response], policy: RetryPolicy | None,
+                      label: str) -> Response:
     """``send()`` until it succeeds, is not retryable, or ``policy.max`` retries are spent.
 
     ``label`` (``"GET http://x/y"``) prefixes the log lines. Connection failures are re-raised
@@ -177,7 +176,7 @@ def send_with_retries(send: Callable[[], requests.Response], policy: RetryPolicy
         policy.sleep(wait)
 
 
-def _status_wait(policy: RetryPolicy, response: requests.Response, retry: int,
+def _status_wait(policy: RetryPolicy, response: Response, retry: int,
                  label: str) -> float | None:
     if retry >= policy.max:
         if retry:

@@ -1,11 +1,12 @@
-"""One ``requests.Session`` per step: keep-alive and a connection pool for every request.
+"""One connection pool per step: keep-alive connections for every request of the step.
 
 ``execute`` opens a ``StepSession`` and puts it in a ``ContextVar``; each verb reads it, so a
 job making thousands of requests reuses its connections. A verb run outside ``execute``
 (a unit test calling ``get("/x")(state)``) gets a temporary session, closed after the call.
 
-The session ignores the environment (``trust_env = False``): no proxy variables and no
-``~/.netrc`` credentials slipping into requests, as OpenFn's undici client does not read them.
+The pool ignores the environment: no proxy variables and no ``~/.netrc`` credentials slipping
+into requests, as OpenFn's undici client does not read them. No cookie jar either: a
+``Set-Cookie`` answer is not sent back by later requests, as with undici.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ import tempfile
 from contextvars import ContextVar
 from typing import Any, Callable, Iterator
 
-import requests
-
 from .errors import HTTPAdaptorError
+from .pool import Pool
 
 __all__ = ["StepSession", "current_session", "execute", "step_session", "tls_arguments"]
 
@@ -28,11 +28,10 @@ _CURRENT: ContextVar["StepSession | None"] = ContextVar("pyfn_http_step_session"
 
 
 class StepSession:
-    """A ``requests.Session`` plus what must be cleaned up with it (streams, TLS temp files)."""
+    """The step's connection ``Pool`` plus what must be cleaned up with it (streams, TLS temp files)."""
 
     def __init__(self) -> None:
-        self.session = requests.Session()
-        self.session.trust_env = False
+        self.session = Pool()
         self._closables: list[Any] = []
         self._tempdir: str | None = None
 
@@ -100,7 +99,7 @@ def current_session() -> Iterator[tuple[StepSession, bool]]:
 
 
 def tls_arguments(tls: dict[str, Any] | None, step: StepSession) -> dict[str, Any]:
-    """``requests`` keyword arguments (``verify``, ``cert``) for the ``tls`` option.
+    """The pool's TLS arguments (``verify``, ``cert``) for the ``tls`` option.
 
     ``tls`` keys: ``ca`` (CA bundle: path or PEM text, or a list), ``cert`` and ``key``
     (client certificate: path or PEM text), ``verify`` / OpenFn's ``rejectUnauthorized``
