@@ -104,6 +104,9 @@ def _source(state_path: Path | None, cron, state) -> str:
         return str(state_path)
     if cron is None:
         return "{} (the workflow has no cron trigger; give --state FILE for another input)"
+    if cron.carry:
+        return f"the cron carry ({', '.join(cron.carry)} from the last successful run's final state, or the " \
+               f"trigger's state)"
     cursor = f"step {cron.cursor_step}" if cron.cursor_step else "the final state"
     return f"the cron cursor ({cursor} of the last successful run, or the trigger's state)"
 

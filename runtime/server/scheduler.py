@@ -9,7 +9,9 @@ scheduled_at)`` is unique, so two servers never fire one schedule twice).
 - **Input.** The cursor (:func:`next_input`): the saved output of the trigger's
   ``cursor_step`` — or the final state — of the workflow's last successful
   run, whatever started it (a cron firing, ``pyfn trigger``, a webhook); the
-  trigger's ``state:`` (or ``{}``) when there is none yet.
+  trigger's ``state:`` (or ``{}``) when there is none yet. A trigger with
+  ``carry:`` gets the declared keys of that run's final state instead
+  (:func:`runtime.workflow.carry.carried_input`).
 - **One at a time.** A firing that falls due while a run of the workflow
   started by a cron trigger or by hand (``manual``) is still queued or running
   waits for it to end, so its input is that run's output; schedules that pass
@@ -49,6 +51,11 @@ _HELD_SLEEP_S = 0.1
 
 def next_input(store: RunStore, workflow: str, trigger: CronTrigger | None) -> Any:
     """The input of the workflow's next cron (or manual) run: the cursor, else the trigger's ``state`` or ``{}``."""
+    if trigger is not None and trigger.carry:
+        from runtime.workflow.carry import carried_input
+
+        previous, final = store.last_success(workflow) or (None, None)
+        return carried_input(trigger.carry, trigger.state, final, previous)
     cursor = store.last_output(workflow, trigger.cursor_step if trigger else None)
     if cursor is not None:
         return cursor

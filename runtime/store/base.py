@@ -185,6 +185,11 @@ class RunStore(ABC):
         """The latest ``scheduled_at`` recorded for a cron trigger; ``None`` if it never fired."""
 
     @abstractmethod
+    def last_success(self, workflow: str) -> tuple[Any, Any] | None:
+        """``(input, final state)`` of the workflow's latest successful run (a cron trigger's ``carry:``);
+        ``None`` when there is none."""
+
+    @abstractmethod
     def last_output(self, workflow: str, step: str | None = None) -> Any:
         """The cron cursor: the saved output of ``step`` (or the final state) of the workflow's latest successful
         run in which it succeeded; ``None`` when there is none or it was wiped."""

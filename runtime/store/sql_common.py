@@ -122,6 +122,11 @@ class SQLStoreBase:
                                  (workflow, trigger))
         return self._time(latest)
 
+    def last_success(self, workflow: str) -> tuple[Any, Any] | None:
+        rows = self._query(f"SELECT COALESCE(r.input, w.input), r.final_state {FROM_RUNS} WHERE r.workflow = ? "
+                           "AND r.state = 'success' ORDER BY r.finished_at DESC LIMIT 1", (workflow,))
+        return (load(rows[0][0]), load(rows[0][1])) if rows else None
+
     def last_output(self, workflow: str, step: str | None = None) -> Any:
         if step is None:
             rows = self._query("SELECT final_state FROM runs WHERE workflow = ? AND state = 'success' "

@@ -46,8 +46,10 @@ class Workflow(Plan):
         if len(leaves) < 2:
             return []
         return [f"cron trigger {t.key}: the next run's input is the final state of whichever leaf ran last "
-                f"({', '.join(leaves)}), so its shape changes with the branch taken; declare cursor_step: "
-                f"(the step whose output carries over)" for t in self.crons if not t.cursor_step]
+                f"({', '.join(leaves)}), so its shape changes with the branch taken; declare carry: (the keys "
+                f"of the final state that carry over, e.g. carry: {{cursor: \"$.references.cursor\"}}) or "
+                f"cursor_step: (the step whose output carries over)"
+                for t in self.crons if not t.cursor_step and not t.carry]
 
 
 def describe_workflow(workflow: Workflow) -> str:
@@ -73,8 +75,10 @@ def describe_trigger(trigger: Trigger) -> str:
         'schedule 0 2 * * * (UTC), cursor fetch, catch up'
     """
     if isinstance(trigger, CronTrigger):
-        parts = [f"schedule {trigger.schedule} ({trigger.timezone})",
-                 f"cursor {trigger.cursor_step or 'final state'}", "catch up" if trigger.catch_up else "no catch-up"]
+        carried = f"carry {', '.join(f'{k} from {v}' for k, v in trigger.carry.items())}" if trigger.carry else \
+            f"cursor {trigger.cursor_step or 'final state'}"
+        parts = [f"schedule {trigger.schedule} ({trigger.timezone})", carried,
+                 "catch up" if trigger.catch_up else "no catch-up"]
         return ", ".join(parts + ([] if trigger.enabled else ["disabled"]))
     parts = [f"auth {trigger.auth.type} ({trigger.auth.credential})" if trigger.auth else "no auth",
              f"reply {trigger.reply}"]

@@ -20,6 +20,7 @@ triggers:
     schedule: "0 2 * * *"                        # five-field cron (runtime.workflow.cron)
     timezone: Africa/Nairobi                     # an IANA name; UTC by default
     cursor_step: fetch-cases                     # its last successful output is the next input
+    # or carry: {cursor: "$.references.cursor"}  # the next input's keys, from the final state (carry.py)
     state: {data: {since: "2024-01-01"}}         # the first run's input ({} by default)
     catch_up: true                               # a schedule missed while down runs once at start
 ```
@@ -34,6 +35,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Collection, Union
 
+from runtime.workflow.carry import parse_carry
 from runtime.workflow.credentials import CredentialProblem, substitute_env
 from runtime.workflow.cron import CronError, CronSchedule
 from runtime.workflow.problems import Problems
@@ -43,8 +45,8 @@ __all__ = ["WebhookAuth", "WebhookTrigger", "CronTrigger", "Trigger", "parse_tri
            "AUTH_FIELDS", "REPLIES", "MANUAL"]
 
 TRIGGER_KEYS = {"id", "name", "description", "type", "path", "auth", "reply", "dedupe", "enabled"}
-CRON_KEYS = {"id", "name", "description", "type", "schedule", "timezone", "cursor_step", "state", "catch_up",
-             "enabled"}
+CRON_KEYS = {"id", "name", "description", "type", "schedule", "timezone", "cursor_step", "carry", "state",
+             "catch_up", "enabled"}
 TYPES = ("webhook", "cron")
 MANUAL = "manual"  # the trigger key of runs started by hand (pyfn trigger)
 AUTH_KEYS = {"type", "credential"}
@@ -111,7 +113,9 @@ class CronTrigger:
     ``id`` names it (``cron`` by default), ``schedule`` is five-field cron in
     ``timezone`` (``cron`` is its parsed :class:`~runtime.workflow.cron.CronSchedule`),
     ``cursor_step`` is the step whose last successful output is the next input
-    (``None``: the final state), ``state`` the first run's input, and
+    (``None``: the final state), ``carry`` the keys of the next input taken from the
+    final state (``{key: JSONPath}``, :mod:`runtime.workflow.carry`; instead of
+    ``cursor_step``), ``state`` the first run's input, and
     ``catch_up`` whether a schedule missed while the server was down runs once
     at start. ``line`` is where the trigger is in the workflow file.
 
@@ -126,6 +130,7 @@ class CronTrigger:
     schedule: str | None = None
     timezone: str = "UTC"
     cursor_step: str | None = None
+    carry: dict[str, str] | None = None
     state: dict | None = None
     catch_up: bool = True
     enabled: bool = True
@@ -224,7 +229,8 @@ class _Parser:
 
     def _cron(self, raw: Any, default_id: str) -> CronTrigger:
         trigger = CronTrigger(self._id(raw, default_id), enabled=self._enabled(raw),
-                              cursor_step=self._cursor_step(raw), state=self._state(raw),
+                              cursor_step=self._cursor_step(raw), carry=parse_carry(raw, self.add),
+                              state=self._state(raw),
                               catch_up=self._flag(raw, "catch_up", True),
                               timezone=str(raw.get("timezone", "UTC")), line=line_of(raw))
         schedule = raw.get("schedule")

@@ -52,7 +52,7 @@ def test_serve_refuses_to_start_listing_every_problem_of_every_workflow(tmp_path
     out = result.stdout
     assert "5 problems in the workflows of" in out
     assert "a.yaml:4: trigger 1: auth type must be basic or api_key, not 'digest'" in out
-    assert "a.yaml:5: trigger 2: unknown key 'path' for a cron trigger (expected one of: catch_up, " in out
+    assert "a.yaml:5: trigger 2: unknown key 'path' for a cron trigger (expected one of: carry, catch_up, " in out
     assert "a.yaml:5: trigger 2: a cron trigger needs schedule: five-field cron such as \"0 2 * * *\"" in out
     assert "b.yaml:4: trigger 1: reply must be async or sync, not 'later'" in out
     assert "b.yaml:4: trigger 1: dedupe: Invalid JSONPath '$[['" in out
@@ -92,13 +92,16 @@ def test_validate_warns_of_a_cron_workflow_whose_next_input_depends_on_the_branc
           - {id: report, expression: "fn(lambda state: state)"}
     """
     project = write_project(tmp_path, {"sms.yaml": branches % "", "fixed.yaml": (branches % ", cursor_step: fetch")
-                                       .replace("name: sms", "name: fixed")})
+                                       .replace("name: sms", "name: fixed"),
+                                       "carried.yaml": (branches % ", carry: [cursor]").replace("name: sms", "name: c")})
     warned = pyfn("validate", project / "workflows" / "sms.yaml")
     assert warned.returncode == 0, warned.stdout
     assert "warning: cron trigger cron: the next run's input is the final state of whichever leaf ran last " \
-           "(send, report)" in warned.stdout and "declare cursor_step:" in warned.stdout
-    declared = pyfn("validate", project / "workflows" / "fixed.yaml")
-    assert declared.returncode == 0 and "warning" not in declared.stdout, declared.stdout
+           "(send, report)" in warned.stdout and "declare carry: (the keys" in warned.stdout
+    assert "or cursor_step: (the step whose output carries over)" in warned.stdout
+    for fixed in ("fixed.yaml", "carried.yaml"):
+        declared = pyfn("validate", project / "workflows" / fixed)
+        assert declared.returncode == 0 and "warning" not in declared.stdout, declared.stdout
 
 
 @pytest.mark.slow

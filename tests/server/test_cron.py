@@ -92,3 +92,45 @@ def open_db_run(db, run_id):
         return store.get_run(run_id)
     finally:
         store.close()
+
+
+BRANCHES = """
+    name: pager
+    triggers:
+      - type: cron
+        schedule: "* * * * *"
+        state: {cursor: 0}
+        carry: {cursor: "$.references.cursor"}
+    steps:
+      - id: fetch
+        expression: |
+          fn(lambda state: {"data": list(range(state["cursor"] % 2)), "references": {"cursor": state["cursor"] + 1}})
+        next:
+          load: "len(state['data']) > 0"
+          idle: "len(state['data']) == 0"
+      - id: load
+        expression: |
+          fn(lambda state: {**state, "data": {"loaded": len(state["data"])}})
+      - id: idle
+        expression: |
+          fn(lambda state: {"data": [], "references": state["references"], "note": "nothing new"})
+"""
+
+
+def test_a_cron_workflow_whose_branches_differ_keeps_a_stable_input_through_carry(server_factory, tmp_path):
+    project = write_project(tmp_path / "project", {"pager.yaml": BRANCHES})
+    server = server_factory("--workers", "1", project=project)
+    server.clock = f"speed={SPEED},origin={time.time()}"
+    server.start()
+    store = open_db(server.db)
+    try:
+        wait_until(lambda: len(runs_of(store, "pager", state="success")) >= 4, timeout=30)
+        server.stop()
+        runs = runs_of(store, "pager")
+        details = sorted((store.get_run(run.id) for run in runs), key=lambda d: d.run.finished_at)
+    finally:
+        store.close()
+    assert {d.run.state for d in details} == {"success"}, server.output()
+    assert [d.input for d in details] == [{"cursor": n} for n in range(len(details))], "one shape, run after run"
+    shapes = {tuple(sorted(d.final_state)) for d in details}
+    assert shapes == {("data", "references"), ("data", "note", "references")}, "both leaves ended runs"

@@ -93,6 +93,27 @@ def test_the_final_state_is_the_cursor_without_cursor_step(store):
     assert store.get_run(store.list_runs(state="available")[0].id).input == {"data": {"cursor": "2024-05-01"}}
 
 
+def test_carry_takes_the_declared_keys_of_the_final_state_else_of_the_last_input(store):
+    clock = HandClock(dt.datetime(2024, 5, 2, 2, 0, 30, tzinfo=UTC))
+    job = cron_job(state={"cursor": "2024-01-01", "page_size": 50},
+                   carry={"cursor": "$.references[0].cursor", "seen": "$.data.seen"})
+    cron = scheduler(store, clock, job)
+    store.fire_cron("sync", "nightly", "2024-05-01T02:00:00.000000Z", {})
+    run_next(store, {"data": {"seen": 3, "rows": [1, 2, 3]}, "references": [{"cursor": "2024-05-01"}]})
+    cron.catch_up()  # fires 2 May
+    first = store.list_runs(state="available")[0]
+    assert store.get_run(first.id).input == {"cursor": "2024-05-01", "page_size": 50, "seen": 3}
+    run_next(store, {"data": [], "note": "the other branch: no references"})
+    clock.moment += dt.timedelta(days=1)
+    second, = cron.tick()
+    assert store.get_run(second.run_id).input == {"cursor": "2024-05-01", "page_size": 50, "seen": 3}, \
+        "keys the final state lacks keep their value from the last successful run's input"
+    run_next(store, state="failed")
+    clock.moment += dt.timedelta(days=1)
+    third, = cron.tick()
+    assert store.get_run(third.run_id).input == {"cursor": "2024-05-01", "page_size": 50, "seen": 3}
+
+
 def test_downtime_gives_one_catch_up_run_for_the_latest_missed_time(store):
     store.fire_cron("sync", "nightly", "2024-05-01T02:00:00.000000Z", {})
     run_next(store, {"data": 1})

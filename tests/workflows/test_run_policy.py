@@ -83,7 +83,7 @@ def test_every_mistake_is_reported_with_its_line(tmp_path):
         "4: trigger 1: cursor_step 'nowhere' is not a step of this workflow (steps: fetch)",
         "5: trigger 1: state must be a mapping (the first run's input), not [1, 2]",
         "6: trigger 1: catch_up must be true or false, not 'yes'",
-        "7: trigger 1: unknown key 'path' for a cron trigger (expected one of: catch_up, cursor_step, "
+        "7: trigger 1: unknown key 'path' for a cron trigger (expected one of: carry, catch_up, cursor_step, "
         "description, enabled, id, name, schedule, state, timezone, type)",
         "8: trigger 2: timezone: unknown timezone 'Mars/Olympus' (an IANA name such as UTC, Africa/Nairobi, "
         "America/New_York)",
@@ -117,4 +117,49 @@ def test_retry_details_and_a_missing_schedule(tmp_path):
         "7: retry on must list run states among failed, crashed, killed, not ['lost']",
         "8: unknown key 'jitter' in retry (expected one of: backoff, delay, max, on)",
         "9: history_days must be a number of days greater than 0, not -1",
+    ]
+
+
+def test_carry_is_read_as_a_mapping_or_a_list_of_keys(tmp_path):
+    plan = load(tmp_path, """
+        name: sync
+        triggers:
+          - {type: cron, schedule: "@hourly", carry: {cursor: "$.references.cursor", since: "$.data.lastRunAt"}}
+          - {type: cron, id: short, schedule: "@daily", carry: [cursor, last-run]}
+        steps:
+          - {id: fetch, expression: "fn(lambda state: state)", next: {a: on_job_success, b: on_job_failure}}
+          - {id: a, expression: "fn(lambda state: state)"}
+          - {id: b, expression: "fn(lambda state: state)"}
+    """)
+    hourly, short = plan.triggers
+    assert hourly.carry == {"cursor": "$.references.cursor", "since": "$.data.lastRunAt"}
+    assert short.carry == {"cursor": "$.cursor", "last-run": "$['last-run']"}
+    assert plan.warnings == [], "carry makes the next input stable: no several-leaves warning"
+    assert "trigger cron cron: schedule @hourly (UTC), carry cursor from $.references.cursor, since from " \
+           "$.data.lastRunAt, catch up" in describe_workflow(plan)
+
+
+def test_bad_carry_entries_are_reported_with_their_lines(tmp_path):
+    found = problems(tmp_path, """
+        triggers:
+          - type: cron
+            schedule: "@daily"
+            carry:
+              cursor: "$.references[("
+              since: 5
+          - type: cron
+            id: both
+            schedule: "@daily"
+            cursor_step: fetch
+            carry: [cursor, 7]
+          - {type: cron, id: scalar, schedule: "@daily", carry: cursor}
+        steps: [{id: fetch, expression: "fn(lambda state: state)"}]
+    """)
+    assert found == [
+        "5: trigger 1: carry: cursor: Invalid JSONPath '$.references[(': '(' is never closed (position 13)",
+        "6: trigger 1: carry: since: must be a JSONPath string such as \"$.cursor\", not 5",
+        "11: trigger 2: carry: each entry must be a key name (a string), not 7",
+        "11: trigger 2: carry and cursor_step both say what the next input is: keep one",
+        "12: trigger 3: carry must be a mapping of input keys to JSONPaths into the final state "
+        "({cursor: \"$.references.cursor\"}) or a list of keys ([cursor])",
     ]
