@@ -1,13 +1,20 @@
-"""Fill a SQLite run store with N finished runs, fast: a history as a long-lived server accumulates it.
+"""Fill a run store (SQLite or PostgreSQL) with N finished runs, fast: a history as a long-lived server
+accumulates it.
 
 Run: .venv/bin/python bench/store_fill.py state/pyfn.db 1000000 [--workflows 4]
+     .venv/bin/python bench/store_fill.py postgresql://pyfn@127.0.0.1/pyfn 1000000
 
 Each run is one work order (trigger ``forms``, a small input), one run (``success``, one in ten
-``failed``), and one step with its output; times go back one second per run from now, the
-newest last. The schema is the store's own (``SQLiteStore`` creates it); the rows go in with
-``executemany`` in one transaction per 100,000 runs, the indexes dropped meanwhile and built once
-at the end, so a million runs take well under a minute.
-Calling it again on the same file adds N more, older ones (random ids, as the store's own).
+``failed``), and one step (``map``) with its output, or its error in a failed run; run ``i`` is ``i``
+seconds old, so the newest come last in the file. The schema is the store's own (the product opens
+the store first and creates or migrates it); the rows are made by the database itself in one
+statement per table per 250,000 runs (SQLite: a recursive ``WITH``, PostgreSQL: ``generate_series``),
+with ids in the store's form, spread as its random ones. In SQLite the indexes and triggers are dropped meanwhile
+and remade once at the end, the journal is off during the load and the counters are counted afresh
+(``runtime.store.sqlite_ops.recount``); in PostgreSQL likewise the indexes, and the triggers (foreign keys,
+counters) are off during the load (``session_replication_role``: the user must be a superuser), then the
+counters are counted afresh (``runtime.store.postgres_ops.recount``).
+Calling it again on the same store adds N more, older ones.
 
 Example:
     >>> import tempfile, os
@@ -19,11 +26,11 @@ Example:
 from __future__ import annotations
 
 import argparse
+import random
 import sqlite3
 import sys
 import time
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,73 +40,156 @@ if str(ROOT) not in sys.path:
 __all__ = ["fill", "WORKFLOWS"]
 
 WORKFLOWS = ("ingest", "registrations", "visits", "referrals")
-BATCH = 100_000
-INPUT = '{"data": {"id": "%s", "form": {"hh_name": "Otieno", "village": "Kondele", "hh_size": "2"}}}'
-OUTPUT = '{"data": {"id": "%s", "household": "Otieno"}}'
+BATCH = 250_000
+INPUT = ("""'{"data": {"id": "' || %s || '", "form": {"hh_name": "Otieno", "village": "Kondele", """
+         """"hh_size": "2"}}}'""")
+OUTPUT = """'{"data": {"id": "' || %s || '", "household": "Otieno"}}'"""
+ERROR = """'{"type": "RuntimeError"}'"""
+
+# SQLite: ids in the form of version-4 uuids, four 32-bit words each a bijection of the run's number (an odd
+# multiplier and a random offset per fill): no two alike within a fill, spread over the key space as random ids
+_MULTIPLIERS = ((2654435761, 2246822519, 3266489917, 668265263), (374761393, 3323198485, 2869860233, 1540483477))
+_SEQ = "WITH RECURSIVE seq (i) AS (SELECT :first UNION ALL SELECT i + 1 FROM seq WHERE i < :last) "
+_AT = "strftime('%Y-%m-%dT%H:%M:%S', :newest - i, 'unixepoch')"
+_SQLITE_ROWS = (
+    f"{_SEQ}INSERT INTO work_orders (id, workflow, trigger, input, created_at) "
+    f"SELECT wo, workflow, 'forms', {INPUT % 'wo'}, at || '.000000Z' FROM "
+    f"(SELECT {{wo}} AS wo, {{workflow}} AS workflow, {_AT} AS at FROM seq)",
+    f"{_SEQ}INSERT INTO runs (id, work_order_id, workflow, state, error_type, inserted_at, available_at, "
+    f"started_at, finished_at, final_state, step_failed) "
+    f"SELECT run, wo, workflow, CASE WHEN failed THEN 'failed' ELSE 'success' END, "
+    f"CASE WHEN failed THEN 'RuntimeError' END, at || '.000000Z', at || '.000000Z', at || '.000000Z', "
+    f"at || '.040000Z', CASE WHEN NOT failed THEN {OUTPUT % 'wo'} END, failed FROM "
+    f"(SELECT {{run}} AS run, {{wo}} AS wo, {{workflow}} AS workflow, {{failed}} AS failed, {_AT} AS at FROM seq)",
+    f"{_SEQ}INSERT INTO steps (run_id, step, seq, input, output, error, started_at, finished_at) "
+    f"SELECT run, 'map', 0, {INPUT % 'wo'}, CASE WHEN NOT failed THEN {OUTPUT % 'wo'} END, "
+    f"CASE WHEN failed THEN {ERROR} END, at || '.000000Z', at || '.040000Z' FROM "
+    f"(SELECT {{run}} AS run, {{wo}} AS wo, {{failed}} AS failed, {_AT} AS at FROM seq)")
 
 
-def _rows(start: int, count: int, workflows: tuple[str, ...], newest: datetime):
-    """The work order, run and step rows of runs ``start … start+count`` (run ``i`` is ``i`` seconds old)."""
-    orders, runs, steps = [], [], []
-    for i in range(start, start + count):
-        at = newest - timedelta(seconds=i)
-        inserted = at.isoformat(timespec="microseconds").replace("+00:00", "Z")
-        finished = (at + timedelta(milliseconds=40)).isoformat(timespec="microseconds").replace("+00:00", "Z")
-        order_id, run_id = str(uuid.uuid4()), str(uuid.uuid4())
-        workflow = workflows[i % len(workflows)]
-        failed = (i // len(workflows)) % 10 == 3  # one in ten, in every workflow
-        orders.append((order_id, workflow, "forms", INPUT % order_id, inserted))
-        runs.append((run_id, order_id, workflow, "failed" if failed else "success",
-                     "RuntimeError" if failed else None, inserted, inserted, inserted, finished,
-                     None if failed else OUTPUT % order_id))
-        steps.append((run_id, "map", INPUT % order_id, None if failed else OUTPUT % order_id,
-                      '{"type": "RuntimeError"}' if failed else None, inserted, finished))
-    return orders, runs, steps
+def _sqlite_id(multipliers: tuple[int, ...]) -> str:
+    """SQL making a uuid-formed id of the run number ``i`` (see :data:`_MULTIPLIERS`)."""
+    words = [f"((i * {m} + {random.getrandbits(32)}) % 4294967296)" for m in multipliers]
+    return (f"printf('%08x-%04x-4%03x-%04x-%04x%08x', {words[0]}, {words[1]} >> 16, {words[1]} & 4095, "
+            f"(({words[2]} >> 16) & 16383) | 32768, {words[2]} & 65535, {words[3]})")
 
 
-def fill(path: str | Path, count: int, workflows: tuple[str, ...] = WORKFLOWS, *, start: int | None = None) -> int:
-    """Add ``count`` finished runs to the SQLite store at ``path`` (created if missing); the runs it now holds."""
-    from runtime.store.sqlite import SQLiteStore
+def _sqlite_rows(workflows: tuple[str, ...]) -> list[str]:
+    names = " ".join(f"WHEN {n} THEN '{name}'" for n, name in enumerate(workflows))
+    parts = {"wo": _sqlite_id(_MULTIPLIERS[0]), "run": _sqlite_id(_MULTIPLIERS[1]),
+             "workflow": f"CASE i % {len(workflows)} {names} END", "failed": f"(i / {len(workflows)}) % 10 = 3"}
+    statements = list(_SQLITE_ROWS)
+    for name, sql in parts.items():  # not str.format: the JSON's braces stay as they are
+        statements = [statement.replace(f"{{{name}}}", sql) for statement in statements]
+    return statements
 
-    SQLiteStore(str(path)).close()  # the store's schema, exactly
-    db = sqlite3.connect(str(path), isolation_level=None)
+
+# PostgreSQL: the ids are md5 digests of a random salt and the run's number, in uuid form
+_SERIES = ("(SELECT i, md5(%(salt)s || 'w' || i)::uuid::text AS wo, md5(%(salt)s || 'r' || i)::uuid::text AS run, "
+           "(%(workflows)s::text[])[1 + i %% cardinality(%(workflows)s::text[])] AS workflow, "
+           "(i / cardinality(%(workflows)s::text[])) %% 10 = 3 AS failed, to_timestamp(%(newest)s - i) AS at "
+           "FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i) AS made")
+# the indexes of the history's tables that no constraint needs (SET session_replication_role needs a superuser)
+_INDEXES = ("SELECT indexdef FROM pg_indexes i WHERE schemaname = current_schema() AND tablename IN "
+            "('work_orders', 'runs', 'steps') AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+            "WHERE c.conname = i.indexname)")
+_POSTGRES_ROWS = (
+    f"INSERT INTO work_orders (id, workflow, trigger, input, created_at) "
+    f"SELECT wo, workflow, 'forms', {INPUT % 'wo'}, at FROM {_SERIES} ORDER BY i DESC",
+    f"INSERT INTO runs (id, work_order_id, workflow, state, error_type, inserted_at, available_at, started_at, "
+    f"finished_at, final_state, step_failed) "
+    f"SELECT run, wo, workflow, CASE WHEN failed THEN 'failed' ELSE 'success' END, "
+    f"CASE WHEN failed THEN 'RuntimeError' END, at, at, at, at + interval '40 ms', "
+    f"CASE WHEN NOT failed THEN {OUTPUT % 'wo'} END, failed FROM {_SERIES}",
+    f"INSERT INTO steps (run_id, step, seq, input, output, error, started_at, finished_at) "
+    f"SELECT run, 'map', 0, {INPUT % 'wo'}, CASE WHEN NOT failed THEN {OUTPUT % 'wo'} END, "
+    f"CASE WHEN failed THEN {ERROR} END, at, at + interval '40 ms' FROM {_SERIES}")
+
+
+def fill(location: str | Path, count: int, workflows: tuple[str, ...] = WORKFLOWS) -> int:
+    """Add ``count`` finished runs to the store at ``location`` (a SQLite path, created if missing, or a
+    ``postgresql://`` URL); the runs it now holds."""
+    from runtime.store import is_database_url, open_store
+
+    open_store(location).close()  # the store's schema, exactly: created, or brought up to date
+    newest = int(datetime.now(timezone.utc).timestamp())
+    if is_database_url(location):
+        return _fill_postgres(str(location), count, workflows, newest)
+    return _fill_sqlite(str(location), count, workflows, newest)
+
+
+def _batches(held: int, count: int):
+    for offset in range(0, count, BATCH):
+        yield held + offset, held + min(offset + BATCH, count) - 1
+
+
+def _fill_sqlite(path: str, count: int, workflows: tuple[str, ...], newest: int) -> int:
+    from runtime.store.sqlite_ops import recount
+
+    statements = _sqlite_rows(workflows)
+
+    db = sqlite3.connect(path, isolation_level=None)
     try:
+        db.execute("PRAGMA journal_mode=OFF")  # a failed load leaves a broken file: it is only a bench's
         db.execute("PRAGMA synchronous=OFF")
-        db.execute("PRAGMA cache_size=-262144")
-        indexes = [sql for (sql,) in db.execute("SELECT sql FROM sqlite_master WHERE type = 'index' "
-                                                "AND sql IS NOT NULL")]
-        for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall():
-            db.execute(f"DROP INDEX {name}")  # built once at the end: far faster than kept up row by row
+        db.execute("PRAGMA cache_size=-524288")
+        db.execute("PRAGMA temp_store=MEMORY")
+        remade = [sql for (sql,) in db.execute("SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
+                                               "AND sql IS NOT NULL ORDER BY type")]
+        for kind, name in db.execute("SELECT type, name FROM sqlite_master WHERE type IN ('index', 'trigger') "
+                                     "AND sql IS NOT NULL").fetchall():
+            db.execute(f"DROP {kind} {name}")  # remade once at the end: far faster than kept up row by row
         (held,), = db.execute("SELECT COUNT(*) FROM runs").fetchall()
-        first = held if start is None else start
-        newest = datetime.now(timezone.utc).replace(microsecond=0)
-        for offset in range(0, count, BATCH):
-            orders, runs, steps = _rows(first + offset, min(BATCH, count - offset), workflows, newest)
-            db.execute("BEGIN")
-            db.executemany("INSERT INTO work_orders (id, workflow, trigger, input, created_at) "
-                           "VALUES (?, ?, ?, ?, ?)", orders)
-            db.executemany("INSERT INTO runs (id, work_order_id, workflow, state, error_type, inserted_at, "
-                           "available_at, started_at, finished_at, final_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           runs)
-            db.executemany("INSERT INTO steps (run_id, step, seq, input, output, error, started_at, finished_at) "
-                           "VALUES (?, ?, 0, ?, ?, ?, ?, ?)", steps)
-            db.execute("COMMIT")
-        for sql in indexes:
+        db.execute("BEGIN")
+        for first, last in _batches(held, count):
+            for statement in statements:
+                db.execute(statement, {"first": first, "last": last, "newest": newest})
+        for sql in remade:
             db.execute(sql)
+        recount(db)
+        db.execute("COMMIT")
+        db.execute("PRAGMA journal_mode=WAL")
         (total,), = db.execute("SELECT COUNT(*) FROM runs").fetchall()
         return total
     finally:
         db.close()
 
 
+def _fill_postgres(url: str, count: int, workflows: tuple[str, ...], newest: int) -> int:
+    from runtime.store.pgconn import connect
+    from runtime.store.postgres_ops import recount
+
+    with connect(url) as conn:
+        (held,), = conn.execute("SELECT COUNT(*) FROM runs").fetchall()
+        salt = f"{random.getrandbits(64):x}"
+        remade = [sql for (sql,) in conn.execute(_INDEXES).fetchall()]
+        for (name,) in conn.execute(_INDEXES.replace("indexdef", "indexname")).fetchall():
+            conn.execute(f"DROP INDEX {name}")  # remade once at the end
+        for first, last in _batches(held, count):
+            with conn.transaction():
+                conn.execute("SET LOCAL synchronous_commit = off")
+                conn.execute("SET LOCAL session_replication_role = replica")  # no triggers: keys, counters
+                params = {"first": first, "last": last, "newest": newest, "workflows": list(workflows),
+                          "salt": salt}
+                for statement in _POSTGRES_ROWS:
+                    conn.execute(statement, params)
+        for sql in remade:
+            conn.execute(sql)
+        recount(conn)
+        for table in ("work_orders", "runs", "steps"):
+            conn.execute(f"VACUUM ANALYZE {table}")
+        (total,), = conn.execute("SELECT COUNT(*) FROM runs").fetchall()
+        return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path", help="the SQLite file (created if missing)")
+    parser.add_argument("location", help="the SQLite file (created if missing) or a postgresql:// URL")
     parser.add_argument("count", type=int, help="how many runs to add")
     parser.add_argument("--workflows", type=int, default=len(WORKFLOWS), help="spread over this many workflows")
     options = parser.parse_args()
     began = time.perf_counter()
-    total = fill(options.path, options.count, WORKFLOWS[:options.workflows])
+    total = fill(options.location, options.count, WORKFLOWS[:options.workflows])
     print(f"added {options.count:,} runs in {time.perf_counter() - began:.1f} s; the store holds {total:,}")
 
 

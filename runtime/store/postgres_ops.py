@@ -30,7 +30,7 @@ from runtime.store.pgconn import psycopg  # imported there, with a hint when it 
 from runtime.store.records import Accepted, ClaimedRun
 from runtime.store.sql_writes import ACTIVE, Dialect
 
-__all__ = ["DIALECT", "QUEUED", "ENDED", "COUNTERS", "accept", "claim", "fire_cron", "fold_counts", "ACTIVE"]
+__all__ = ["DIALECT", "QUEUED", "ENDED", "COUNTERS", "accept", "claim", "fire_cron", "fold_counts", "recount", "ACTIVE"]
 
 QUEUED, ENDED = "pyfn_runs", "pyfn_ended"
 # the write rules of runtime.store.sql_writes, in PostgreSQL: each in its own transaction, on the database's
@@ -162,3 +162,13 @@ def fold_counts(conn: Any, at_least: int = FOLD_AFTER) -> bool:
             return False
         conn.execute(_FOLD)
     return True
+
+
+def recount(conn: Any) -> None:
+    """Count the runs afresh into ``run_counts`` (after rows written with the triggers off, as a bulk load does)."""
+    with conn.transaction():
+        conn.execute("LOCK TABLE runs IN SHARE ROW EXCLUSIVE MODE")
+        conn.execute("DELETE FROM run_count_changes")
+        conn.execute("DELETE FROM run_counts")
+        conn.execute("INSERT INTO run_counts (workflow, state, step_failed, n) "
+                     "SELECT workflow, state, step_failed, COUNT(*) FROM runs GROUP BY workflow, state, step_failed")

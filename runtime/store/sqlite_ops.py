@@ -24,7 +24,7 @@ from typing import Mapping
 from runtime.store.records import Accepted, ClaimedRun, now_iso
 from runtime.store.sql_writes import ACTIVE, Dialect, new_run
 
-__all__ = ["DIALECT", "create_schema", "accept", "claim", "fire_cron", "ACTIVE"]
+__all__ = ["DIALECT", "create_schema", "recount", "accept", "claim", "fire_cron", "ACTIVE"]
 
 # the write rules of runtime.store.sql_writes, in SQLite: inside the transaction SQLiteStore began, times
 # from this process's clock
@@ -72,8 +72,6 @@ COUNTERS = """
 CREATE TABLE run_counts (
   workflow TEXT NOT NULL, state TEXT NOT NULL, step_failed INTEGER NOT NULL, n INTEGER NOT NULL,
   PRIMARY KEY (workflow, state, step_failed)) WITHOUT ROWID;
-INSERT INTO run_counts (workflow, state, step_failed, n)
-  SELECT workflow, state, step_failed, COUNT(*) FROM runs GROUP BY workflow, state, step_failed;
 CREATE TRIGGER runs_counted_insert AFTER INSERT ON runs BEGIN
   INSERT INTO run_counts (workflow, state, step_failed, n) VALUES (new.workflow, new.state, new.step_failed, 1)
   ON CONFLICT (workflow, state, step_failed) DO UPDATE SET n = n + 1;
@@ -117,10 +115,18 @@ def create_schema(db: sqlite3.Connection) -> None:
             if not _has_table(db, "run_counts"):  # another process may have counted meanwhile
                 for statement in _statements(COUNTERS):
                     db.execute(statement)
+                recount(db)
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+
+def recount(db: sqlite3.Connection) -> None:
+    """Count the runs afresh into ``run_counts`` (for rows written with the triggers dropped, as a bulk load does)."""
+    db.execute("DELETE FROM run_counts")
+    db.execute("INSERT INTO run_counts (workflow, state, step_failed, n) "
+               "SELECT workflow, state, step_failed, COUNT(*) FROM runs GROUP BY workflow, state, step_failed")
 
 
 def _has_table(db: sqlite3.Connection, name: str) -> bool:

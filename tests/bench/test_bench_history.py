@@ -108,3 +108,33 @@ def test_a_purge_of_thousands_deletes_them_all_in_batches_and_gives_the_space_ba
     db.close()
     assert left == 4_000 - purged.deleted
     assert free == 0 and pages_after < pages_before * 0.5
+
+
+def _indexes(url: str) -> list[str]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return sorted(row[0] for row in conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename IN ('work_orders', 'runs', 'steps')"))
+
+
+def test_the_postgresql_generator_fills_a_store_the_product_reads(pg_url, postgres_cluster):
+    fresh = postgres_cluster.create_database()
+    open_store(fresh).close()
+    assert fill(pg_url, 2_000) == 2_000
+    assert fill(pg_url, 1_000) == 3_000  # grows in place
+    assert _indexes(pg_url) == _indexes(fresh)  # every index made again
+    store = open_store(pg_url)
+    try:
+        assert store.counts() == {"success": 2_700, "failed": 300} and store.count_step_failed() == 300
+        assert all(store.counts(name)["failed"] == 75 for name in WORKFLOWS)
+        seen = [run for offset in range(0, 3_000, 500) for run in store.list_runs(limit=500, offset=offset)]
+        assert len({run.id for run in seen}) == 3_000
+        assert all(run.inserted_at >= after.inserted_at for run, after in zip(seen, seen[1:]))
+        run = store.get_run(seen[1_234].id[:13])
+        assert run.steps[0].step == "map" and run.input["data"]["id"] == run.run.work_order_id
+        store.accept("ingest", "hook", {"data": {}})  # the counters' triggers are back on
+        assert store.counts("ingest") == {"success": 675, "failed": 75, "available": 1}
+    finally:
+        store.close()
+        postgres_cluster.drop_database(fresh)
