@@ -6,15 +6,15 @@ Run: .venv/bin/python bench/store_fill.py state/pyfn.db 1000000 [--workflows 4]
 
 Each run is one work order (trigger ``forms``, a small input), one run (``success``, one in ten
 ``failed``), and one step (``map``) with its output, or its error in a failed run; run ``i`` is ``i``
-seconds old, so the newest come last in the file. The schema is the store's own (the product opens
-the store first and creates or migrates it); the rows are made by the database itself in one
-statement per table per 250,000 runs (SQLite: a recursive ``WITH``, PostgreSQL: ``generate_series``),
-with ids in the store's form, spread as its random ones. In SQLite the indexes and triggers are dropped meanwhile
-and remade once at the end, the journal is off during the load and the counters are counted afresh
-(``runtime.store.sqlite_ops.recount``); in PostgreSQL likewise the indexes, and the triggers (foreign keys,
-counters) are off during the load (``session_replication_role``: the user must be a superuser), then the
-counters are counted afresh (``runtime.store.postgres_ops.recount``).
-Calling it again on the same store adds N more, older ones.
+seconds old, and the rows go in oldest first, as a server writes them. The schema is the store's own
+(the product opens the store first and creates or migrates it); the rows are made by the database
+itself in one statement per table per 250,000 runs (SQLite: a recursive ``WITH``, PostgreSQL:
+``generate_series``), with ids in the store's form, spread as its random ones. In SQLite the indexes
+and triggers are dropped meanwhile and remade once at the end, the journal is off during the load,
+and the counters are counted afresh (``runtime.store.sqlite_ops.recount``); in PostgreSQL likewise
+the indexes, and the triggers (foreign keys, counters) are off during the load
+(``session_replication_role``: the user must be a superuser), then the counters are counted afresh
+(``runtime.store.postgres_ops.recount``). Calling it again on the same store adds N more, older ones.
 
 Example:
     >>> import tempfile, os
@@ -49,7 +49,7 @@ ERROR = """'{"type": "RuntimeError"}'"""
 # SQLite: ids in the form of version-4 uuids, four 32-bit words each a bijection of the run's number (an odd
 # multiplier and a random offset per fill): no two alike within a fill, spread over the key space as random ids
 _MULTIPLIERS = ((2654435761, 2246822519, 3266489917, 668265263), (374761393, 3323198485, 2869860233, 1540483477))
-_SEQ = "WITH RECURSIVE seq (i) AS (SELECT :first UNION ALL SELECT i + 1 FROM seq WHERE i < :last) "
+_SEQ = "WITH RECURSIVE seq (i) AS (SELECT :last UNION ALL SELECT i - 1 FROM seq WHERE i > :first) "  # oldest first
 _AT = "strftime('%Y-%m-%dT%H:%M:%S', :newest - i, 'unixepoch')"
 _SQLITE_ROWS = (
     f"{_SEQ}INSERT INTO work_orders (id, workflow, trigger, input, created_at) "
@@ -88,14 +88,14 @@ def _sqlite_rows(workflows: tuple[str, ...]) -> list[str]:
 _SERIES = ("(SELECT i, md5(%(salt)s || 'w' || i)::uuid::text AS wo, md5(%(salt)s || 'r' || i)::uuid::text AS run, "
            "(%(workflows)s::text[])[1 + i %% cardinality(%(workflows)s::text[])] AS workflow, "
            "(i / cardinality(%(workflows)s::text[])) %% 10 = 3 AS failed, to_timestamp(%(newest)s - i) AS at "
-           "FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i) AS made")
+           "FROM generate_series(%(last)s::bigint, %(first)s::bigint, -1) AS i) AS made")  # oldest first
 # the indexes of the history's tables that no constraint needs (SET session_replication_role needs a superuser)
 _INDEXES = ("SELECT indexdef FROM pg_indexes i WHERE schemaname = current_schema() AND tablename IN "
             "('work_orders', 'runs', 'steps') AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
             "WHERE c.conname = i.indexname)")
 _POSTGRES_ROWS = (
     f"INSERT INTO work_orders (id, workflow, trigger, input, created_at) "
-    f"SELECT wo, workflow, 'forms', {INPUT % 'wo'}, at FROM {_SERIES} ORDER BY i DESC",
+    f"SELECT wo, workflow, 'forms', {INPUT % 'wo'}, at FROM {_SERIES}",
     f"INSERT INTO runs (id, work_order_id, workflow, state, error_type, inserted_at, available_at, started_at, "
     f"finished_at, final_state, step_failed) "
     f"SELECT run, wo, workflow, CASE WHEN failed THEN 'failed' ELSE 'success' END, "

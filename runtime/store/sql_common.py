@@ -179,12 +179,20 @@ class SQLStoreBase:
     def fire_cron(self, workflow: str, trigger: str, scheduled_at: str, input_state: Any) -> Accepted | None:
         return self._write(self._ops.fire_cron, workflow, trigger, scheduled_at, to_json_text(input_state))
 
+    def _kept(self, workflow: str) -> list[str]:
+        """The work orders a purge of ``workflow`` spares (a read: outside the purge's write transactions)."""
+        return self._write(writes.kept, self._dialect, workflow)
+
     def purge(self, workflow: str, *, history_before: str | None = None,
               dataclips_before: str | None = None) -> Purged:
         # in transactions of PURGE_BATCH work orders: a delivery arriving meanwhile waits for one batch at most
+        if not (history_before or dataclips_before):
+            return Purged(0, 0)
+        spared = self._kept(workflow)
         deleted = wiped = 0
         while True:
-            batch = self._write(writes.purge, self._dialect, workflow, history_before, dataclips_before, PURGE_BATCH)
+            batch = self._write(writes.purge, self._dialect, workflow, history_before, dataclips_before, PURGE_BATCH,
+                                spared)
             deleted, wiped = deleted + batch.deleted, wiped + batch.wiped
             if batch.deleted < PURGE_BATCH and batch.wiped < PURGE_BATCH:
                 return Purged(deleted, wiped)

@@ -32,7 +32,8 @@ from typing import Any, Callable, ContextManager
 
 from runtime.store.records import Accepted, NotRetryable, Purged, match_step, now_iso
 
-__all__ = ["Dialect", "ACTIVE", "UNFINISHED", "new_run", "finish", "lose", "retry", "wipe", "purge"]
+__all__ = ["Dialect", "ACTIVE", "UNFINISHED", "KEPT", "new_run", "finish", "lose", "retry", "wipe", "kept",
+           "purge"]
 
 ACTIVE = "('claimed', 'started')"
 UNFINISHED = "('available', 'claimed', 'started')"
@@ -183,7 +184,9 @@ def wipe(conn: Any, dialect: Dialect, work_order_id: str) -> None:
         dialect.execute(conn, statement, {"wo": work_order_id})
 
 
-_KEPT = """
+# the work orders holding the cron cursor: computed once per purge, before its batches (any work order that
+# becomes one meanwhile ended after the cutoff, so no batch would take it anyway)
+KEPT = """
 SELECT kept FROM (
   SELECT (SELECT work_order_id FROM runs WHERE workflow = :wf AND state = 'success'
           ORDER BY finished_at DESC LIMIT 1) AS kept
@@ -199,7 +202,7 @@ SELECT w.id FROM work_orders w WHERE w.workflow = :wf {{extra}}
 AND NOT EXISTS (SELECT 1 FROM runs u WHERE u.work_order_id = w.id AND u.state IN {UNFINISHED})
 AND COALESCE((SELECT MAX(COALESCE(f.finished_at, f.inserted_at)) FROM runs f WHERE f.work_order_id = w.id),
              w.created_at) < :before
-AND w.id NOT IN ({_KEPT})
+AND NOT w.id {{any_kept}}
 LIMIT :limit{{skip_locked}}"""
 _DELETE = ("DELETE FROM logs WHERE run_id IN (SELECT id FROM runs WHERE work_order_id {any_of})",
            "DELETE FROM steps WHERE run_id IN (SELECT id FROM runs WHERE work_order_id {any_of})",
@@ -211,23 +214,29 @@ DELETE FROM cron_firings WHERE workflow = :wf AND scheduled_at < :before AND sch
    AND l.trigger = cron_firings.trigger)"""
 
 
+def kept(conn: Any, dialect: Dialect, workflow: str) -> list[str]:
+    """The workflow's work orders a purge spares for the cron cursor (see :meth:`RunStore.purge`)."""
+    return [row[0] for row in dialect.execute(conn, KEPT, {"wf": workflow})]
+
+
 def purge(conn: Any, dialect: Dialect, workflow: str, history_before: str | None,
-          dataclips_before: str | None, limit: int) -> Purged:
-    """Delete, then wipe, at most ``limit`` of the workflow's work orders that ended before each cutoff
-    (see :meth:`RunStore.purge`)."""
+          dataclips_before: str | None, limit: int, spared: list[str]) -> Purged:
+    """Delete, then wipe, at most ``limit`` of the workflow's work orders that ended before each cutoff,
+    except the ``spared`` ones (:func:`kept`; see :meth:`RunStore.purge`)."""
     deleted = wiped = 0
+    ended_before = _ENDED_BEFORE.replace("{any_kept}", dialect.any_of.replace(":ids", ":kept"))
     with dialect.transaction(conn):
         if history_before:
-            params = {"wf": workflow, "before": history_before, "limit": limit}
-            doomed = [row[0] for row in dialect.execute(conn, _ENDED_BEFORE.replace("{extra}", ""), params)]
+            params = {"wf": workflow, "before": history_before, "limit": limit, "kept": dialect.ids(spared)}
+            doomed = [row[0] for row in dialect.execute(conn, ended_before.replace("{extra}", ""), params)]
             for statement in _DELETE:
                 dialect.execute(conn, statement.replace("{any_of}", dialect.any_of), {"ids": dialect.ids(doomed)})
             dialect.execute(conn, _OLD_FIRINGS, params)
             deleted = len(doomed)
         if dataclips_before:
-            params = {"wf": workflow, "before": dataclips_before, "limit": limit}
+            params = {"wf": workflow, "before": dataclips_before, "limit": limit, "kept": dialect.ids(spared)}
             stale = [row[0] for row in dialect.execute(
-                conn, _ENDED_BEFORE.replace("{extra}", "AND w.wiped_at IS NULL"), params)]
+                conn, ended_before.replace("{extra}", "AND w.wiped_at IS NULL"), params)]
             for work_order_id in stale:
                 wipe(conn, dialect, work_order_id)
             wiped = len(stale)

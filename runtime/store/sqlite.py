@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from runtime.store import sql_writes as writes
 from runtime.store import sqlite_ops as ops
 from runtime.store.base import RunStore
 from runtime.store.records import Accepted, ClaimedRun, Purged, RunSummary, StoreBusy, now_iso, to_json_text
@@ -171,6 +172,16 @@ class SQLiteStore(SQLStoreBase, RunStore):
         if purged.deleted or purged.wiped:
             self._return_space()
         return purged
+
+    def _kept(self, workflow: str) -> list[str]:
+        """Read on a connection of its own (WAL: deliveries are written meanwhile), not under the write lock."""
+        if self.path == ":memory:":
+            return super()._kept(workflow)
+        reader = sqlite3.connect(self.path, timeout=10)
+        try:
+            return writes.kept(reader, self._dialect, workflow)
+        finally:
+            reader.close()
 
     def _return_space(self) -> None:
         """``incremental_vacuum`` a step at a time until no page is free (a file made before auto_vacuum
