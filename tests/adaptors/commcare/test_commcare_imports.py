@@ -21,12 +21,12 @@ def test_workbook_is_real_xlsx_with_a_header_of_every_key():
 
 def test_submit_xls_creates_cases_and_reports_the_import(run, quick_config, waits):
     rows = [{"name": f"Imported {n}", "village": "Yala", "external_id": f"IMP-{n}"} for n in range(250)]
-    rows.append({"name": "", "village": "nameless"})
+    rows.append({"name": "Orphan", "village": "nowhere", "parent_id": "no-such-case"})
     state = run(quick_config, submit_xls(rows, {"case_type": "imported", "search_field": "case_id",
                                                 "create_new_cases": "on", "ignored": "not sent"}))
     data = state["data"]
     assert data["code"] == 200 and data["state"] == 2 and data["created"] == 250 and data["updated"] == 0
-    assert data["errors"][0]["title"] == "Missing case name" and data["errors"][0]["rows"] == [252]
+    assert data["errors"][0]["title"] == "Invalid Parent ID" and data["errors"][0]["rows"] == [252]
     assert data["result"]["num_chunks"] == 3 and data["status_url"].endswith("/")
     cases = run(quick_config, list_cases({"case_type": "imported"}))["data"]
     assert len(cases) == 250 and {c["properties"]["village"] for c in cases} == {"Yala"}
@@ -65,7 +65,7 @@ def test_bulk_lookup_table_uploads_every_sheet(run, fresh_config):
 def test_a_refused_upload_carries_hqs_message(run, fresh_config):
     with pytest.raises(CommCareError, match="Workbook is missing a 'types' sheet"):
         run(fresh_config, bulk("lookup-table", {"district": [{"field: name": "x"}]}, {}))
-    with pytest.raises(CommCareError, match="Missing case_type"):
+    with pytest.raises(CommCareError, match="Both 'file' and 'case_type' are required"):
         run(fresh_config, submit_xls([{"name": "x"}], {}))
 
 
