@@ -12,7 +12,7 @@ from __future__ import annotations
 
 __all__ = ["STEP_TIMEOUT_MS", "RUN_TIMEOUT_MS", "RUN_MEMORY_MB", "HOST", "PORT", "MAX_BODY_MB", "SYNC_TIMEOUT_S",
            "CLEANUP_INTERVAL_S", "HEAD_TIMEOUT_S", "BODY_TIMEOUT_S", "MAX_CONNECTIONS", "SHUTDOWN_TIMEOUT_S",
-           "HEARTBEAT_S", "LOST_AFTER_S", "WAIT_TIMEOUT_S"]
+           "HEARTBEAT_S", "LOST_AFTER_S", "SANDBOX", "WAIT_TIMEOUT_S"]
 
 # a run's limits
 STEP_TIMEOUT_MS = 300_000  # one step's time (pyfn execute -t), as OpenFn's CLI: 5 minutes
@@ -33,6 +33,7 @@ MAX_CONNECTIONS = 10_000  # open connections served at once; past it, 503
 SHUTDOWN_TIMEOUT_S = 30.0  # what running runs get to finish on SIGTERM
 HEARTBEAT_S = 2.0  # between two heartbeats on a shared PostgreSQL store
 LOST_AFTER_S = 30.0  # a process silent this long is dead
+SANDBOX = False  # each run's process in a bubblewrap sandbox (--sandbox)
 
 # pyfn trigger --wait and pyfn runs retry --wait
 WAIT_TIMEOUT_S = 600.0

@@ -16,8 +16,8 @@ kept in the project's run store (SQLite, or PostgreSQL when shared); the
 runtime plugs the store in for each run (see :mod:`adaptors.collections.store`).
 
 Differences from OpenFn:
-    - Operations reach the run store directly: no ``collections_endpoint`` or
-      ``collections_token`` in the configuration.
+    - Operations reach the run store through pyfn (a served run asks its server): no
+      ``collections_endpoint`` or ``collections_token`` in the configuration.
     - A pattern ``get`` puts its cursor in ``state["collection_cursor"]``.
     - ``updated_after`` and ``updated_before`` filter as ``created_*`` do.
 """

@@ -14,7 +14,7 @@ import typer
 
 from runtime.worker.settings import WorkerSettings
 
-__all__ = ["DEFAULTS", "Workers", "RunTimeoutMs", "MemoryMb", "RunAs", "ShutdownTimeoutS", "HeartbeatS", "LostAfterS"]
+__all__ = ["DEFAULTS", "Workers", "RunTimeoutMs", "MemoryMb", "RunAs", "SandboxRuns", "ShutdownTimeoutS", "HeartbeatS", "LostAfterS"]
 
 DEFAULTS = WorkerSettings()
 
@@ -31,6 +31,10 @@ RunAs = Annotated[Optional[str], typer.Option(
     "--run-as", metavar="USER",
     help="Run each run's process as this unprivileged user (the server must run as root): it then "
          "cannot open the run store or the server's files. Recommended whenever the server runs as root.")]
+SandboxRuns = Annotated[bool, typer.Option(
+    "--sandbox",
+    help="Run each run's process in a bubblewrap sandbox (bwrap must be installed): the project "
+         "read-only, no state/ folder nor run store, a private /tmp (docs/server.md).")]
 ShutdownTimeoutS = Annotated[float, typer.Option(
     "--shutdown-timeout-s",
     help="On SIGTERM/SIGINT, how long running runs get to finish; the rest are marked lost and queued again.")]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import typer
 
-from runtime.cli.options import (DEFAULTS, HeartbeatS, LostAfterS, MemoryMb, RunAs, RunTimeoutMs, ShutdownTimeoutS,
-                                 Workers)
+from runtime.cli.options import (DEFAULTS, HeartbeatS, LostAfterS, MemoryMb, RunAs, RunTimeoutMs, SandboxRuns,
+                                 ShutdownTimeoutS, Workers)
 
 __all__ = ["register"]
 
@@ -26,6 +26,7 @@ def worker(
     run_timeout_ms: RunTimeoutMs = DEFAULTS.run_timeout_ms,
     memory_mb: MemoryMb = DEFAULTS.memory_mb,
     run_as: RunAs = None,
+    sandbox: SandboxRuns = DEFAULTS.sandbox,
     shutdown_timeout_s: ShutdownTimeoutS = DEFAULTS.shutdown_timeout_s,
     heartbeat_s: HeartbeatS = DEFAULTS.heartbeat_s,
     lost_after_s: LostAfterS = DEFAULTS.lost_after_s,
@@ -43,7 +44,7 @@ def worker(
 
     raise typer.Exit(run_worker(WorkerOptions(
         project=project, db=db, workers=workers, run_timeout_ms=run_timeout_ms, memory_mb=memory_mb,
-        run_as=run_as,
+        run_as=run_as, sandbox=sandbox,
         shutdown_timeout_s=shutdown_timeout_s, heartbeat_s=heartbeat_s, lost_after_s=lost_after_s)))
 
 

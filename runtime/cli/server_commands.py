@@ -12,8 +12,8 @@ from typing import Optional
 import typer
 
 from runtime import defaults
-from runtime.cli.options import (DEFAULTS, HeartbeatS, LostAfterS, MemoryMb, RunAs, RunTimeoutMs, ShutdownTimeoutS,
-                                 Workers)
+from runtime.cli.options import (DEFAULTS, HeartbeatS, LostAfterS, MemoryMb, RunAs, RunTimeoutMs, SandboxRuns,
+                                 ShutdownTimeoutS, Workers)
 
 __all__ = ["register"]
 
@@ -34,6 +34,7 @@ def serve(
     run_timeout_ms: RunTimeoutMs = DEFAULTS.run_timeout_ms,
     memory_mb: MemoryMb = DEFAULTS.memory_mb,
     run_as: RunAs = None,
+    sandbox: SandboxRuns = DEFAULTS.sandbox,
     sync_timeout_s: float = typer.Option(
         defaults.SYNC_TIMEOUT_S, "--sync-timeout-s",
         help="How long a 'reply: sync' webhook waits for its run before answering 202 (the run goes on)."),
@@ -88,7 +89,7 @@ def serve(
     workers = 0 if no_workers else workers
     raise typer.Exit(run_server(ServeOptions(
         project=project, host=host, port=port, workers=workers, db=db, max_body_mb=max_body_mb,
-        run_timeout_ms=run_timeout_ms, memory_mb=memory_mb, run_as=run_as, sync_timeout_s=sync_timeout_s,
+        run_timeout_ms=run_timeout_ms, memory_mb=memory_mb, run_as=run_as, sandbox=sandbox, sync_timeout_s=sync_timeout_s,
         shutdown_timeout_s=shutdown_timeout_s, fsync=fsync, api_token=api_token,
         cleanup_interval_s=cleanup_interval_s, heartbeat_s=heartbeat_s, lost_after_s=lost_after_s,
         head_timeout_s=head_timeout_s, body_timeout_s=body_timeout_s, max_connections=max_connections), clock))

@@ -43,6 +43,7 @@ from runtime.store import StoreBusy, is_database_url, open_store, store_location
 from runtime.worker.settings import WorkerSettings
 from runtime.workflow.project import Project, load_project
 from runtime.worker.confine import check_run_as
+from runtime.worker.sandbox import sandbox_for
 
 __all__ = ["ServeOptions", "serve", "server_logger"]
 
@@ -108,6 +109,7 @@ def serve(options: ServeOptions, clock: ServerClock | None = None) -> int:
     try:
         check_run_as(options.run_as, log.warn)
         project = load_project(options.project)
+        sandbox = sandbox_for(options, project, options.database)
         store = open_store(options.database, fsync=options.fsync)
     except PyfnError as error:
         log_error(log, error)
@@ -125,13 +127,13 @@ def serve(options: ServeOptions, clock: ServerClock | None = None) -> int:
         store.close()
         return 1
     try:
-        return _run(options, project, store, worker_id, sock, log, clock or ServerClock())
+        return _run(options, project, store, worker_id, sock, log, clock or ServerClock(), sandbox)
     finally:
         store.close()
 
 
 def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: socket.socket, log: Logger,
-         clock: ServerClock) -> int:
+         clock: ServerClock, sandbox: object = None) -> int:
     from runtime.server.retention import Housekeeper
     from runtime.server.scheduler import Scheduler
     from runtime.worker.start import start_workers
@@ -141,7 +143,8 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
     observers = [metrics.run_ended] + ([alerter.run_ended] if alerter is not None else [])
     workers = start_workers(store, str(options.database), project, worker_id, options, log,
                             on_dead=lambda reason: (dead.append(reason), os.kill(os.getpid(), signal.SIGTERM)),
-                            observers=observers, on_lost=alerter.run_lost if alerter is not None else None)
+                            observers=observers, on_lost=alerter.run_lost if alerter is not None else None,
+                            sandbox=sandbox)
     pool = workers.pool
     if clock.is_test:
         log.warn(clock.describe())

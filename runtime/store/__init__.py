@@ -44,6 +44,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from runtime.store.base import RunStore, SharedRunStore
+from runtime.store.files import private_file
 from runtime.store.records import (ACTIVE_STATES, CAUSES, FINAL_STATES, RUN_STATES, UNFINISHED_STATES, Accepted,
                       AmbiguousId, ClaimedRun, NotRetryable, Purged, RawJSON, RunDetail, RunSummary, StepRecord,
                       StoreBusy, iso, now_iso, parse_iso, to_json_text)
@@ -51,7 +52,7 @@ from runtime.store.records import (ACTIVE_STATES, CAUSES, FINAL_STATES, RUN_STAT
 __all__ = ["RunStore", "SharedRunStore", "open_store", "Accepted", "ClaimedRun", "RunSummary", "StepRecord", "RunDetail", "Purged",
            "RawJSON", "StoreBusy", "AmbiguousId", "NotRetryable", "RUN_STATES", "FINAL_STATES", "ACTIVE_STATES",
            "UNFINISHED_STATES", "CAUSES", "to_json_text", "now_iso", "iso", "parse_iso", "is_database_url",
-           "store_location"]
+           "store_location", "private_file"]
 
 
 def is_database_url(location: str | Path | None) -> bool:

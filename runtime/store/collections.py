@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable, Iterator
 from adaptors.collections.errors import CollectionExists, CollectionNotFound, InvalidKey, InvalidQuery
 from adaptors.collections.store import MAX_KEY_LENGTH, Page, Query, check_key, iterate, time_bounds
 from runtime.store import is_database_url, iso, now_iso
+from runtime.store.files import private_file
 from runtime.store.collections_sql import (POSTGRES, SQLITE, SQLITE_SCHEMA, decode_cursor, encode_cursor,
                                            where_clause)
 
@@ -88,7 +89,7 @@ class StoreCollections:
 
         path = self.location.removeprefix("sqlite:///")
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)  # as the run store's own file: its owner only
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         db.execute("PRAGMA journal_mode=WAL")
         db.executescript(SQLITE_SCHEMA)

@@ -27,6 +27,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from runtime.store import sql_writes as writes
 from runtime.store import sqlite_ops as ops
+from runtime.store.files import private_file
 from runtime.store.base import RunStore
 from runtime.store.records import Accepted, ClaimedRun, Purged, RunSummary, StoreBusy, now_iso, to_json_text
 from runtime.store.sql_common import SQLStoreBase, dump
@@ -49,8 +50,7 @@ class SQLiteStore(SQLStoreBase, RunStore):
     def __init__(self, path: str, fsync: bool = False):
         self.path = path
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).touch(mode=0o600)  # only the server's user reads the store (and its -wal, -shm)
+            private_file(path)  # only the server's user reads the store (and its -wal, -shm)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
         self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect in a new file: purges can free space
         self._db.execute("PRAGMA journal_mode=WAL")

@@ -3,7 +3,8 @@
 The worker's supervisor starts :func:`main` through the forkserver (see
 ``runtime.worker.supervisor``). The child never touches the run store: it
 sends records (``runtime.worker.messages``) on its end of a pipe and the
-supervisor records them.
+supervisor records them; a job's collections calls go over the same pipe and the
+supervisor answers them (``runtime.worker.collections_relay``).
 
 | message | when |
 |---|---|
@@ -49,10 +50,11 @@ from runtime.execute import execute_plan
 from runtime.state_file import escape_surrogates
 from runtime.store import now_iso
 from runtime.worker.confine import confine, own_group
-from runtime.worker.messages import Done, LogLine, Started, StepCompleted, StepStarted
+from runtime.worker.collections_relay import RelayedCollections
+from runtime.worker.messages import Channel, Done, LogLine, Started, StepCompleted, StepStarted
 from runtime.worker.preload import keep_only, plan_for
 
-__all__ = ["RunRequest", "main", "execute"]
+__all__ = ["RunRequest", "main", "run", "execute"]
 
 _NICENESS = 5
 
@@ -73,7 +75,7 @@ class RunRequest:
     input: str
     attempt: int = 1
     start: str | None = None
-    collections: str | None = None  # the run store's file or URL, where the run's collections are
+    collections: bool = False  # the supervisor answers the run's collections calls (it holds the store)
     run_as: str | None = None  # the user the run's process becomes (the server runs as root)
 
 
@@ -86,13 +88,22 @@ def main(request: RunRequest, conn: Any) -> None:
     """
     own_group()  # first: the supervisor kills the run's whole process group
     _die_with_server()
+    run(request, conn)
+
+
+def run(request: RunRequest, conn: Any) -> None:
+    """Confine the process to the run, run it, report on ``conn`` (a ``multiprocessing`` connection), close it.
+
+    Started by :func:`main` in a forked process, or by ``runtime.worker.sandboxed`` in a sandbox.
+    """
     os.nice(_NICENESS)  # runs yield the CPU to the server answering webhooks
     _confine(request)
     for sig in (signal.SIGINT, signal.SIGTERM):  # the server decides when a run stops
         signal.signal(sig, signal.SIG_IGN)
+    channel = Channel(conn)
     try:
-        conn.send(Started())
-        conn.send(execute(request, conn))
+        channel.send(Started())
+        channel.send(execute(request, channel))
     except (BrokenPipeError, EOFError, OSError):
         pass  # the server is gone: nobody to report to
     finally:
@@ -123,18 +134,18 @@ def _confine(request: RunRequest) -> None:
         workflow = plan_for(request.workflow_path)
         names = {name for step in workflow.steps.values() for name in step.env}
     except Exception:  # noqa: BLE001 - execute() loads it again and reports why it fails
-        names = set()
-    keep_only(request.workflow_path)
+        workflow, names = None, set()
+    keep_only(request.workflow_path, workflow)
     confine(names, request.run_as)
 
 
 def execute(request: RunRequest, conn: Any) -> Done:
-    """Run the workflow; how it ended (see the module example)."""
+    """Run the workflow; how it ended (see the module example). ``conn`` sends and receives records."""
     sink = LogSink(stream=_LogStream(conn))
     recorder = _Recorder(conn, sink.masker.scrub)
     loggers = create_loggers(None, sink)
     log = loggers.runtime
-    collections = _collections(request.collections, sink.masker.mask)
+    collections = RelayedCollections(conn, sink.masker.mask) if request.collections else None
     try:
         plan = plan_for(request.workflow_path)
         start = start_step(plan, request.start)
@@ -156,20 +167,8 @@ def execute(request: RunRequest, conn: Any) -> Done:
     except Exception as exc:  # noqa: BLE001 - anything else is a crash of the run, reported
         log.error(f"CRITICAL ERROR! {type(exc).__name__}: {exc}")
         return Done("crashed", type(exc).__name__, None, recorder.webhook_response)
-    finally:
-        if collections is not None:
-            collections.close()
     state, error_type = recorder.verdict()
     return Done(state, error_type, _json(sink.masker.scrub(result)), recorder.webhook_response)
-
-
-def _collections(location: str | None, mask: Callable[[str], str]) -> Any:
-    """The run's collections (opened on first use, secrets masked), or ``None`` when the supervisor named no store."""
-    if location is None:
-        return None
-    from runtime.store.collections import StoreCollections
-
-    return StoreCollections(location, mask)
 
 
 def start_step(plan: Plan, key: str | None) -> str | None:

@@ -14,12 +14,13 @@ What pyfn does for every run of ``pyfn serve`` and ``pyfn worker`` (see docs/ser
   also whatever is left when it ends.
 - **User** (``--run-as USER``, when the server runs as root): the run drops to that user
   before any job code runs, so it cannot open the run store (a file only the server's
-  user may read, see ``runtime.store.sqlite``) or the server's files.
+  user may read, see ``runtime.store.files``) or the server's files.
 
 Limits: a process that leaves the group (``setsid``) escapes the group kill (it still
 counts in the memory sum); without ``--run-as`` a run has the server's user's file permissions (it can
 open a SQLite store file); code that reads the process's memory (``ctypes``) can find
-values the forkserver held. Run untrusted jobs under ``--run-as`` on a machine of their own.
+values the forkserver held. Run untrusted jobs under ``--run-as``, and ``--sandbox``
+(``runtime.worker.sandbox``) on a machine shared with others.
 
 Example:
     >>> sorted(run_environment({"PATH": "/bin", "DB_URL": "x", "KEY": "k"}, ["KEY"]))
@@ -33,8 +34,8 @@ import signal
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Mapping
 
-__all__ = ["BASE_ENV", "env_names", "run_environment", "forkserver_environment", "own_group", "confine", "tree_resident_bytes",
-           "kill_group"]
+__all__ = ["BASE_ENV", "env_names", "run_environment", "forkserver_environment", "own_group", "become_subreaper",
+           "confine", "tree_resident_bytes", "kill_group"]
 
 BASE_ENV = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR",
             "REQUESTS_CA_BUNDLE", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy",
@@ -91,7 +92,7 @@ def check_run_as(run_as: str | None, warn: Any) -> None:
 def own_group() -> None:
     """The run's process, first thing: lead a process group of its own, and adopt its orphans."""
     os.setpgid(0, 0)
-    _become_subreaper()
+    become_subreaper()
 
 
 def confine(names: Iterable[str], run_as: str | None = None) -> None:
@@ -103,7 +104,7 @@ def confine(names: Iterable[str], run_as: str | None = None) -> None:
         _become(run_as)
 
 
-def _become_subreaper() -> None:
+def become_subreaper() -> None:
     """Orphaned grandchildren are re-parented to the run's process, so they stay its descendants."""
     import ctypes
 

@@ -70,6 +70,7 @@ def run_worker(options: WorkerOptions) -> int:
     from runtime.workflow.project import load_project
     from runtime.store.postgres import PostgresStore, display_url
     from runtime.worker.confine import check_run_as
+    from runtime.worker.sandbox import sandbox_for
 
     log = worker_logger()
     if not options.db.startswith(("postgresql://", "postgres://")):
@@ -79,6 +80,7 @@ def run_worker(options: WorkerOptions) -> int:
     try:
         check_run_as(options.run_as, log.warn)
         project = load_project(options.project)
+        sandbox = sandbox_for(options, project, options.db)
         store = PostgresStore(options.db, pool_size=max(10, options.worker_count + 4),
                               lost_after_s=options.lost_after_s)
     except PyfnError as error:
@@ -88,7 +90,7 @@ def run_worker(options: WorkerOptions) -> int:
         log.error(f"cannot open the store {display_url(options.db)}: {type(exc).__name__}: {exc}")
         return 1
     try:
-        return _Worker(options, project, store, log).run()
+        return _Worker(options, project, store, log, sandbox).run()
     finally:
         store.close()
 
@@ -96,8 +98,9 @@ def run_worker(options: WorkerOptions) -> int:
 class _Worker:
     """One worker process's parts: the worker side (claim loops, heartbeat) and the signal handling."""
 
-    def __init__(self, options: WorkerOptions, project, store, log: Logger):
+    def __init__(self, options: WorkerOptions, project, store, log: Logger, sandbox=None):
         self.options, self.project, self.store, self.log = options, project, store, log
+        self.sandbox = sandbox
         self.worker_id = str(uuid.uuid4())
         self.stop_requested = threading.Event()
         self.signals = 0
@@ -109,7 +112,8 @@ class _Worker:
 
         self.store.register_worker(self.worker_id, kind="worker")
         self.workers = start_workers(self.store, self.options.db, self.project, self.worker_id, self.options,
-                                     self.log, on_dead=self._dead, lost_by="a worker that stopped heartbeating")
+                                     self.log, on_dead=self._dead, lost_by="a worker that stopped heartbeating",
+                                     sandbox=self.sandbox)
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
         self._announce()

@@ -41,11 +41,17 @@ def _preload() -> None:
             continue
 
 
-def keep_only(path: str) -> None:
-    """In a run's process: forget every other workflow's plan (and the credentials it holds)."""
+def keep_only(path: str, plan: Workflow | None = None) -> None:
+    """In a run's process: forget every other workflow's plan (and the credentials it holds); keep ``plan`` as its.
+
+    A run's process that loaded its plan itself (a sandboxed one: nothing is preloaded there) keeps it, so
+    the run does not read the workflow's files again once it has become another user (``--run-as``).
+    """
     key = str(Path(path).resolve())
     for other in [name for name in _PLANS if name != key]:
         del _PLANS[other]
+    if plan is not None:
+        _PLANS[key] = plan
 
 
 def plan_for(path: str) -> Workflow:

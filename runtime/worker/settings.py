@@ -31,6 +31,7 @@ class WorkerSettings:
         heartbeat_s: on a shared store, seconds between heartbeats.
         lost_after_s: on a shared store, how long a silent process lives before others requeue its runs.
         run_as: the unprivileged user each run's process runs as (``runtime.worker.confine``).
+        sandbox: each run's process in a bubblewrap sandbox (``runtime.worker.sandbox``).
     """
 
     workers: int | None = None
@@ -40,6 +41,7 @@ class WorkerSettings:
     heartbeat_s: float = defaults.HEARTBEAT_S
     lost_after_s: float = defaults.LOST_AFTER_S
     run_as: str | None = None  # runtime.worker.confine
+    sandbox: bool = defaults.SANDBOX  # runtime.worker.sandbox
 
     @property
     def worker_count(self) -> int:

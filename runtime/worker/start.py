@@ -18,7 +18,7 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from runtime.logger import Logger
 from runtime.store import RunStore
@@ -50,18 +50,20 @@ class Workers:
 
 def start_workers(store: RunStore, location: str, project: Project, worker_id: str, settings: WorkerSettings,
                   log: Logger, *, on_dead: Callable[[str], None], lost_by: str = "a server that stopped",
-                  observers: Sequence[Callable] = (), on_lost: Callable[[str], None] | None = None) -> Workers:
+                  observers: Sequence[Callable] = (), on_lost: Callable[[str], None] | None = None,
+                  sandbox: Any = None) -> Workers:
     """Start the worker side of ``worker_id`` (already registered in ``store``); see the module docstring.
 
     ``location`` is the store's file or URL (where the runs' collections are); ``on_dead(reason)``
     is called when a shared store declared this process dead; ``lost_by`` says in the log who
     left the runs recovered at start; ``observers`` are told of each run's end (``WorkerPool.on_end``);
     ``on_lost(run_id)`` is told of each run found lost: at start, and on a shared store each run of a
-    silent process that this one's heartbeat requeues (the alerts' ``lost``).
+    silent process that this one's heartbeat requeues (the alerts' ``lost``); ``sandbox``
+    (``runtime.worker.sandbox.sandbox_for``) runs each run in bwrap instead of forking it.
     """
     paths = [str(path) for path in project.workflows.values()]
     context = (forkserver_context(paths, env_names(project.plans.values()))  # before any thread starts
-               if settings.worker_count else None)
+               if settings.worker_count and sandbox is None else None)
     beat = join_cluster(store, worker_id, log, settings.heartbeat_s, settings.lost_after_s, on_dead=on_dead,
                         on_lost=on_lost)
     recovered = store.recover_lost([worker_id])
@@ -69,7 +71,8 @@ def start_workers(store: RunStore, location: str, project: Project, worker_id: s
         log.warn(f"run {lost} was left unfinished by {lost_by}: marked lost, queued again as {queued}")
         if on_lost is not None:
             on_lost(lost)
-    supervisor = Supervisor(store, context, Limits(settings.run_timeout_ms, settings.memory_mb, settings.run_as), location)
+    supervisor = Supervisor(store, context, Limits(settings.run_timeout_ms, settings.memory_mb, settings.run_as),
+                            location, sandbox)
     policies = {name: plan.policy for name, plan in project.plans.items()}
     pool = WorkerPool(store, project.workflows, supervisor, worker_id, settings.worker_count, log, policies,
                       **({"idle_s": SHARED_IDLE_S} if beat else {}))

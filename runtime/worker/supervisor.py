@@ -11,7 +11,11 @@ and writes steps and logs to the store, and every 50 ms checks the limits:
 - past ``timeout_ms`` → SIGKILL, ``killed`` with error type ``TimeoutError``;
 - resident memory of the child and every process it started past ``memory_mb`` → SIGKILL,
   ``killed`` with ``OOMError``;
-- the child exits without reporting → ``crashed`` with ``ExitError``.
+- the child exits without reporting, or writes what is not a record → ``crashed`` with ``ExitError``.
+
+It also answers the child's collections calls on the run store (``runtime.worker.collections_relay``).
+With ``--sandbox`` the child is not forked: it is a fresh interpreter in a bubblewrap sandbox
+(``runtime.worker.sandbox``), supervised the same way.
 
 Each run leads its own process group (``runtime.worker.confine``): a kill is sent to the whole
 group, and so is a final one when the run ends, so no process a job started outlives its run.
@@ -35,13 +39,16 @@ from runtime import defaults
 from runtime.store import ClaimedRun, RawJSON, RunStore
 from runtime.worker.child import RunRequest, main as child_main
 from runtime.worker.confine import forkserver_environment, kill_group, tree_resident_bytes
-from runtime.worker.messages import Done, LogLine, Message, Started, StepCompleted, StepStarted
+from runtime.worker.collections_relay import answer
+from runtime.worker.messages import (BadMessage, Channel, CollectionAnswer, CollectionCall, Done, LogLine, Message,
+                                     Started, StepCompleted, StepStarted)
 
 __all__ = ["Limits", "Outcome", "Supervisor", "forkserver_context", "PRELOAD"]
 
 PRELOAD = ["runtime.worker.child", "runtime.worker.messages", "runtime.worker.preload", "adaptors.common",
            "adaptors.http", "jsonschema", "adaptors.common.jsonpath", "yaml"]
 _POLL_SECONDS = 0.05
+_ENDS = ("success", "failed", "crashed", "killed")  # how a run's process may say its run ended
 _MAX_MESSAGES_PER_POLL = 500
 
 
@@ -116,23 +123,24 @@ class Supervisor:
         store.finish(run_id, outcome.state, outcome.error_type, outcome.final_state)
     """
 
-    def __init__(self, store: RunStore, context: Any, limits: Limits, collections: str | None = None):
+    def __init__(self, store: RunStore, context: Any, limits: Limits, collections: str | None = None,
+                 sandbox: Any = None):
         self.store, self.context, self.limits = store, context, limits
-        self.collections = collections  # where the runs' collections are: the store's file or URL
+        self.sandbox = sandbox  # a runtime.worker.sandbox.Sandbox: each run in bwrap, not forked
+        self.collections = None  # the runs' collections, in the store's file or at its URL; the runs ask for them
+        if collections is not None:
+            from runtime.store.collections import StoreCollections
+
+            self.collections = StoreCollections(collections)
 
     def run(self, claimed: ClaimedRun, workflow_path: str, abort: threading.Event, persist: bool = True) -> Outcome:
         """Execute ``claimed`` and return its outcome (the caller records the end).
 
         ``persist=False`` (zero persistence) records each step without its input and output.
         """
-        receiver, sender = self.context.Pipe(duplex=False)
         request = RunRequest(claimed.id, workflow_path, claimed.input, claimed.attempt, claimed.start_step,
-                             self.collections, self.limits.run_as)
-        process = self.context.Process(target=child_main, args=(request, sender), daemon=True,
-                                       name=f"pyfn-run-{claimed.id[:8]}")
-        with _main_module_hidden():
-            process.start()
-        sender.close()
+                             self.collections is not None, self.limits.run_as)
+        process, receiver = self.sandbox.start(request) if self.sandbox is not None else self._fork(request)
         try:
             return _Watch(self, claimed.id, process, receiver, abort, persist).until_done()
         finally:
@@ -144,13 +152,25 @@ class Supervisor:
                 process.join(timeout=2)
 
 
+    def _fork(self, request: RunRequest) -> tuple[Any, Any]:
+        """The run's process forked from the forkserver, and the supervisor's end of its pipe."""
+        receiver, sender = self.context.Pipe()
+        process = self.context.Process(target=child_main, args=(request, sender), daemon=True,
+                                       name=f"pyfn-run-{request.run_id[:8]}")
+        with _main_module_hidden():
+            process.start()
+        sender.close()
+        return process, receiver
+
+
 class _Watch:
     """The supervision loop of one child process."""
 
     def __init__(self, supervisor: Supervisor, run_id: str, process: Any, receiver: Any, abort: threading.Event,
                  persist: bool = True):
         self.store, self.limits, self.persist = supervisor.store, supervisor.limits, persist
-        self.run_id, self.process, self.receiver, self.abort = run_id, process, receiver, abort
+        self.collections = supervisor.collections
+        self.run_id, self.process, self.receiver, self.abort = run_id, process, Channel(receiver), abort
         self.started = time.monotonic()
         self.outcome: Outcome | None = None
         self.closed = False
@@ -174,6 +194,10 @@ class _Watch:
             except (EOFError, OSError):
                 self.closed = True
                 break
+            except BadMessage as error:
+                self._kill(f"CRITICAL ERROR! The run's process sent what pyfn cannot read ({error})")
+                self.outcome = Outcome("crashed", "ExitError")
+                break
             if isinstance(message, LogLine):
                 logs.append((message.at, message.line))
             else:
@@ -193,9 +217,13 @@ class _Watch:
         elif isinstance(message, StepCompleted):
             output = _raw(message.output_json) if self.persist else None
             self.store.step_finished(self.run_id, message.step, output, _raw(message.error_json), at=message.at)
+        elif isinstance(message, CollectionCall):
+            self.receiver.send(answer(self.collections, message) if self.collections is not None else
+                               CollectionAnswer(error=["CollectionsUnavailable", "This server keeps no collections",
+                                                       None]))
         elif isinstance(message, Done):
-            self.outcome = Outcome(message.state, message.error_type, _raw(message.final_json),
-                                   message.webhook_response)
+            state = message.state if message.state in _ENDS else "crashed"  # a hostile job cannot claim "lost"
+            self.outcome = Outcome(state, message.error_type, _raw(message.final_json), message.webhook_response)
 
     def _check_limits(self) -> Outcome | None:
         if self.abort.is_set():

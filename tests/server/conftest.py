@@ -116,6 +116,16 @@ def open_db(path: Path):
     return open_store(path)
 
 
+def finished_run(server: Server, run_id: str, timeout: float = 60):
+    """The run's detail (``RunDetail``) once it has ended, from the store the server writes."""
+    store = open_db(server.db)
+    try:
+        wait_until(lambda: store.get_run(run_id).run.final, timeout=timeout)
+        return store.get_run(run_id)
+    finally:
+        store.close()
+
+
 @pytest.fixture(scope="module")
 def shared_server(tmp_path_factory):
     """One server for a whole test module (tests that only read answers and the store)."""

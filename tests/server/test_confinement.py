@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import open_db, wait_until
-from .projects import write_project
+from runtime.store.collections import StoreCollections
+
+from .conftest import finished_run, wait_until
+from .projects import pyfn, write_project
 
 ENVIRONMENT_JOB = """
 import os
@@ -60,6 +62,38 @@ def peek(state):
 
 fn(peek)
 """
+COLLECTIONS_JOB = """
+import os
+
+def peek(state):
+    try:
+        open(state["data"]["db"], "rb").close()
+        opened = "opened"
+    except OSError as error:
+        opened = type(error).__name__
+    return {**state, "opened": opened, "uid": os.getuid()}
+
+fn(peek)
+collections.set("crm-ids", state["data"]["case_id"], {"crm_id": 7})
+collections.get("crm-ids", state["data"]["case_id"])
+"""
+
+PICKLE_JOB = """
+import gc
+
+def attack(state):
+    marker = state["data"]["marker"]
+
+    class Exploit:
+        def __reduce__(self):  # what unpickling it does: create the marker file, in whoever reads it
+            return (open, (marker, "w"))
+
+    for pipe in [o for o in gc.get_objects() if type(o).__name__ == "Connection"]:
+        pipe.send(Exploit())
+    return state
+
+fn(attack)
+"""
 
 
 def _workflow(name: str, job: str, configuration: str = "") -> str:
@@ -75,8 +109,12 @@ def project(tmp_path):
         "fork.yaml": _workflow("fork", "fork.py"),
         "hog.yaml": _workflow("hog", "hog.py"),
         "peek.yaml": _workflow("peek", "peek.py"),
+        "remember.yaml": _workflow("remember", "remember.py"),
+        "attack.yaml": _workflow("attack", "attack.py"),
         "credentials.yaml": "own: {apiKey: '${CONFINE_OWN_KEY}'}\nother: {apiKey: '${CONFINE_OTHER_KEY}'}\n",
-    }, {"environment.py": ENVIRONMENT_JOB, "fork.py": FORK_JOB, "hog.py": HOG_JOB, "peek.py": STORE_JOB})
+    }, {"environment.py": ENVIRONMENT_JOB, "fork.py": FORK_JOB, "hog.py": HOG_JOB, "peek.py": STORE_JOB,
+                                                                   "remember.py": COLLECTIONS_JOB,
+                                                                   "attack.py": PICKLE_JOB})
 
 
 def _serve(server_factory, project, *args):
@@ -84,15 +122,6 @@ def _serve(server_factory, project, *args):
     server.env.update({"CONFINE_OWN_KEY": "own-key-1234", "CONFINE_OTHER_KEY": "other-key-5678",
                        "CONFINE_UNRELATED": "server-only-9999", "PYFN_API_TOKEN": "confine-token-1"})
     return server.start()
-
-
-def _finished(server, run_id: str):
-    store = open_db(server.db)
-    try:
-        wait_until(lambda: store.get_run(run_id).run.final, timeout=60)
-        return store.get_run(run_id)
-    finally:
-        store.close()
 
 
 def _gone(pid: int) -> bool:
@@ -105,7 +134,7 @@ def _gone(pid: int) -> bool:
 
 def test_a_run_sees_only_the_variables_its_own_credentials_name(server_factory, project):
     server = _serve(server_factory, project)
-    run = _finished(server, server.post("env", {}).json()["run_id"])
+    run = finished_run(server, server.post("env", {}).json()["run_id"])
     assert run.run.state == "success", run.logs
     seen = run.final_state["data"]
     assert "CONFINE_OWN_KEY" in seen["env"] and "PATH" in seen["env"]
@@ -113,11 +142,11 @@ def test_a_run_sees_only_the_variables_its_own_credentials_name(server_factory, 
     assert not {"CONFINE_UNRELATED", "PYFN_API_TOKEN"} & set(seen["block"])  # nor the process's first block
 
 
-def test_a_forked_grandchild_ends_with_its_run_killed_or_finished(server_factory, project, tmp_path):
+def test_a_forked_grandchild_ends_with_its_run_killed_orfinished_run(server_factory, project, tmp_path):
     server = _serve(server_factory, project, "--run-timeout-ms", "3000")
     for hang, state in ((True, "killed"), (False, "success")):
         pidfile = tmp_path / f"grandchild-{hang}"
-        run = _finished(server, server.post("fork", {"pidfile": str(pidfile), "hang": hang}).json()["run_id"])
+        run = finished_run(server, server.post("fork", {"pidfile": str(pidfile), "hang": hang}).json()["run_id"])
         assert run.run.state == state, run.logs
         grandchild = int(pidfile.read_text())
         wait_until(lambda: _gone(grandchild), timeout=10, message=f"grandchild {grandchild} outlived its run")
@@ -126,21 +155,50 @@ def test_a_forked_grandchild_ends_with_its_run_killed_or_finished(server_factory
 def test_a_memory_hogging_subprocess_kills_its_run_and_dies_with_it(server_factory, project, tmp_path):
     server = _serve(server_factory, project, "--memory-mb", "200", "--run-timeout-ms", "0")
     pidfile = tmp_path / "hog"
-    run = _finished(server, server.post("hog", {"pidfile": str(pidfile)}).json()["run_id"])
+    run = finished_run(server, server.post("hog", {"pidfile": str(pidfile)}).json()["run_id"])
     assert (run.run.state, run.run.error_type) == ("killed", "OOMError")
     wait_until(lambda: _gone(int(pidfile.read_text())), timeout=10, message="the hog outlived its run")
 
 
-def test_a_run_as_another_user_cannot_open_the_run_store(server_factory, project):
+def test_a_job_writing_a_pickle_on_its_pipe_crashes_its_run_and_runs_nothing_in_the_server(server_factory,
+                                                                                            project, tmp_path):
+    server = _serve(server_factory, project)
+    marker = tmp_path / "unpickled"
+    run = finished_run(server, server.post("attack", {"marker": str(marker)}).json()["run_id"])
+    assert (run.run.state, run.run.error_type) == ("crashed", "ExitError"), run.logs
+    assert any("cannot read" in line for _, line in run.logs), run.logs
+    assert not marker.exists()
+    assert server.post("env", {}).status_code in (200, 201, 202)  # the server goes on
+
+
+def _store_outside_tmp_path() -> Path:
+    """A store file in a folder anyone may enter (pytest's tmp_path is root's own): only its mode keeps runs out."""
     if os.geteuid() != 0:
         pytest.fail("--run-as needs root: run this test as root (CI's container does)")
     folder = Path(tempfile.mkdtemp(prefix="pyfn-confine-"))
-    folder.chmod(0o755)  # only the store file's own mode keeps the run out
-    db = folder / "pyfn.db"
+    folder.chmod(0o755)
+    return folder / "pyfn.db"
+
+
+def test_a_run_as_another_user_cannot_open_the_run_store(server_factory, project):
+    db = _store_outside_tmp_path()
     server = _serve(server_factory, project, "--run-as", "nobody", "--db", str(db))
     server.db = db
-    run = _finished(server, server.post("peek", {"db": str(db)}).json()["run_id"])
+    run = finished_run(server, server.post("peek", {"db": str(db)}).json()["run_id"])
     assert run.run.state == "failed", run.logs
     assert "Permission denied" in run.steps[0].error["message"]
-    env = _finished(server, server.post("env", {}).json()["run_id"])
+    env = finished_run(server, server.post("env", {}).json()["run_id"])
     assert env.final_state["data"]["uid"] == 65534 and oct(db.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_run_as_another_user_uses_collections_through_the_server_without_opening_the_store(server_factory,
+                                                                                            project):
+    db = _store_outside_tmp_path()
+    assert pyfn("collections", "create", "crm-ids", "--db", db).returncode == 0
+    server = _serve(server_factory, project, "--run-as", "nobody", "--db", str(db))
+    server.db = db
+    run = finished_run(server, server.post("remember", {"db": str(db), "case_id": "case-1"}).json()["run_id"])
+    assert run.run.state == "success", run.logs
+    final = run.final_state
+    assert (final["opened"], final["uid"], final["data"]) == ("PermissionError", 65534, {"crm_id": 7})
+    assert StoreCollections(db).get("crm-ids", "case-1") == '{"crm_id":7}'
