@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
@@ -48,6 +47,8 @@ def unknown_key_problems(configuration: Any, schema: dict) -> list[str]:
     known = list(schema.get("properties", {}))
     if not isinstance(configuration, dict):
         return []
+    import difflib  # only when a configuration is checked: not on a job's cold start
+
     problems = []
     for key in configuration:
         close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.8) if key not in known else []

@@ -96,6 +96,7 @@ class Masker:
     def __init__(self) -> None:
         self._forms: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
+        self._in_json: re.Pattern[str] | None = None
 
     def add_secrets(self, values: Iterable[Any]) -> list[str]:
         """Learn ``values`` as secrets (with their derived forms); return the ones too short to mask."""
@@ -131,6 +132,9 @@ class Masker:
         if self._forms:
             ordered = sorted(self._forms, key=len, reverse=True)
             self._pattern = re.compile("|".join(map(re.escape, ordered)))
+            # a string holding a form holds it JSON-escaped in the value's JSON text (escaping is per character)
+            escaped = {json.dumps(form, ensure_ascii=False)[1:-1] for form in ordered}
+            self._in_json = re.compile("|".join(map(re.escape, sorted(escaped, key=len, reverse=True))))
 
     def mask(self, text: str) -> str:
         """``text`` with every form of every secret replaced by ``****``."""
@@ -139,10 +143,21 @@ class Masker:
         return self._pattern.sub(MASK, text)
 
     def scrub(self, value: Any) -> Any:
-        """A copy of a JSON-like value with secrets masked in every string (keys included)."""
-        if self._pattern is None:
+        """A copy of a JSON-like value with secrets masked in every string (keys included).
+
+        A value holding no secret is returned as it is: its JSON text (one pass of the C encoder)
+        is searched first, and only a value where a secret shows is walked and copied.
+        """
+        if self._pattern is None or not self._may_hold_secret(value):
             return value
         return self._scrub(value)
+
+    def _may_hold_secret(self, value: Any) -> bool:
+        try:
+            text = json.dumps(value, ensure_ascii=False, check_circular=False)
+        except (TypeError, ValueError, RecursionError):
+            return True
+        return self._in_json is None or self._in_json.search(text) is not None
 
     def _scrub(self, value: Any) -> Any:
         if isinstance(value, str):

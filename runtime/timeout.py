@@ -14,7 +14,6 @@ within the process: after a grace period ``on_stuck`` is called, and the edge
 
 from __future__ import annotations
 
-import ctypes
 import signal
 import threading
 from contextlib import contextmanager
@@ -79,13 +78,18 @@ def _arm_thread(thread_id: int, seconds: float) -> Callable[[], None]:
     done = threading.Event()
     lock = threading.Lock()
 
+    fired = []  # ctypes is imported only when a deadline passes
+
     def inject() -> None:
         if done.wait(seconds):
             return
+        import ctypes
+
         while True:
             with lock:
                 if done.is_set():
                     return
+                fired.append(True)
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id),
                                                            ctypes.py_object(_Expired))
             done.wait(_REPEAT_SECONDS)
@@ -97,5 +101,8 @@ def _arm_thread(thread_id: int, seconds: float) -> Callable[[], None]:
         with lock:
             if not done.is_set():
                 done.set()
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), None)
+                if fired:  # an exception may still be pending in the thread: take it back
+                    import ctypes
+
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), None)
     return disarm

@@ -8,7 +8,6 @@ cached output of X's parent.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any, Callable
 
@@ -26,6 +25,8 @@ class StepCache:
         self.folder = workflow_path.parent / ".cli-cache" / workflow_name
 
     def clear(self) -> None:
+        import shutil
+
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def write(self, step_key: str, state: Any) -> Path:

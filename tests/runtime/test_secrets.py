@@ -149,3 +149,22 @@ def test_a_logged_value_json_cannot_hold_is_shown_as_python_shows_it():
     looped["self"] = looped
     create_loggers("debug", LogSink(out, masker=Masker())).job.info(looped)
     assert out.getvalue() == "[JOB] ℹ {'token-ish': 'x', 'self': {...}}\n"
+
+
+@pytest.mark.parametrize("secret", ['pa"ss\\wörd', "tab\there\nline", "plain-token-123"])
+def test_scrub_finds_every_form_of_a_secret_with_quotes_backslashes_or_controls(secret):
+    masker = Masker()
+    masker.add_secrets([secret])
+    escaped = json.dumps(secret)[1:-1]
+    for value, masked in [(f"x{secret}y", "x****y"), ({f"k{secret}": 1}, {"k****": 1}), (escaped, "****"),
+                          (base64.b64encode(secret.encode()).decode(), "****"), ((quote(secret, safe=""),), ["****"])]:
+        assert masker.scrub({"v": value, "n": 5}) == {"v": masked, "n": 5}
+
+
+def test_scrub_hands_back_a_state_holding_no_secret_as_it_is():
+    masker = Masker()
+    masker.add_secrets(["s3cret-value"])
+    state = {"data": [{"name": "Ann", "when": "2024-01-01"}], "n": 1.5, "ok": None}
+    assert masker.scrub(state) is state
+    with_secret = {"data": [{"name": "Ann s3cret-value"}]}
+    assert masker.scrub(with_secret) == {"data": [{"name": "Ann ****"}]} and with_secret["data"][0]["name"].endswith("value")
