@@ -196,7 +196,11 @@ class IndexedOnPager(Pager):
             raise PaginationLoopError(f"{self.path} answered documents without indexed_on", code="NO_INDEXED_ON",
                                       fix="Incremental pulls need HQ's indexed_on (API v0.5 forms and cases)")
         last = canonical_time(objects[-1].get("indexed_on"))
-        at_last = {_doc_id(doc) for doc in objects if canonical_time(doc.get("indexed_on")) == last}
+        at_last = set()
+        for doc in reversed(objects):  # the page is ordered by indexed_on: its ties with the last are at its end
+            if canonical_time(doc.get("indexed_on")) != last:
+                break
+            at_last.add(_doc_id(doc))
         if last == self.cursor:
             self.boundary |= at_last
             self.listed |= at_last
