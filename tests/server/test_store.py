@@ -279,8 +279,9 @@ def test_finish_with_wipe_keeps_the_metadata_only(store):
     assert [(s.step, s.input, s.output, bool(s.error)) for s in detail.steps] == [("a", None, None, False),
                                                                                    ("b", None, None, True)]
     assert detail.run.state == "failed" and detail.logs[0][1] == "[R/T] ✔ a completed"
-    with pytest.raises(NotRetryable, match="input is no longer stored"):
+    with pytest.raises(NotRetryable, match="input is no longer stored") as refused:
         store.retry(accepted.run_id)
+    assert f"(wiped at {detail.wiped_at[:19]}" in str(refused.value)  # to the second: each backend's format
 
 
 def test_manual_retry_from_the_start_and_from_a_step(store):
@@ -296,18 +297,20 @@ def test_manual_retry_from_the_start_and_from_a_step(store):
     run = store.get_run(again.run_id)
     assert (run.run.cause, run.run.attempt, run.run.start_step) == ("manual", 2, None)
     assert run.input == {"data": {"n": 1}}
-    with pytest.raises(NotRetryable, match="already has a run waiting or running"):
+    with pytest.raises(NotRetryable, match="already has a run waiting or running") as refused:
         store.retry(claimed.id)
+    assert f"(run {again.run_id}, available): wait for it to end" in str(refused.value)
     assert store.claim("w-1").id == again.run_id, "a manual retry goes first (priority 0)"
     store.finish(again.run_id, "failed", "JobError")
     from_step = store.retry(claimed.id, from_step="ups")
     run = store.get_run(from_step.run_id)
     assert (run.run.start_step, run.run.attempt, run.input) == ("upsert", 3, {"data": {"n": 2}})
+    assert from_step.work_order_id == accepted.work_order_id and run.run.cause == "manual"
     claimed_again = store.claim("w-1")
     assert claimed_again.start_step == "upsert" and '"n":2' in claimed_again.input.replace(" ", "")
     assert store.get_run(later_arrival.run_id).run.state == "available"
     store.finish(claimed_again.id, "success")
-    with pytest.raises(NotRetryable, match=r"has no step 'nope' \(its steps: fetch, upsert\)"):
+    with pytest.raises(NotRetryable, match=rf"run {claimed.id} has no step 'nope' \(its steps: fetch, upsert\)"):
         store.retry(claimed.id, from_step="nope")
     with pytest.raises(LookupError):
         store.retry("no-such-run")
@@ -322,6 +325,36 @@ def test_a_lost_retry_from_a_step_keeps_its_start_and_input(store):
     claimed = store.claim("w-1")
     assert claimed.id == new_id and claimed.start_step == "a" and claimed.input.replace(" ", "") == '{"data":1}'
     assert store.get_run(new_id).run.cause == "lost" and retried.run_id != new_id
+
+
+def test_an_automatic_retry_of_a_run_from_a_step_starts_at_that_step_with_its_input(store):
+    store.accept("wf", "hook", {"data": 0})
+    first = claim_and_end(store, "failed")
+    record_steps(store, first.id, [("a", {"data": 1}, {"data": 2}, None), ("b", {"data": 2}, None, None)])
+    from_b = store.retry(first.id, from_step="b")
+    claim_and_end(store, "failed", retry_at=now_iso())
+    retried = wait_until(lambda: store.claim("w-1"), timeout=5)
+    assert retried.work_order_id == from_b.work_order_id and retried.id != from_b.run_id
+    assert (retried.start_step, retried.input.replace(" ", ""), retried.retries) == ("b", '{"data":2}', 1)
+
+
+def test_a_step_retry_says_why_the_step_input_is_missing(store):
+    kept = store.accept("wf", "hook", {"data": 0})
+    run = claim_and_end(store, "failed")
+    record_steps(store, run.id, [("a", None, {"data": 2}, None)])  # a step that started without its input
+    with pytest.raises(NotRetryable, match=rf"^run {run.id} cannot be retried from step a: "
+                                           r"the input of that step was not stored$"):
+        store.retry(run.id, from_step="a")
+    store.accept("other", "hook", {"data": 0})
+    wiped = store.claim("w-1")
+    store.started(wiped.id)
+    record_steps(store, wiped.id, [("a", {"data": 1}, {"data": 2}, None)])
+    store.finish(wiped.id, "failed", wipe=True)
+    wiped_at = store.get_run(wiped.id).wiped_at[:19]
+    with pytest.raises(NotRetryable, match=rf"^run {wiped.id} cannot be retried from step a: its input is no "
+                                           rf"longer stored \(wiped at {wiped_at}"):
+        store.retry(wiped.id, from_step="a")
+    assert store.get_run(kept.run_id).run.attempt == 1
 
 
 def test_max_concurrency_is_enforced_at_claim_time(store):
