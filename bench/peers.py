@@ -20,6 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from filelock import FileLock
+
 __all__ = ["NODE_PACKAGES", "COMMCARE_EXPORT_VERSION", "node_peers", "openfn_command", "commcare_export"]
 
 BENCH = Path(__file__).resolve().parent
@@ -65,11 +67,21 @@ def openfn_command(job: Path, state: Path | None, output: Path) -> list[str]:
 def commcare_export() -> Path:
     """The ``commcare-export`` executable of its own venv, created on first use (about 10 s).
 
+    Processes asking at once (the test processes, a benchmark) take turns through a lock file beside the
+    venv: one installs, the others then find it installed.
+
     Raises:
         RuntimeError: the venv or the pip install fails (never skipped silently).
     """
     default = Path.home() / ".cache" / "pyfn" / f"commcare-export-{COMMCARE_EXPORT_VERSION}"
     path = Path(os.environ.get("PYFN_COMMCARE_EXPORT_VENV", default))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{path}.lock"):
+        _install_commcare_export(path)
+    return path / "bin" / "commcare-export"
+
+
+def _install_commcare_export(path: Path) -> None:
     ready = path / ".installed"
     if not ready.exists():
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(path)], check=True)
@@ -78,7 +90,6 @@ def commcare_export() -> Path:
         if install.returncode != 0:
             raise RuntimeError(f"installing commcare-export failed:\n{install.stdout}\n{install.stderr}")
         ready.write_text(COMMCARE_EXPORT_VERSION)
-    return path / "bin" / "commcare-export"
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,6 +24,19 @@ def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
     if collection_path.suffix == ".py" and not collection_path.name.startswith(("test_", "conftest")):
         return True
     return None
+
+
+# fixtures that take many seconds to make: under pytest-xdist (bin/test, --dist loadgroup) the tests using
+# one of them run in one process, which makes it once, rather than in each process
+SHARED_IN_ONE_PROCESS = ("installed_pyfn", "big_hq")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Group the tests of each expensive fixture (``SHARED_IN_ONE_PROCESS``) for pytest-xdist."""
+    for item in items:
+        shared = next((name for name in SHARED_IN_ONE_PROCESS if name in getattr(item, "fixturenames", ())), None)
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(shared))
 
 
 @dataclass
@@ -102,8 +117,25 @@ class InstalledPyfn:
 @pytest.fixture(scope="session")
 def installed_pyfn(tmp_path_factory) -> InstalledPyfn:
     """Build this checkout (``python -m build``: an sdist, then the wheel from it) and install the wheel
-    with pytest into a new venv in a temporary folder."""
-    base = tmp_path_factory.mktemp("installed")
+    with pytest into a new venv in a temporary folder.
+
+    Built once per test run: under pytest-xdist the workers share one build in the run's temporary root,
+    the first to take the lock builds it, the others wait and reuse it.
+    """
+    if "PYTEST_XDIST_WORKER" not in os.environ:  # no xdist: this process is the whole run
+        return _build_and_install(tmp_path_factory.mktemp("installed"))
+    base = tmp_path_factory.getbasetemp().parent / "installed"  # the run's root, shared by its workers
+    with FileLock(f"{base}.lock"):
+        done = base / "done.json"
+        if not done.is_file():
+            shutil.rmtree(base, ignore_errors=True)  # a build a failed worker left half done
+            installed = _build_and_install(base)
+            done.write_text(json.dumps({key: str(value) for key, value in vars(installed).items()}))
+        return InstalledPyfn(**{key: Path(value) for key, value in json.loads(done.read_text()).items()})
+
+
+def _build_and_install(base: Path) -> InstalledPyfn:
+    base.mkdir(parents=True, exist_ok=True)
     built = subprocess.run([sys.executable, "-m", "build", "-o", str(base / "dist"), str(ROOT)], cwd=base,
                            capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import requests
@@ -22,6 +23,21 @@ AUTH = ("commcare", FORWARDING_PASSWORD)
 def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, message="timed out"):
     """``runtime.testing.waiting.wait_until`` with the longer deadline multi-process tests need."""
     return _wait_until(predicate, timeout, interval, message)
+
+
+def wait_while_moving(predicate, progress, stall: float = 60.0, message="timed out"):
+    """Poll ``predicate`` until it returns something truthy and return that; fail only once ``progress()``
+    has given the same value for ``stall`` s. A busy machine slows a burst of runs down, only a stuck one
+    stops it: the deadline is on the work standing still, never on the whole burst."""
+    last, since = progress(), time.monotonic()
+    while not (value := predicate()):
+        now = progress()
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since > stall:
+            raise AssertionError(message() if callable(message) else message)
+        time.sleep(0.1)
+    return value
 
 
 class Proc:

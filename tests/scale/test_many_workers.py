@@ -21,7 +21,7 @@ import requests
 from runtime.store import open_store, parse_iso
 from runtime.testing.destination import DestinationAPI, Response
 
-from .procs import Server, Worker, wait_until
+from .procs import Server, Worker, wait_until, wait_while_moving
 
 pytestmark = pytest.mark.slow  # end to end: real processes, seconds each
 
@@ -106,11 +106,13 @@ def test_500_forms_on_three_workers_one_killed_run_exactly_once_and_in_order(pg_
             bodies = [form(n) for n in range(FORMS)]
             ordered = [{"id": f"ordered-{n}", "n": n} for n in range(ORDERED)]
             poster = ThreadPoolExecutor(1).submit(post_all, server, bodies, ordered)
-            wait_until(lambda: sum(recorder.posts.values()) >= 100, timeout=60)
+            delivered = lambda: sum(recorder.posts.values())  # noqa: E731
+            wait_while_moving(lambda: delivered() >= 100, delivered)
             killed_id = kill_while_running(workers[1], store)
-            answers = poster.result(timeout=120)
-            counts = wait_until(lambda: all_final(store, FORMS + ORDERED), timeout=90,
-                                message=lambda: f"runs did not all end: {store.counts()}\n{workers[0].output()[-3000:]}")
+            runs_made = lambda: sum(store.counts().values())  # noqa: E731
+            answers = wait_while_moving(lambda: poster.done() and poster.result(), runs_made)
+            counts = wait_while_moving(lambda: all_final(store, FORMS + ORDERED), store.counts,
+                                       message=lambda: f"runs stopped: {store.counts()}\n{workers[0].output()[-3000:]}")
             runs = store.list_runs(limit=10 * (FORMS + ORDERED))
             duplicate = server.post("forms", bodies[0])
         finally:

@@ -127,9 +127,28 @@ def finished_run(server: Server, run_id: str, timeout: float = 60):
 
 
 @pytest.fixture(scope="module")
-def shared_server(tmp_path_factory):
-    """One server for a whole test module (tests that only read answers and the store)."""
-    tmp = tmp_path_factory.mktemp("shared-server")
-    server = Server(tmp, "--workers", "1").start()
-    yield server
+def server(request, tmp_path_factory):
+    """One server for a whole test module (tests that only post and read answers and the store), started
+    with the module's ``SERVER_ARGS`` (default ``("--workers", "1")``) and ``SERVER_ENV`` (extra variables).
+
+    Example (in a test module)::
+
+        SERVER_ARGS = ("--workers", "0", "--body-timeout-s", "1")
+
+        def test_health(server):
+            assert requests.get(f"{server.url}/health").status_code == 200
+    """
+    module = request.module
+    server = Server(tmp_path_factory.mktemp(module.__name__.rsplit(".", 1)[-1]),
+                    *getattr(module, "SERVER_ARGS", ("--workers", "1")))
+    server.env.update(getattr(module, "SERVER_ENV", {}))
+    yield server.start()
     server.stop(timeout=10)
+
+
+@pytest.fixture
+def store(server):
+    """The run store of the module's ``server``, open for the test (a module with its own ``store`` keeps it)."""
+    opened = open_db(server.db)
+    yield opened
+    opened.close()

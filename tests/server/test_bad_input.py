@@ -9,28 +9,16 @@ import socket
 import pytest
 import requests
 
-from .conftest import FORWARDING_PASSWORD, Server, open_db, wait_until
+from .conftest import FORWARDING_PASSWORD, wait_until
 
 BASIC = {"Authorization": "Basic " + base64.b64encode(f"commcare:{FORWARDING_PASSWORD}".encode()).decode()}
 TOKEN = "bad-input-token-1"
 IDLE = 1100
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A server that accepts and runs nothing (--workers 0), with short client deadlines."""
-    server = Server(tmp_path_factory.mktemp("bad-input"), "--workers", "0", "--head-timeout-s", "2",
-                    "--body-timeout-s", "1")
-    server.env["PYFN_API_TOKEN"] = TOKEN
-    yield server.start()
-    server.stop(timeout=10)
-
-
-@pytest.fixture
-def store(server):
-    opened = open_db(server.db)
-    yield opened
-    opened.close()
+# a server that accepts and runs nothing (--workers 0), with short client deadlines
+SERVER_ARGS = ("--workers", "0", "--head-timeout-s", "2", "--body-timeout-s", "1")
+SERVER_ENV = {"PYFN_API_TOKEN": TOKEN}
 
 
 def _form(form_id) -> dict:

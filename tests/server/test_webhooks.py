@@ -7,25 +7,13 @@ import base64
 import pytest
 import requests
 
-from .conftest import API_KEY, FORWARDING_PASSWORD, Server, open_db, wait_until
+from .conftest import API_KEY, FORWARDING_PASSWORD, open_db, wait_until
 
 BASIC = "Basic " + base64.b64encode(f"commcare:{FORWARDING_PASSWORD}".encode()).decode()
 KEY = {"x-api-key": API_KEY}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """One server for the module, with a 1 MB body limit."""
-    server = Server(tmp_path_factory.mktemp("webhooks"), "--workers", "1", "--max-body-mb", "1").start()
-    yield server
-    server.stop(timeout=10)
-
-
-@pytest.fixture
-def store(server):
-    opened = open_db(server.db)
-    yield opened
-    opened.close()
+SERVER_ARGS = ("--workers", "1", "--max-body-mb", "1")  # one server for the module, with a 1 MB body limit
 
 
 def total_runs(store) -> int:
