@@ -1,133 +1,206 @@
-"""Cost as the history grows: reading the run history of a SQLite store holding 10k, 100k and 1M runs.
+"""Cost as the history grows: a store holding 10k, 100k and 1M runs, on SQLite and on PostgreSQL.
 
-The store is filled by ``bench/store_fill.py`` (grown in place: 10k, then +90k, then +900k), and at
-each size this case measures, 20 times each, the p95 of:
+At each size a fresh store is filled by ``bench/store_fill.py`` (oldest runs first, as a server writes
+them), then, with ``pyfn serve --workers 0`` on it:
 
-- ``pyfn runs list`` as a whole process, alternately with the same on an empty store (what the history adds);
-- ``GET /api/runs`` (first page), and filtered by workflow and state, from ``pyfn serve --workers 0``;
-- ``GET /api/runs/{id}``: one run's page (a run from the middle of the history).
+- reads, p95 of 20 each: ``pyfn runs list`` as a whole process, alternately with the same on an
+  empty store (the difference is what the history adds: Python's start alone is more than 50 ms
+  here); ``GET /api/runs`` (first page), filtered by workflow, by state, and by both; one run's
+  page (``GET /api/runs/{id}``, a run from the middle of the history);
+- webhook ingest on this store against an empty one, side by side (two servers, bursts taken in
+  turn, the median of 3 each): the ratio, target ≥ 0.9;
+- retention purging 90% of the history (``history_days`` chosen so) in a server started on it,
+  while deliveries go on from 4 connections: p99 of their latency during the purge (< 50 ms), how
+  long it took, and (SQLite) the file's size before and after.
 
-The target is under 50 ms p95 for each HTTP answer and for what the history adds to ``pyfn runs list``.
+Sizes: ``PYFN_BENCH_HISTORY_SIZES`` (SQLite) and ``PYFN_BENCH_HISTORY_PG_SIZES`` (PostgreSQL, a
+throwaway cluster), comma-separated; both default to 10000,100000,1000000 (``0`` skips a backend).
 """
 
 from __future__ import annotations
 
-import http.client
 import os
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from ..history_load import TOKEN, ingest, ingest_while, p95, p95_ms, percentile, serve, write_project
 from ..race import ROOT, Check, Context, Outcome
 
-__all__ = ["run", "p95"]
+__all__ = ["run", "p95", "TOKEN"]
 
-SIZES = (10_000, 100_000, 1_000_000)
+SIZES = "10000,100000,1000000"
 SAMPLES = 20
-TOKEN = "bench-history-token"
-WORKFLOW = "name: {name}\nsteps:\n  - id: map\n    expression: |\n      fn(lambda state: state)\n"
 LIMIT_MS = 50.0
+INGEST_RATIO = 0.9
+BURST, ROUNDS = 1_500, 3
 
 
-def p95(samples: list[float]) -> float:
-    """The 95th percentile (nearest rank) of ``samples``.
-
-    Example:
-        >>> p95([float(n) for n in range(1, 101)])
-        95.0
-    """
-    ordered = sorted(samples)
-    return ordered[max(0, -(-len(ordered) * 95 // 100) - 1)]
+def _sizes(variable: str) -> list[int]:
+    return [int(n) for n in os.environ.get(variable, SIZES).split(",") if int(n)]
 
 
-def _project(folder: Path) -> Path:
-    from bench.store_fill import WORKFLOWS
-
-    (folder / "workflows").mkdir(parents=True, exist_ok=True)
-    for name in WORKFLOWS:
-        (folder / "workflows" / f"{name}.yaml").write_text(WORKFLOW.format(name=name))
-    return folder
-
-
-def _cli_ms(project: Path, db: Path, empty: Path) -> tuple[float, float]:
-    """p95 of ``pyfn runs list`` on ``db`` and on the ``empty`` store, sampled alternately (same load)."""
-    samples: dict[Path, list[float]] = {db: [], empty: []}
+def _cli_ms(project: Path, location: str, empty: str) -> tuple[float, float]:
+    """p95 of ``pyfn runs list`` on ``location`` and on the ``empty`` store, sampled alternately (same load)."""
+    samples: dict[str, list[float]] = {location: [], empty: []}
     for _ in range(SAMPLES):
-        for store in (db, empty):
-            args = [sys.executable, "-m", "runtime.cli", "runs", "list", str(project), "--db", str(store), "-n", "20"]
+        for store in (location, empty):
+            args = [sys.executable, "-m", "runtime.cli", "runs", "list", str(project), "--db", store, "-n", "20"]
             began = time.perf_counter()
             subprocess.run(args, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
             samples[store].append((time.perf_counter() - began) * 1000)
-    return p95(samples[db]), p95(samples[empty])
+    return p95(samples[location]), p95(samples[empty])
 
 
-def _http_ms(port: int, path: str) -> float:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    samples = []
-    for _ in range(SAMPLES):
-        began = time.perf_counter()
-        connection.request("GET", path, headers=headers)
-        response = connection.getresponse()
-        response.read()
-        if response.status != 200:
-            raise RuntimeError(f"GET {path} answered {response.status}")
-        samples.append((time.perf_counter() - began) * 1000)
-    connection.close()
-    return p95(samples)
+def _middle_run(location: str) -> str:
+    from runtime.store import open_store
 
-
-def _serve(project: Path, db: Path, port: int) -> subprocess.Popen:
-    from bench.webhook_ingest import start_server
-
-    os.environ["PYFN_API_TOKEN"], os.environ["PYFN_DB"] = TOKEN, str(db)
+    store = open_store(location)
     try:
-        return start_server(project, port, 0)
+        total = sum(store.counts().values())
+        return store.list_runs(limit=1, offset=total // 2)[0].id
     finally:
-        del os.environ["PYFN_API_TOKEN"], os.environ["PYFN_DB"]
+        store.close()
 
 
-def _measure(project: Path, db: Path, empty: Path) -> tuple[dict[str, float], float]:
-    import sqlite3
-
+def _reads(project: Path, location: str, empty: str) -> tuple[dict[str, float], float]:
     from runtime.testing.waiting import free_port
 
-    reader = sqlite3.connect(db)
-    (total,), = reader.execute("SELECT COUNT(*) FROM runs").fetchall()
-    (middle,), = reader.execute("SELECT id FROM runs ORDER BY inserted_at LIMIT 1 OFFSET ?", (total // 2,)).fetchall()
-    reader.close()
-    full_cli, empty_cli = _cli_ms(project, db, empty)
+    full_cli, empty_cli = _cli_ms(project, location, empty)
     figures = {"runs list (added to an empty store's)": full_cli - empty_cli}
-    port = free_port()
-    server = _serve(project, db, port)
+    middle, port = _middle_run(location), free_port()
+    server = serve(project, location, port)
     try:
-        figures["GET /api/runs"] = _http_ms(port, "/api/runs")
-        figures["GET /api/runs?workflow&state"] = _http_ms(port, "/api/runs?workflow=ingest&state=failed")
-        figures["GET /api/runs/{id}"] = _http_ms(port, f"/api/runs/{middle}")
+        for name, path in (("GET /api/runs", "/api/runs"), ("?workflow", "/api/runs?workflow=visits"),
+                           ("?state", "/api/runs?state=failed"),
+                           ("?workflow&state", "/api/runs?workflow=visits&state=failed"),
+                           ("one run's page", f"/api/runs/{middle}")):
+            figures[name] = p95_ms(port, path)
     finally:
         server.terminate()
-        server.wait(timeout=60)
+        server.wait(timeout=120)
     return figures, empty_cli
 
 
-def run(ctx: Context, sizes: tuple[int, ...] = SIZES) -> list[Outcome]:
-    """Grow one store through ``sizes``; one row per size, each figure checked against 50 ms p95."""
-    from bench.store_fill import fill
+def _ingest_ratio(project: Path, location: str, empty: str) -> tuple[float, float]:
+    """Deliveries/s on the full store and on the empty one: two servers, bursts in turn; the medians."""
+    from runtime.testing.waiting import free_port
 
-    project = _project(ctx.workdir / "project")
-    db = ctx.workdir / "history.db"
-    empty = ctx.workdir / "empty.db"
+    ports = {location: free_port(), empty: free_port()}
+    servers = [serve(project, store, port) for store, port in ports.items()]
+    rates: dict[str, list[float]] = {location: [], empty: []}
+    try:
+        for _ in range(ROUNDS):
+            for store, port in ports.items():
+                rates[store].append(ingest(port, BURST)[0])
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=120)
+    return statistics.median(rates[location]), statistics.median(rates[empty])
+
+
+class _Watch:
+    """Polls the store's finished runs every half second until at most ``keep`` are left (or none went for a
+    minute): ``busy()`` until then."""
+
+    def __init__(self, location: str, keep: int):
+        import threading
+
+        from runtime.store import open_store
+
+        self.store, self.keep, self.done = open_store(location), keep, threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+        self.thread.start()
+
+    def _poll(self) -> None:
+        last, since = None, time.monotonic()
+        while not self.done.is_set():
+            counts = self.store.counts()
+            finished = counts.get("success", 0) + counts.get("failed", 0)
+            if finished != last:
+                last, since = finished, time.monotonic()
+            if finished <= self.keep or time.monotonic() - since > 60:
+                self.done.set()
+            time.sleep(0.5)
+        self.store.close()
+
+    def busy(self) -> bool:
+        return not self.done.is_set()
+
+
+def _purge(ctx: Context, folder: Path, location: str, size: int) -> dict[str, float]:
+    """A server whose retention deletes 90% of the history, deliveries going on meanwhile."""
+    from bench.store_fill import WORKFLOWS
+    from runtime.testing.waiting import free_port
+
+    days = (size * 0.1) / 86_400  # run i is i seconds old: keep the newest tenth
+    project = write_project(folder / "retention", WORKFLOWS, history_days=round(days, 6))
+    sqlite = not location.startswith("postgresql://")
+    before = os.path.getsize(location) if sqlite else 0
+    keep = size - int(size * 0.9)
+    port = free_port()
+    began = time.perf_counter()
+    server = serve(project, location, port)
+    watch = _Watch(location, keep + 2 * len(WORKFLOWS))  # the cron cursor's work orders stay
+    try:
+        rate, latencies = ingest_while(port, watch.busy)
+        took = time.perf_counter() - began
+    finally:
+        watch.done.set()
+        watch.thread.join()
+        server.terminate()
+        server.wait(timeout=300)
+    figures = {"p99 ms": percentile(latencies, 99) * 1000, "rate": rate, "seconds": took,
+               "deliveries": len(latencies)}
+    if sqlite:
+        figures.update(before_mib=before / 2**20, after_mib=os.path.getsize(location) / 2**20)
+    ctx.log(f"  history: purge of {size - keep:,} runs took {took:.0f} s, {len(latencies):,} deliveries meanwhile")
+    return figures
+
+
+def _store(backend: str, folder: Path, cluster) -> str:
+    return cluster.create_database() if backend == "PostgreSQL" else str(folder / "pyfn.db")
+
+
+def _size(ctx: Context, backend: str, size: int, cluster) -> Outcome:
+    from bench.store_fill import WORKFLOWS, fill
+
+    folder = ctx.workdir / f"{backend}-{size}"
+    project = write_project(folder / "project", WORKFLOWS)
+    location, empty = _store(backend, folder, cluster), _store(backend, folder / "empty", cluster)
     fill(empty, 0)
-    outcomes, held = [], 0
-    for size in sizes:
-        began = time.perf_counter()
-        held = fill(db, size - held)
-        ctx.log(f"  history: filled to {held:,} runs in {time.perf_counter() - began:.1f} s")
-        figures, empty_cli = _measure(project, db, empty)
-        ctx.log("  history: " + ", ".join(f"{name} p95 {ms:.1f} ms" for name, ms in figures.items()))
-        checks = [Check(f"{name} p95 < {LIMIT_MS:g} ms", f"{ms:.1f} ms", ms < LIMIT_MS)
-                  for name, ms in figures.items()]
-        outcomes.append(Outcome(f"run history, SQLite, {held:,} runs", checks=checks,
-                                note=f"pyfn runs list on an empty store: p95 {empty_cli:.0f} ms (whole process)"))
+    began, cpu = time.perf_counter(), time.process_time()
+    fill(location, size)
+    filled, cpu = time.perf_counter() - began, time.process_time() - cpu
+    ctx.log(f"  history: {backend} filled with {size:,} runs in {filled:.1f} s (load {os.getloadavg()[0]:.1f})")
+    figures, empty_cli = _reads(project, location, empty)
+    ctx.log("  history: " + ", ".join(f"{name} p95 {ms:.1f} ms" for name, ms in figures.items()))
+    full_rate, empty_rate = _ingest_ratio(project, location, empty)
+    purge = _purge(ctx, folder, location, size)
+    checks = [Check(f"{name} p95 < {LIMIT_MS:g} ms", f"{ms:.1f} ms", ms < LIMIT_MS) for name, ms in figures.items()]
+    checks.append(Check(f"ingest ≥ {INGEST_RATIO}× an empty store's",
+                        f"{full_rate / empty_rate:.2f}× ({full_rate:,.0f}/s vs {empty_rate:,.0f}/s)",
+                        full_rate / empty_rate >= INGEST_RATIO))
+    checks.append(Check(f"ingest p99 < {LIMIT_MS:g} ms while 90% is purged",
+                        f"{purge['p99 ms']:.1f} ms ({purge['deliveries']:,} deliveries, {purge['rate']:,.0f}/s, "
+                        f"purge {purge['seconds']:.0f} s)", purge["p99 ms"] < LIMIT_MS))
+    space = (f"; file {purge['before_mib']:,.0f} MiB before the purge, {purge['after_mib']:,.0f} MiB after"
+             if "before_mib" in purge else "")
+    note = (f"filled in {filled:.0f} s ({cpu:.0f} s of CPU in the bench's process); pyfn runs list on an empty store: p95 {empty_cli:.0f} ms (whole process)"
+            f"{space}; load average {', '.join(f'{n:.1f}' for n in os.getloadavg())}")
+    return Outcome(f"run history, {backend}, {size:,} runs", checks=checks, note=note)
+
+
+def run(ctx: Context) -> list[Outcome]:
+    """One row per backend and size (see the module docstring)."""
+    outcomes = [_size(ctx, "SQLite", size, None) for size in _sizes("PYFN_BENCH_HISTORY_SIZES")]
+    pg_sizes = _sizes("PYFN_BENCH_HISTORY_PG_SIZES")
+    if pg_sizes:
+        from tests.postgres import TempCluster
+
+        with TempCluster() as cluster:
+            outcomes += [_size(ctx, "PostgreSQL", size, cluster) for size in pg_sizes]
     return outcomes

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cases.history import p95
+from bench.history_load import p95
 from bench.cases.webhook import parse
 from bench.store_fill import WORKFLOWS, fill
 from runtime.store import open_store
