@@ -361,7 +361,7 @@ def test_max_concurrency_is_enforced_at_claim_time(store):
     for n in range(3):
         store.accept("pair", "hook", {"data": n})
     other = store.accept("free", "hook", {"data": "x"})
-    limits = {"pair": 2}
+    limits = {"pair": 2, "free": 5}  # two limited workflows: one row each in the limits
     taken = [store.claim("w-1", limits) for _ in range(3)]
     assert [c.workflow for c in taken] == ["pair", "pair", "free"] and taken[2].id == other.run_id
     assert store.claim("w-1", limits) is None, "pair has 2 running"
@@ -405,6 +405,12 @@ def test_a_cron_firing_is_recorded_once_per_scheduled_time(store, store_location
     assert store.fire_cron("wf", "nightly", "2024-05-03T02:00:00.000000Z", {}) is not None
     assert store.last_firing("wf", "nightly") == "2024-05-03T02:00:00.000000Z"
     assert sum(store.counts().values()) == 3
+
+
+def test_a_cron_firing_and_a_delivery_run_in_the_order_they_came(store):
+    fired = store.fire_cron("wf", "nightly", "2024-05-02T02:00:00.000000Z", {"data": 1})
+    delivered = store.accept("wf", "hook", {"data": 2})
+    assert [claim_and_end(store).id for _ in range(2)] == [fired.run_id, delivered.run_id]
 
 
 def test_last_output_is_the_cursor_of_the_latest_successful_run(store):
