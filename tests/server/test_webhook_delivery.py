@@ -1,0 +1,153 @@
+"""The webhook path (runtime/server/webhooks.py, payload.py and the delivery in app.py) answering real HTTP
+requests on 127.0.0.1 in the test's own process, over a real SQLite store file: who may deliver, what is
+stored as the run's input state, and which deliveries are the same one (``dedupe``)."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+
+import pytest
+import requests
+
+from runtime.server.app import AppSettings
+
+from .conftest import API_KEY, FORWARDING_PASSWORD
+from .inprocess import TEST_ENVIRONMENT, serve_in_process
+
+HOOK = "commcare-registrations"  # basic auth, dedupe "$.id"
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    for name, value in TEST_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    yield from serve_in_process(tmp_path / "pyfn.db", AppSettings(max_body_bytes=64, body_timeout_s=5))
+
+
+def runs(app) -> int:
+    return sum(app.store.counts().values())
+
+
+@pytest.mark.parametrize("authorization", [
+    None, basic("commcare", "wrong"), basic("intruder", FORWARDING_PASSWORD), basic("commcare", ""),
+    basic("", FORWARDING_PASSWORD), "Basic !!not-base64!!", "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),
+    "Bearer " + FORWARDING_PASSWORD, basic("commcare", FORWARDING_PASSWORD).replace("Basic", "Digest"),
+])
+def test_basic_auth_lets_in_only_the_right_user_and_password(app, authorization):
+    headers = {"Authorization": authorization} if authorization else {}
+    refused = app.post(HOOK, {"id": "f-1"}, headers=headers)
+    assert (refused.status_code, refused.json()) == (401, {"error": "Unauthorized"})
+    assert refused.headers["www-authenticate"] == 'Basic realm="pyfn"'
+    assert runs(app) == 0 and app.wakes == []
+    for scheme in ("Basic", "basic", "BASIC"):
+        right = basic("commcare", FORWARDING_PASSWORD).replace("Basic", scheme)
+        assert app.post(HOOK, {"id": f"ok-{scheme}"}, headers={"Authorization": right}).status_code == 201
+    assert runs(app) == 3 and len(app.wakes) == 3
+
+
+def test_api_key_auth_and_no_challenge_for_it(app):
+    for headers in ({}, {"x-api-key": API_KEY[:-1]}, {"x-api-key": API_KEY + "x"},
+                    {"Authorization": basic("commcare", FORWARDING_PASSWORD)}):
+        refused = app.post("echo", {"n": 1}, headers=headers, timeout=10)
+        assert refused.status_code == 401 and "www-authenticate" not in refused.headers
+    assert runs(app) == 0
+    accepted = requests.post(f"{app.url}/i/open", json={"n": 1}, timeout=10)  # no auth at all
+    assert accepted.status_code == 201 and "www-authenticate" not in accepted.headers
+
+
+def test_the_input_state_keeps_the_request_but_never_its_credentials(app):
+    connection = http.client.HTTPConnection(app.url.removeprefix("http://"), timeout=10)
+    connection.putrequest("POST", f"/i/{HOOK}/?app_id=a1&tag=x&tag=y&tag=z&empty=")
+    for name, value in (("Authorization", basic("commcare", FORWARDING_PASSWORD)), ("X-Api-Key", "k"),
+                        ("Cookie", "s=1"), ("Proxy-Authorization", "p"), ("X-Trace", "t1"), ("X-Trace", "t2"),
+                        ("Content-Type", "application/json"), ("Content-Length", "13")):
+        connection.putheader(name, value)
+    connection.endheaders(b'{"id": "f-2"}')
+    answer = connection.getresponse()
+    ids = json.loads(answer.read())
+    connection.close()
+    assert answer.status == 201, ids
+    assert answer.getheader("x-meta-run-id") == ids["run_id"]
+    assert answer.getheader("x-meta-work-order-id") == ids["work_order_id"]
+    state = app.store.get_run(ids["run_id"]).input
+    assert state["data"] == {"id": "f-2"}
+    request = state["request"]
+    assert (request["method"], request["path"]) == ("POST", ["i", HOOK])
+    assert request["query_params"] == {"app_id": "a1", "tag": ["x", "y", "z"], "empty": ""}
+    assert request["headers"]["x-trace"] == "t1, t2"
+    assert not {"authorization", "x-api-key", "cookie", "proxy-authorization"} & set(request["headers"])
+
+
+def test_a_dedupe_key_seen_before_is_the_same_delivery_and_1_is_not_quoted_1(app):
+    auth = {"Authorization": basic("commcare", FORWARDING_PASSWORD)}
+    first = app.post(HOOK, {"id": "form-9"}, headers=auth)
+    again = app.post(HOOK, {"id": "form-9", "resent": True}, headers=auth)
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json() == {**first.json(), "duplicate": True}
+    assert again.headers["x-meta-run-id"] == first.json()["run_id"]
+    number, text, typed = (app.post(HOOK, {"id": value}, headers=auth) for value in (1, "1", "json:1"))
+    assert [a.status_code for a in (number, text, typed)] == [201, 201, 201]
+    assert app.post(HOOK, {"id": "json:1"}, headers=auth).status_code == 200
+    listed = app.post(HOOK, [{"id": "in-a-list"}], headers=auth)  # a list body: "$.id" finds nothing
+    unkeyed = app.post(HOOK, {"other": 1}, headers=auth)
+    assert (listed.status_code, unkeyed.status_code) == (201, 201)
+    assert app.post(HOOK, {"other": 1}, headers=auth).status_code == 201, "no key: never a duplicate"
+    assert runs(app) == 7 and len(app.wakes) == 7
+
+
+@pytest.mark.parametrize("content_type, body, data", [
+    ("application/json", b'{"a": 1}', {"a": 1}),
+    ("application/json; charset=utf-8", b'[1, 2]', [1, 2]),
+    ("Application/JSON", b'{"a": 1}', {"a": 1}),
+    ("text/json", b'{"a": 2}', {"a": 2}),
+    ("application/vnd.api+json", b'{"a": 3}', {"a": 3}),
+    ("application/xml", b"<a>1</a>", "<a>1</a>"),
+    ("application/atom+xml", b"<f/>", "<f/>"),
+    ("text/plain; charset=latin-1", "Zoë".encode("latin-1"), "Zoë"),
+    ('text/plain; Charset="latin-1"', "Zoë".encode("latin-1"), "Zoë"),
+    ("text/plain; charset=", "Zoë".encode(), "Zoë"),
+    ("application/x-www-form-urlencoded", b"a=1&b=2&b=3&c=", {"a": "1", "b": ["2", "3"], "c": ""}),
+    (None, b"plain words", "plain words"),
+    ("application/json", b"  \n ", {}),
+])
+def test_each_body_becomes_the_data_its_content_type_says(app, content_type, body, data):
+    headers = {"Content-Type": content_type} if content_type else {}
+    answer = requests.post(f"{app.url}/i/open", data=body, headers=headers, timeout=10)
+    assert answer.status_code == 201, answer.text
+    assert app.store.get_run(answer.json()["run_id"]).input["data"] == data
+
+
+@pytest.mark.parametrize("content_type, body, status, error", [
+    ("application/json", b'{"a": ', 400, "Invalid JSON body: Expecting value: line 1 column 7 (char 6)"),
+    ("application/octet-stream", b"\x00\x01", 415,
+     "Unsupported content type 'application/octet-stream': send JSON, XML, text or a form"),
+    ("text/plain; charset=no-such-charset", b"abc", 400, "The body is not valid no-such-charset text: "
+                                                         "unknown encoding: no-such-charset"),
+    ("text/plain", b"\xff\xfe", 400, "The body is not valid utf-8 text: 'utf-8' codec can't decode byte 0xff "
+                                     "in position 0: invalid start byte"),
+])
+def test_a_body_that_cannot_be_read_is_refused_and_starts_nothing(app, content_type, body, status, error):
+    answer = requests.post(f"{app.url}/i/open", data=body, headers={"Content-Type": content_type}, timeout=10)
+    assert (answer.status_code, answer.json()) == (status, {"error": error})
+    assert runs(app) == 0 and app.wakes == []
+
+
+def test_a_body_over_the_limit_is_413_declared_or_streamed_and_at_the_limit_is_stored(app):
+    at_limit = b'"' + b"a" * 62 + b'"'
+    assert len(at_limit) == 64
+    stored = requests.post(f"{app.url}/i/open", data=at_limit, headers={"Content-Type": "application/json"},
+                           timeout=10)
+    assert stored.status_code == 201
+    over = at_limit + b" "
+    declared = requests.post(f"{app.url}/i/open", data=over, timeout=10)
+    assert declared.status_code == 413
+    assert declared.json() == {"error": "Request entity too large",
+                               "detail": "the body is over the limit of 64 bytes"}
+    streamed = requests.post(f"{app.url}/i/open", data=iter([over[:40], over[40:]]), timeout=10)
+    assert streamed.status_code == 413 and runs(app) == 1
