@@ -98,4 +98,4 @@ def run(ctx: Context, count: int = 100_000) -> Outcome:
     flat = Check(f"pyfn RSS flat in N (RSS {count:,} / RSS {count // 10:,} ≤ {FLAT_RSS})",
                  f"{pyfn.peak_mib:.0f} / {small.peak_mib:.0f} MiB = {growth:.2f}", growth <= FLAT_RSS)
     return Outcome(f"pull {count:,} cases from the HQ simulator", pyfn, peer, "commcare-export 1.16.0 (JSON)",
-                   time_target=0.5, checks=[flat])
+                   time_target=0.25, checks=[flat])
