@@ -116,5 +116,9 @@ def test_the_page_lists_collections_and_pages_through_items(server, browser):  #
     pattern.clear()
     pattern.send_keys("k-00*")
     browser.find_element(By.CSS_SELECTOR, "#item-filter button").click()
-    until(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, "#items tr[data-key]")) == 10)
+    # the second page also shows 10 rows: wait for the filtered ones, then count them
+    until(browser, lambda: [r.get_attribute("data-key") for r in
+                            browser.find_elements(By.CSS_SELECTOR, "#items tr[data-key]")][:1] == ["k-000"])
+    assert [r.get_attribute("data-key") for r in browser.find_elements(By.CSS_SELECTOR, "#items tr[data-key]")] == [
+        f"k-00{n}" for n in range(10)]
     assert '"n": 7' in browser.find_element(By.CSS_SELECTOR, "tr[data-key='k-007']").text

@@ -48,11 +48,18 @@ ANSWER = """
 """
 
 
-def post_all(server) -> dict[str, list[str]]:
-    """Old runs of each workflow: success, failure, success (the last one is each workflow's cursor)."""
-    posted = {}
+def post_all(server, store) -> dict[str, list[str]]:
+    """Old runs of each workflow: success, failure, success (the last one is each workflow's cursor).
+
+    Each run ends before the next is posted: the cursor is the latest successful run to *finish*, and with
+    two workers the first could otherwise finish after the third.
+    """
+    posted: dict[str, list[str]] = {}
     for name in ("short", "clips", "forever"):
-        posted[name] = [server.post(name, {"n": n, "fail": n == 1}).json()["run_id"] for n in range(3)]
+        for n in range(3):
+            run_id = server.post(name, {"n": n, "fail": n == 1}).json()["run_id"]
+            wait_until(lambda: store.get_run(run_id).run.final, timeout=60)
+            posted.setdefault(name, []).append(run_id)
     return posted
 
 
@@ -63,13 +70,13 @@ def all_final(store, count):
 def test_retention_and_zero_persistence(server_factory, tmp_path):
     project = write_project(tmp_path / "project", WORKFLOWS, {"answer.py": ANSWER})
     server = server_factory("--workers", "2", project=project).start()
-    posted = post_all(server)
-    reply = server.post("zero", {"patient": "Zoë"})
-    assert (reply.status_code, reply.json()) == (202, {"accepted": "Zoë"}), "the sync reply still works"
-    failing = server.post("zero", {"patient": "Ama", "fail": True}).headers["x-meta-work-order-id"]
     store = open_db(server.db)
     try:
-        wait_until(lambda: all_final(store, 9 + 1 + 2), timeout=20)
+        posted = post_all(server, store)
+        reply = server.post("zero", {"patient": "Zoë"})
+        assert (reply.status_code, reply.json()) == (202, {"accepted": "Zoë"}), "the sync reply still works"
+        failing = server.post("zero", {"patient": "Ama", "fail": True}).headers["x-meta-work-order-id"]
+        wait_until(lambda: all_final(store, 9 + 1 + 2), timeout=60)
         check_zero_persistence(store, reply.headers["x-meta-run-id"], failing, server)
         server.stop()
 
