@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import signal
 import subprocess
 import sys
 
 import pytest
 
+from runtime.store.collections import StoreCollections
 from runtime.store.postgres import PostgresStore
 
 from .procs import ROOT, Worker, wait_until
@@ -69,3 +72,38 @@ def test_a_worker_declared_dead_stops_and_exits_1(pg_url, tmp_path):
         assert "the store declared this process dead" in worker.output()
     finally:
         store.close()
+
+
+SANDBOXED_JOB = """
+import os
+
+def look(state):
+    try:
+        open("written-by-the-run.txt", "w").close()
+        wrote = "written"
+    except OSError as error:
+        wrote = error.errno
+    return {**state, "data": {"wrote": wrote, "processes": len([p for p in os.listdir("/proc") if p.isdigit()])}}
+
+fn(look)
+collections.set("seen", "look", state["data"])
+"""
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap (bwrap) is not installed")
+def test_a_worker_with_sandbox_runs_each_run_in_bubblewrap(pg_url, tmp_path):
+    project = tmp_path / "project"
+    (project / "workflows").mkdir(parents=True)
+    (project / "jobs").mkdir()
+    (project / "workflows" / "look.yaml").write_text("name: look\nsteps:\n  - id: look\n    job: ../jobs/look.py\n")
+    (project / "jobs" / "look.py").write_text(SANDBOXED_JOB)
+    collections = StoreCollections(pg_url)
+    collections.create("seen")
+    worker = Worker(tmp_path, "worker", pg_url, "--workers", "1", "--sandbox", project=project).start()
+    done = pyfn("trigger", "look", str(project), "--db", pg_url, "--wait")
+    assert done.returncode == 0, done.stdout + done.stderr + worker.output()
+    seen = json.loads(collections.get("seen", "look"))
+    assert seen["wrote"] == 30 and seen["processes"] <= 4  # a read-only project, its own pid namespace
+    assert not (project / "written-by-the-run.txt").exists()
+    collections.close()
+    assert worker.stop() == 0
