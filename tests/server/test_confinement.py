@@ -4,6 +4,7 @@ and (``--run-as``) no way to open the run store."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -171,17 +172,22 @@ def test_a_job_writing_a_pickle_on_its_pipe_crashes_its_run_and_runs_nothing_in_
     assert server.post("env", {}).status_code in (200, 201, 202)  # the server goes on
 
 
-def _store_outside_tmp_path() -> Path:
-    """A store file in a folder anyone may enter (pytest's tmp_path is root's own): only its mode keeps runs out."""
+@pytest.fixture
+def open_folder_db():
+    """A store file in a folder anyone may enter (pytest's tmp_path is root's own): only its mode keeps runs out.
+
+    Ask for it before ``server_factory``: the folder goes after the servers stop.
+    """
     if os.geteuid() != 0:
         pytest.fail("--run-as needs root: run this test as root (CI's container does)")
     folder = Path(tempfile.mkdtemp(prefix="pyfn-confine-"))
     folder.chmod(0o755)
-    return folder / "pyfn.db"
+    yield folder / "pyfn.db"
+    shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_a_run_as_another_user_cannot_open_the_run_store(server_factory, project):
-    db = _store_outside_tmp_path()
+def test_a_run_as_another_user_cannot_open_the_run_store(open_folder_db, server_factory, project):
+    db = open_folder_db
     server = _serve(server_factory, project, "--run-as", "nobody", "--db", str(db))
     server.db = db
     run = finished_run(server, server.post("peek", {"db": str(db)}).json()["run_id"])
@@ -191,9 +197,9 @@ def test_a_run_as_another_user_cannot_open_the_run_store(server_factory, project
     assert env.final_state["data"]["uid"] == 65534 and oct(db.stat().st_mode & 0o777) == "0o600"
 
 
-def test_a_run_as_another_user_uses_collections_through_the_server_without_opening_the_store(server_factory,
-                                                                                            project):
-    db = _store_outside_tmp_path()
+def test_a_run_as_another_user_uses_collections_through_the_server_without_opening_the_store(open_folder_db,
+                                                                                            server_factory, project):
+    db = open_folder_db
     assert pyfn("collections", "create", "crm-ids", "--db", db).returncode == 0
     server = _serve(server_factory, project, "--run-as", "nobody", "--db", str(db))
     server.db = db
