@@ -113,6 +113,9 @@ def test_bulk_import_creates_cases_and_reports_row_errors(world, run_workflow):
     assert again.data["created"] == 0 and again.data["updated"] == 4
 
 
+# from a checkout the demo writes into the checkout (state/example-runs, its store made afresh each time):
+# under pytest-xdist these runs take turns in one process
+@pytest.mark.xdist_group("checkout_demo")
 @pytest.mark.parametrize("example", ["registrations", "reminders", "bulk-import"])
 def test_the_demo_runs_each_example_from_one_command(pyfn, example, tmp_path):
     result = pyfn("demo", example, cwd=tmp_path, timeout=120)  # from any folder, not only the checkout
