@@ -189,9 +189,12 @@ def _size(ctx: Context, backend: str, size: int, cluster) -> Outcome:
                         f"purge {purge['seconds']:.0f} s)", purge["p99 ms"] < LIMIT_MS))
     space = (f"; file {purge['before_mib']:,.0f} MiB before the purge, {purge['after_mib']:,.0f} MiB after"
              if "before_mib" in purge else "")
-    note = (f"filled in {filled:.0f} s ({cpu:.0f} s of CPU in the bench's process); pyfn runs list on an empty store: p95 {empty_cli:.0f} ms (whole process)"
+    note = (f"filled in {filled:.0f} s ({cpu:.0f} s of CPU in the bench's process); pyfn runs list on an empty "
+            f"store: p95 {empty_cli:.0f} ms (whole process)"
             f"{space}; load average {', '.join(f'{n:.1f}' for n in os.getloadavg())}")
-    return Outcome(f"run history, {backend}, {size:,} runs", checks=checks, note=note)
+    outcome = Outcome(f"run history, {backend}, {size:,} runs", checks=checks, note=note)
+    ctx.log(f"  history: {outcome.case}: " + "; ".join(f"{c.target}: {c.value}" for c in checks) + f"; {note}")
+    return outcome
 
 
 def run(ctx: Context) -> list[Outcome]:
