@@ -108,6 +108,22 @@ def client(port: int, count: int, latencies: list, accepted: list, errors: list)
     connection.close()
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of ``pid`` and its descendants, with the children they reaped (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue  # it ended meanwhile
+        total += sum(int(value) for value in fields[11:15]) / tick
+        pending += [int(child) for child in children]
+    return total
+
+
 def verify(db: Path, run_ids: list[str]) -> int:
     """How many accepted deliveries are missing from the store (must be 0)."""
     from runtime.store import open_store
@@ -155,10 +171,13 @@ def measure(project: Path, options: argparse.Namespace) -> bool:
     port = free_port()
     server = start_server(project, port, options.workers)
     workers = options.workers if options.workers is not None else os.cpu_count()
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), tree_cpu_seconds(server.pid)
     accepted = drive(port, options.count, options.clients, f"pyfn serve with {workers} worker(s)")
     if options.drain:
         drain(project / "state" / "pyfn.db", len(accepted), started)
+        used = tree_cpu_seconds(server.pid) - cpu_before
+        print(f"CPU: {used * 1000 / max(1, len(accepted)):.1f} ms per delivery and its run (the server, its "
+              f"forkserver and the runs' processes; load average {os.getloadavg()[0]:.1f})")
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=60)
     missing = verify(project / "state" / "pyfn.db", accepted)

@@ -6,7 +6,7 @@ Each ``run(ctx)`` returns an ``Outcome`` (a row of the table), or a list of them
 
 from __future__ import annotations
 
-from . import cold_start, commcare_pull, each_fn, history, http_gets, ingest_floor, webhook
+from . import cold_start, commcare_pull, each_fn, history, http_gets, ingest_floor, runs_drain, scale_out, webhook
 
 __all__ = ["CASES", "ON_REQUEST"]
 
@@ -18,5 +18,7 @@ CASES = {
     "webhook": webhook.run,
     "ingest_floor": ingest_floor.run,
     "history": history.run,
+    "runs_drain": runs_drain.run,
+    "scale_out": scale_out.run,
 }
-ON_REQUEST = ("ingest_floor", "history")
+ON_REQUEST = ("ingest_floor", "history", "runs_drain", "scale_out")

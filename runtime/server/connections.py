@@ -11,7 +11,7 @@
   files is raised to fit it where the hard limit allows.
 
 The deadline is added to uvicorn's httptools protocol (:func:`guarded_protocol`), the one
-pyfn serves with.
+pyfn serves with; it also sends each answer's head and body in one write.
 
 Example:
     >>> protocol = guarded_protocol(head_timeout_s=10, on_close=lambda count: None)
@@ -44,6 +44,11 @@ def guarded_protocol(head_timeout_s: float, on_close: Callable[[int], None]) -> 
         def on_headers_complete(self) -> None:
             self._disarm_head()
             super().on_headers_complete()
+            cycle = self.cycle
+            if cycle is not None and not isinstance(cycle.transport, _OneWriteAnswer):
+                cycle.transport = held = _OneWriteAnswer(cycle)
+                answered = cycle.on_response
+                cycle.on_response = lambda: (held.flush(), answered())
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
@@ -70,6 +75,40 @@ def guarded_protocol(head_timeout_s: float, on_close: Callable[[int], None]) -> 
                 tally.add(self.loop)
 
     return GuardedHttpToolsProtocol
+
+
+class _OneWriteAnswer:
+    """A request's view of the connection: the answer's head goes out with the first body write after it.
+
+    uvicorn writes a response's head and its body separately; on a keep-alive connection with
+    ``TCP_NODELAY`` that is two sends, two packets and two wake-ups of the client for every
+    webhook answer. The head is held until the body's first write (or the answer's end, or a
+    close); anything written before the head (``100 Continue``) goes out at once.
+    """
+
+    def __init__(self, cycle: Any):
+        self.cycle, self.transport = cycle, cycle.transport
+        self.head: bytes | None = None
+        self.head_seen = False
+
+    def write(self, data: bytes) -> None:
+        if not self.head_seen and self.cycle.response_started:  # the head: wait for the body
+            self.head, self.head_seen = data, True
+            return
+        if self.head is not None:
+            data, self.head = self.head + data, None
+        self.transport.write(data)
+
+    def flush(self) -> None:
+        if self.head is not None:
+            self.write(b"")
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
 
 
 class _Tally:

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Callable, Mapping, Sequence
 
 from runtime.store.records import Accepted, ClaimedRun, Purged, RunDetail, RunSummary, StepRecord
@@ -77,6 +78,20 @@ class RunStore(ABC):
     @abstractmethod
     def append_logs(self, run_id: str, lines: Sequence[str | tuple[str, str]]) -> None:
         """Append log lines (already masked) to a run's log, in order: text (logged now) or ``(at, text)``."""
+
+    def batch(self) -> AbstractContextManager:
+        """Group the writes made inside ``with store.batch():`` in one transaction: all of them or none.
+
+        A run's progress (started, step records, log lines) comes in bursts; one commit per burst
+        instead of one per record. A backend without it commits each write on its own.
+
+        Example::
+
+            with store.batch():
+                store.started(run_id)
+                store.append_logs(run_id, ["[JOB] ℹ one", "[JOB] ℹ two"])
+        """
+        return nullcontext()
 
     @abstractmethod
     def finish(self, run_id: str, state: str, error_type: str | None = None, final_state: Any = None,

@@ -64,10 +64,37 @@ class Pool:
         self._slots = threading.BoundedSemaphore(size)
         self._lock = threading.Lock()
         self._closed = False
+        self._pinned = threading.local()  # .conn: the connection of this thread's transaction()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Inside the block, every :meth:`connection` of this thread is one connection in one transaction.
+
+        Example::
+
+            with pool.transaction():
+                with pool.connection() as conn:
+                    conn.execute("UPDATE runs SET ...")
+                with pool.connection() as conn:   # the same connection, the same transaction
+                    conn.execute("INSERT INTO logs ...")
+        """
+        if getattr(self._pinned, "conn", None) is not None:
+            yield
+            return
+        with self.connection() as conn, conn.transaction():
+            self._pinned.conn = conn
+            try:
+                yield
+            finally:
+                self._pinned.conn = None
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
         """A connection for the ``with`` block; back to the pool after it, unless it broke."""
+        pinned = getattr(self._pinned, "conn", None)
+        if pinned is not None:
+            yield pinned
+            return
         if not self._slots.acquire(timeout=self.wait_seconds):
             raise psycopg.OperationalError(f"no free connection to the run store within {self.wait_seconds:g}s")
         conn = None

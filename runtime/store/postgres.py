@@ -136,6 +136,10 @@ class PostgresStore(SQLStoreBase, Membership, SharedRunStore):
     def _time(value: Any) -> str | None:
         return _iso(value)
 
+    def batch(self) -> Any:
+        """The writes inside in one transaction on one pooled connection (see :meth:`RunStore.batch`)."""
+        return self._pool.transaction()
+
     def _write(self, fn, *args):
         """``fn(conn, *args)`` (a function of :mod:`runtime.store.postgres_ops`) on a pooled connection."""
         with self._pool.connection() as conn:

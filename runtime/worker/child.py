@@ -31,6 +31,7 @@ Example (in-process, as the tests drive it)::
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -87,6 +88,7 @@ def main(request: RunRequest, conn: Any) -> None:
         process = context.Process(target=main, args=(RunRequest(...), sender))
     """
     own_group()  # first: the supervisor kills the run's whole process group
+    gc.freeze()  # what the forkserver preloaded: never scanned by this run's collections, its pages stay shared
     _die_with_server()
     run(request, conn)
 

@@ -187,10 +187,13 @@ class _Watch:
         return self.outcome
 
     def _drain(self) -> None:
-        logs: list[tuple[str, str]] = []
+        """Record the messages waiting on the pipe (up to a bound) in one store transaction; a collections
+        call (last: the child waits for its answer) is answered after it, as the collections have a
+        connection of their own."""
+        messages: list[Message] = []
         for _ in range(_MAX_MESSAGES_PER_POLL):
             try:
-                message = self.receiver.recv()
+                messages.append(self.receiver.recv())
             except (EOFError, OSError):
                 self.closed = True
                 break
@@ -198,14 +201,23 @@ class _Watch:
                 self._kill(f"CRITICAL ERROR! The run's process sent what pyfn cannot read ({error})")
                 self.outcome = Outcome("crashed", "ExitError")
                 break
+            if isinstance(messages[-1], (Done, CollectionCall)) or not self.receiver.poll(0):
+                break
+        call = messages.pop() if messages and isinstance(messages[-1], CollectionCall) else None
+        with self.store.batch():
+            self._record(messages)
+        if call is not None:
+            self._handle(call)
+
+    def _record(self, messages: list[Message]) -> None:
+        logs: list[tuple[str, str]] = []
+        for message in messages:
             if isinstance(message, LogLine):
                 logs.append((message.at, message.line))
             else:
                 self.store.append_logs(self.run_id, logs)
                 logs = []
                 self._handle(message)
-            if self.outcome is not None or not self.receiver.poll(0):
-                break
         self.store.append_logs(self.run_id, logs)
 
     def _handle(self, message: Message) -> None:
