@@ -1,7 +1,9 @@
 """Configurable report (UCR) data: ``/a/<domain>/api/configurablereportdata/v1/<report_id>/``
 (also at the older ``/a/<domain>/api/v0.5/configurablereportdata/<report_id>/``).
 
-Pages hold at most 50 rows (``limit`` is clamped, ``offset`` moves on);
+Pages hold at most 50 rows: a ``limit`` above 50 answers 400 "Limit may not exceed 50.", a
+negative or non-numeric ``limit``/``offset`` 400 as well (``ConfigurableReportDataResource`` in
+corehq/apps/api/resources/v0_5.py); ``offset`` moves on;
 ``next_page`` is the relative URL of the next page keeping the filters, or
 ``""`` on the last one; ``total_records`` counts the filtered rows. Any
 parameter named like a column's slug is an exact filter on it. The report list
@@ -62,12 +64,22 @@ REPORTS = [
 ]
 
 
-def _page(request, rows: list[dict]) -> tuple[list[dict], str]:
+def _whole(request, name: str, default: int, message: str) -> int:
+    """A non-negative integer query parameter, or 400 with HQ's ``message``."""
     try:
-        limit = min(int(request.param("limit") or MAX_LIMIT), MAX_LIMIT)
-        offset = max(int(request.param("offset") or 0), 0)
+        value = int(request.param(name) or default)
     except ValueError:
-        raise BadRequest() from None
+        raise BadRequest(message) from None
+    if value < 0:
+        raise BadRequest(message)
+    return value
+
+
+def _page(request, rows: list[dict]) -> tuple[list[dict], str]:
+    offset = _whole(request, "offset", 0, "start must be a positive integer.")
+    limit = _whole(request, "limit", MAX_LIMIT, "limit must be a positive integer.")
+    if limit > MAX_LIMIT:
+        raise BadRequest(f"Limit may not exceed {MAX_LIMIT}.")
     next_page = ""
     if offset + limit < len(rows):
         params = {**{k: v for k, v in request.query.items() if k not in ("offset", "limit")},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hq_simulator.seed import REGISTRATION_XMLNS, VISIT_XMLNS
 
 API = "/a/demo/api/v0.5/"
@@ -50,7 +52,7 @@ def test_application_metadata_exports_modules_forms_xmlns_and_questions(api):
 
 def test_report_data_pages_by_50_with_next_page(api, hq):
     url, rows, total = "/a/demo/api/configurablereportdata/v1/demo-patients/", [], None
-    params = {"limit": 500}
+    params = {"limit": 50}
     while url:
         page = api.get(url, params=params).json()
         assert len(page["data"]) <= 50 and [c["slug"] for c in page["columns"]][:2] == ["case_id", "name"]
@@ -58,6 +60,18 @@ def test_report_data_pages_by_50_with_next_page(api, hq):
         total, url, params = page["total_records"], page["next_page"], None
     assert total == len(rows) == sum(1 for c in hq.store.cases.values() if c["case_type"] == "patient")
     assert len({r["case_id"] for r in rows}) == total
+
+
+@pytest.mark.parametrize("query, message", [
+    ({"limit": 51}, "Limit may not exceed 50."),
+    ({"limit": -1}, "limit must be a positive integer."),
+    ({"limit": "many"}, "limit must be a positive integer."),
+    ({"offset": -5}, "start must be a positive integer."),
+])
+def test_report_data_refuses_limits_and_offsets_as_hq(api, query, message):
+    # corehq ConfigurableReportDataResource: a limit above LIMIT_MAX is refused, never clamped
+    answer = api.get("/a/demo/api/configurablereportdata/v1/demo-patients/", params=query)
+    assert answer.status_code == 400 and message in answer.text
 
 
 def test_report_filters_and_list(api):
