@@ -4,6 +4,7 @@ stored as the run's input state, and which deliveries are the same one (``dedupe
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import http.client
 import json
@@ -12,11 +13,13 @@ import pytest
 import requests
 
 from runtime.server.app import AppSettings
+from runtime.server.payload import BadBody, read_body
 
-from .conftest import API_KEY, FORWARDING_PASSWORD
+from .conftest import API_KEY
 from .inprocess import TEST_ENVIRONMENT, serve_in_process
 
 HOOK = "commcare-registrations"  # basic auth, dedupe "$.id"
+FORWARDING_PASSWORD = "fw:pass-7f3e9a"  # Basic auth: a password may hold ":" (the user name may not)
 
 
 def basic(user: str, password: str) -> str:
@@ -25,9 +28,9 @@ def basic(user: str, password: str) -> str:
 
 @pytest.fixture
 def app(tmp_path, monkeypatch):
-    for name, value in TEST_ENVIRONMENT.items():
+    for name, value in {**TEST_ENVIRONMENT, "PYFN_TEST_FORWARDING_PASSWORD": FORWARDING_PASSWORD}.items():
         monkeypatch.setenv(name, value)
-    yield from serve_in_process(tmp_path / "pyfn.db", AppSettings(max_body_bytes=64, body_timeout_s=5))
+    yield from serve_in_process(tmp_path / "pyfn.db", AppSettings(max_body_bytes=64, sync_timeout_s=0.1, body_timeout_s=5))
 
 
 def runs(app) -> int:
@@ -38,6 +41,7 @@ def runs(app) -> int:
     None, basic("commcare", "wrong"), basic("intruder", FORWARDING_PASSWORD), basic("commcare", ""),
     basic("", FORWARDING_PASSWORD), "Basic !!not-base64!!", "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),
     "Bearer " + FORWARDING_PASSWORD, basic("commcare", FORWARDING_PASSWORD).replace("Basic", "Digest"),
+    basic("commcare", FORWARDING_PASSWORD).replace("Basic ", "Basic *"),  # base64 with a stray character
 ])
 def test_basic_auth_lets_in_only_the_right_user_and_password(app, authorization):
     headers = {"Authorization": authorization} if authorization else {}
@@ -45,10 +49,10 @@ def test_basic_auth_lets_in_only_the_right_user_and_password(app, authorization)
     assert (refused.status_code, refused.json()) == (401, {"error": "Unauthorized"})
     assert refused.headers["www-authenticate"] == 'Basic realm="pyfn"'
     assert runs(app) == 0 and app.wakes == []
-    for scheme in ("Basic", "basic", "BASIC"):
+    for scheme in ("Basic", "basic", "BASIC", "Basic "):  # any case, one space or more before the credentials
         right = basic("commcare", FORWARDING_PASSWORD).replace("Basic", scheme)
         assert app.post(HOOK, {"id": f"ok-{scheme}"}, headers={"Authorization": right}).status_code == 201
-    assert runs(app) == 3 and len(app.wakes) == 3
+    assert runs(app) == 4 and len(app.wakes) == 4
 
 
 def test_api_key_auth_and_no_challenge_for_it(app):
@@ -57,6 +61,9 @@ def test_api_key_auth_and_no_challenge_for_it(app):
         refused = app.post("echo", {"n": 1}, headers=headers, timeout=10)
         assert refused.status_code == 401 and "www-authenticate" not in refused.headers
     assert runs(app) == 0
+    right = app.post("echo", {"n": 1}, headers={"X-API-Key": API_KEY})  # reply: sync, and no worker runs it
+    assert right.status_code == 202 and right.json()["meta"]["run_id"] == right.headers["x-meta-run-id"]
+    assert app.store.get_run(right.headers["x-meta-run-id"]).input["data"] == {"n": 1}
     accepted = requests.post(f"{app.url}/i/open", json={"n": 1}, timeout=10)  # no auth at all
     assert accepted.status_code == 201 and "www-authenticate" not in accepted.headers
 
@@ -151,3 +158,22 @@ def test_a_body_over_the_limit_is_413_declared_or_streamed_and_at_the_limit_is_s
                                "detail": "the body is over the limit of 64 bytes"}
     streamed = requests.post(f"{app.url}/i/open", data=iter([over[:40], over[40:]]), timeout=10)
     assert streamed.status_code == 413 and runs(app) == 1
+
+
+def test_a_structured_dedupe_key_keeps_its_stored_text_across_releases(app):
+    """A store file is upgraded in place: a key an earlier pyfn stored must still match (one text per value)."""
+    earlier = app.store.accept("commcare-registrations", HOOK, {"data": {}}, 'json:{"a":[1,2],"b":"Zoë"}')
+    auth = {"Authorization": basic("commcare", FORWARDING_PASSWORD)}
+    again = app.post(HOOK, {"id": {"b": "Zoë", "a": [1, 2]}}, headers=auth)
+    assert (again.status_code, again.json()["run_id"]) == (200, earlier.run_id)
+
+
+def test_a_content_length_that_is_not_a_number_is_refused_before_reading():
+    async def never():
+        raise AssertionError("the body was read")
+        yield b""
+
+    with pytest.raises(BadBody, match=r"^Invalid Content-Length: '12a'$") as refused:
+        asyncio.run(read_body("12a", never(), limit=64))
+    assert refused.value.status == 400
+
