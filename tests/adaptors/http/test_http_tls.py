@@ -132,8 +132,8 @@ def test_client_certificate_and_key(mtls_api, certs, as_text):
     assert fetch(mtls_api, {"tls": tls}) == 200
 
 
-def test_pem_temp_files_are_removed_after_the_step(https_api, certs):
-    pattern = os.path.join(tempfile.gettempdir(), "pyfn-http-tls-*")
-    before = set(glob.glob(pattern))
+def test_pem_temp_files_are_removed_after_the_step(https_api, certs, tmp_path, monkeypatch):
+    # the step's temporary folder goes under tmp_path: other processes' TLS steps use the shared /tmp meanwhile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     fetch(https_api, {"tls": {"ca": read(certs["ca.pem"])}})
-    assert set(glob.glob(pattern)) == before
+    assert glob.glob(str(tmp_path / "pyfn-http-tls-*")) == []
