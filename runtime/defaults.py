@@ -34,6 +34,8 @@ SHUTDOWN_TIMEOUT_S = 30.0  # what running runs get to finish on SIGTERM
 HEARTBEAT_S = 2.0  # between two heartbeats on a shared PostgreSQL store
 LOST_AFTER_S = 30.0  # a process silent this long is dead
 SANDBOX = False  # each run's process in a bubblewrap sandbox (--sandbox)
+RELOAD = True  # watch the project and reload changed workflows, jobs and credentials (--no-reload)
+RELOAD_DEBOUNCE_MS = 300  # changes this close together are one reload (an editor's save in several writes)
 
 # pyfn trigger --wait and pyfn runs retry --wait
 WAIT_TIMEOUT_S = 600.0

@@ -14,7 +14,8 @@ import typer
 
 from runtime.worker.settings import WorkerSettings
 
-__all__ = ["DEFAULTS", "Workers", "RunTimeoutMs", "MemoryMb", "RunAs", "SandboxRuns", "ShutdownTimeoutS", "HeartbeatS", "LostAfterS"]
+__all__ = ["DEFAULTS", "Workers", "RunTimeoutMs", "MemoryMb", "RunAs", "SandboxRuns", "ShutdownTimeoutS", "HeartbeatS",
+           "LostAfterS", "Reload"]
 
 DEFAULTS = WorkerSettings()
 
@@ -45,3 +46,8 @@ LostAfterS = Annotated[float, typer.Option(
     help="With a PostgreSQL store: a server or worker silent this long is dead; any other marks its runs "
          "lost and queues them again.")]
 
+Reload = Annotated[bool, typer.Option(
+    "--reload/--no-reload",
+    help="Watch the project and reload changed workflows, jobs and credentials between runs (an invalid "
+         "change is refused and the previous version keeps serving). --no-reload: keep what was loaded at "
+         "start (frozen deployments).")]

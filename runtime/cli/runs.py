@@ -205,7 +205,7 @@ def _describe(detail: RunDetail, states: bool) -> list[str]:
     run = detail.run
     start = f", from step {run.start_step}" if run.start_step else ""
     lines = [f"Run {run.id} (attempt {run.attempt}, {run.cause}{start}) of workflow {run.workflow}",
-             f"  work order {run.work_order_id}, trigger {run.trigger or '-'}",
+             f"  work order {run.work_order_id}, trigger {run.trigger or '-'}, version {run.version or '-'}",
              f"  state {run.status}" + (f" ({run.error_type})" if run.error_type else "") + f", took {_duration(run)}",
              f"  inserted {run.inserted_at}, claimed {run.claimed_at or '-'}, started {run.started_at or '-'}, "
              f"finished {run.finished_at or '-'}",

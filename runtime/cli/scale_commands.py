@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from runtime.cli.options import (DEFAULTS, HeartbeatS, LostAfterS, MemoryMb, RunAs, RunTimeoutMs, SandboxRuns,
+from runtime.cli.options import (DEFAULTS, HeartbeatS, LostAfterS, MemoryMb, Reload, RunAs, RunTimeoutMs, SandboxRuns,
                                  ShutdownTimeoutS, Workers)
 
 __all__ = ["register"]
@@ -30,6 +30,7 @@ def worker(
     shutdown_timeout_s: ShutdownTimeoutS = DEFAULTS.shutdown_timeout_s,
     heartbeat_s: HeartbeatS = DEFAULTS.heartbeat_s,
     lost_after_s: LostAfterS = DEFAULTS.lost_after_s,
+    reload: Reload = DEFAULTS.reload,
 ) -> None:
     """Claim runs from a shared PostgreSQL store and run them; start as many as you like, on any machine.
 
@@ -45,7 +46,8 @@ def worker(
     raise typer.Exit(run_worker(WorkerOptions(
         project=project, db=db, workers=workers, run_timeout_ms=run_timeout_ms, memory_mb=memory_mb,
         run_as=run_as, sandbox=sandbox,
-        shutdown_timeout_s=shutdown_timeout_s, heartbeat_s=heartbeat_s, lost_after_s=lost_after_s)))
+        shutdown_timeout_s=shutdown_timeout_s, heartbeat_s=heartbeat_s, lost_after_s=lost_after_s,
+        reload=reload)))
 
 
 db_app = typer.Typer(help="The run store's schema.", no_args_is_help=True, add_completion=False,

@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from runtime import defaults
-from runtime.cli.options import (DEFAULTS, HeartbeatS, LostAfterS, MemoryMb, RunAs, RunTimeoutMs, SandboxRuns,
+from runtime.cli.options import (DEFAULTS, HeartbeatS, LostAfterS, MemoryMb, Reload, RunAs, RunTimeoutMs, SandboxRuns,
                                  ShutdownTimeoutS, Workers)
 
 __all__ = ["register"]
@@ -66,6 +66,7 @@ def serve(
     max_connections: int = typer.Option(
         defaults.MAX_CONNECTIONS, "--max-connections", min=1,
         help="Open connections served at once; a request past it gets 503 (the sender retries)."),
+    reload: Reload = DEFAULTS.reload,
 ) -> None:
     """Serve the webhooks and cron triggers of every workflow in PROJECT_DIR/workflows, and run what they start.
 
@@ -92,7 +93,8 @@ def serve(
         run_timeout_ms=run_timeout_ms, memory_mb=memory_mb, run_as=run_as, sandbox=sandbox, sync_timeout_s=sync_timeout_s,
         shutdown_timeout_s=shutdown_timeout_s, fsync=fsync, api_token=api_token,
         cleanup_interval_s=cleanup_interval_s, heartbeat_s=heartbeat_s, lost_after_s=lost_after_s,
-        head_timeout_s=head_timeout_s, body_timeout_s=body_timeout_s, max_connections=max_connections), clock))
+        head_timeout_s=head_timeout_s, body_timeout_s=body_timeout_s, max_connections=max_connections,
+        reload=reload), clock))
 
 
 WAIT_HELP = "Wait for the run to end and print its outcome (exit 0 only for success)."

@@ -180,9 +180,12 @@ class Alerter:
             self.log.error(self.masker.mask(f"alert by {channel} failed: {type(exc).__name__}: {exc}"))
 
 
-def project_masker(project: Project) -> Masker:
-    """A masker of every secret the project's workflows configure (their steps' and credentials' secrets)."""
-    masker = Masker()
+def project_masker(project: Project, masker: Masker | None = None) -> Masker:
+    """A masker of every secret the project's workflows configure (their steps' and credentials' secrets).
+
+    Given ``masker`` learns them on top of what it masks already (a reload's new credentials).
+    """
+    masker = masker if masker is not None else Masker()
     for plan in project.plans.values():
         if plan.credentials:
             for configuration in plan.credentials.values():

@@ -40,6 +40,7 @@ from runtime.secrets import hide_configuration as masked
 from runtime.server.payload import JSONAnswer
 from runtime.store import AmbiguousId, NotRetryable, RunDetail, RunStore, RunSummary
 from runtime.workflow.triggers import MANUAL
+from runtime.workflow.live import LiveProject, as_live
 from runtime.workflow.project import Project
 
 __all__ = ["api_routes", "masked", "WEB"]
@@ -52,7 +53,7 @@ _MAX_LIMIT = 500
 _MAX_OFFSET = 2**31 - 1
 
 
-def api_routes(project: Project, store: RunStore, wake: Callable[[], None], token: str,
+def api_routes(project: Project | LiveProject, store: RunStore, wake: Callable[[], None], token: str,
                collections: Any = None) -> list[Route]:
     """The API's and the page's routes (see the module docstring); the collections API's with ``collections``."""
     api = _Api(project, store, wake, token)
@@ -93,9 +94,14 @@ def _error(status: int, message: str) -> JSONAnswer:
 class _Api:
     """The API's handlers, sharing the project (trigger types), the store and the token."""
 
-    def __init__(self, project: Project, store: RunStore, wake: Callable[[], None], token: str):
-        self.project, self.store, self.wake = project, store, wake
+    def __init__(self, project: Project | LiveProject, store: RunStore, wake: Callable[[], None], token: str):
+        self.live, self.store, self.wake = as_live(project), store, wake
         self.token = f"Bearer {token}".encode()
+
+    @property
+    def project(self) -> Project:
+        """The project served now (a reload swaps it whole)."""
+        return self.live.project
 
     def _authorised(self, request: Request) -> bool:
         return hmac.compare_digest(request.headers.get("authorization", "").encode(), self.token)
@@ -119,7 +125,7 @@ class _Api:
         with_failed_step = await anyio.to_thread.run_sync(self.store.count_step_failed, workflow)
         return JSONAnswer({"runs": [self._summary(run) for run in runs], "counts": counts,
                            "step_failed": with_failed_step, "workflows": sorted(self.project.workflows),
-                           "limit": limit, "offset": offset})
+                           "limit": limit, "offset": offset, "reload": self.live.status.as_json()})
 
     async def get_run(self, request: Request) -> Response:
         if not self._authorised(request):

@@ -11,7 +11,7 @@
 | body over the limit | 413 ``{"error": "Request entity too large", ...}`` |
 | invalid JSON for a JSON content type | 400 ``{"error": "Invalid JSON body: <parse error>"}`` |
 | the store cannot commit the delivery | 503 (the sender retries) |
-| ``GET /health`` | 200 ``{"status": "ok", "workflows": n, "webhooks": m}`` |
+| ``GET /health`` | 200 ``{"status": "ok", "workflows": n, "webhooks": m, "reload": {"ok", "problems", "versions", …}}`` |
 | ``/api/runs…``, ``/runs…`` | the run history's JSON API and page, behind the API token (``runtime.server.api``) |
 | ``GET /metrics`` | Prometheus' text format, behind the API token (``runtime.server.metrics``) |
 
@@ -41,6 +41,7 @@ from runtime.logger import Logger, format_duration
 from runtime.store import Accepted, RunStore
 from runtime.server.payload import BadBody, BodyTooLarge, JSONAnswer, input_state, parse_body, read_body
 from runtime.server.webhooks import authorised, challenge, dedupe_key
+from runtime.workflow.live import LiveProject, as_live
 from runtime.workflow.project import Project
 
 __all__ = ["AppSettings", "create_app"]
@@ -61,10 +62,13 @@ class AppSettings:
     body_timeout_s: float = defaults.BODY_TIMEOUT_S
 
 
-def create_app(project: Project, store: RunStore, wake: Callable[[], None], log: Logger,
+def create_app(project: Project | LiveProject, store: RunStore, wake: Callable[[], None], log: Logger,
                settings: AppSettings = AppSettings(), *, api_token: str | None = None,
                replies: _Replies | None = None, collections: Any = None, metrics: Any = None) -> Starlette:
     """The ASGI app serving ``project``'s webhooks; ``wake()`` tells the workers a run was queued.
+
+    A :class:`~runtime.workflow.live.LiveProject` is served as it is now: each request routes by the
+    project of the moment, so a reload's new webhook paths are served at once.
 
     With an ``api_token``, the run history's API and page are served too, and the collections API
     when ``collections`` (a ``runtime.store.collections.StoreCollections``) is given.
@@ -107,14 +111,20 @@ async def _not_allowed(request: Request, exc: Exception) -> Response:
 class _Webhooks:
     """The request handlers, sharing the project, the store and the settings."""
 
-    def __init__(self, project: Project, store: RunStore, wake: Callable[[], None], log: Logger,
+    def __init__(self, project: Project | LiveProject, store: RunStore, wake: Callable[[], None], log: Logger,
                  settings: AppSettings, replies: _Replies | None = None, metrics: Any = None):
-        self.project, self.store, self.wake, self.log, self.settings = project, store, wake, log, settings
+        self.live, self.store, self.wake, self.log, self.settings = as_live(project), store, wake, log, settings
         self.replies, self.metrics = replies, metrics
 
+    @property
+    def project(self) -> Project:
+        """The project served now (a reload swaps it whole)."""
+        return self.live.project
+
     async def health(self, request: Request) -> Response:
-        return JSONAnswer({"status": "ok", "workflows": len(self.project.workflows),
-                             "webhooks": len(self.project.webhooks)})
+        project = self.project
+        return JSONAnswer({"status": "ok", "workflows": len(project.workflows), "webhooks": len(project.webhooks),
+                           "reload": self.live.status.as_json()})
 
     async def receive(self, request: Request) -> Response:
         started = time.perf_counter()

@@ -77,21 +77,43 @@ class Scheduler:
         self.store, self.clock, self.wake, self.log = store, clock, wake, log
         # on_missed(workflow, trigger key, what happened): a schedule was missed (alerts)
         self.on_missed = on_missed or (lambda workflow, trigger, detail: None)
-        self.jobs = [job for job in crons if job.trigger.enabled and job.trigger.cron is not None]
         self.last: dict[CronJob, _dt.datetime] = {}
         self.held: set[CronJob] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lock = threading.RLock()  # a reload's update() against the loop's tick()
+        self._set_jobs(crons)
+
+    def _set_jobs(self, crons: list[CronJob]) -> None:
+        self.jobs = [job for job in crons if job.trigger.enabled and job.trigger.cron is not None]
         self._unfinished_keys = {job.workflow: [MANUAL] for job in self.jobs}
         for job in self.jobs:
             self._unfinished_keys[job.workflow].append(job.trigger.key)
 
-    def start(self) -> None:
-        """Catch up (in this thread, so it is done when ``start`` returns), then fire on time in a thread."""
+    def start(self, always: bool = False) -> None:
+        """Catch up (in this thread, so it is done when ``start`` returns), then fire on time in a thread.
+
+        ``always``: start the thread even with no cron trigger yet (a reload may add some, :meth:`update`).
+        """
         self.catch_up()
-        if self.jobs:
+        if self.jobs or always:
             self._thread = threading.Thread(target=self._loop, name="pyfn-scheduler", daemon=True)
             self._thread.start()
+
+    def update(self, crons: list[CronJob]) -> None:
+        """A reload: fire these triggers from now on. A trigger kept as it was keeps its place; a new or
+        rescheduled one fires at its next scheduled time (nothing is caught up for it)."""
+        now = self.clock.now()
+        with self._lock:
+            before = {(job.workflow, job.trigger.key, job.trigger.schedule): job for job in self.jobs}
+            self._set_jobs(crons)
+            last, held = {}, set()
+            for job in self.jobs:
+                old = before.get((job.workflow, job.trigger.key, job.trigger.schedule))
+                last[job] = self.last[old] if old is not None else job.trigger.cron.latest_at_or_before(now)
+                if old in self.held:
+                    held.add(job)
+            self.last, self.held = last, held
 
     def halt(self) -> None:
         """Fire nothing more (safe in a signal handler: it does not wait)."""
@@ -125,7 +147,10 @@ class Scheduler:
 
     def tick(self, now: _dt.datetime | None = None) -> list[Accepted]:
         """Fire every trigger that is due at ``now`` (the clock's time by default); what was queued."""
-        now = now or self.clock.now()
+        with self._lock:
+            return self._tick(now or self.clock.now())
+
+    def _tick(self, now: _dt.datetime) -> list[Accepted]:
         queued = []
         for job in self.jobs:
             due = job.trigger.cron.latest_at_or_before(now)
@@ -166,10 +191,14 @@ class Scheduler:
         return accepted
 
     def _sleep_seconds(self) -> float:
-        if self.held:
+        with self._lock:
+            jobs, last, held = self.jobs, self.last, self.held
+        if held:
             return _HELD_SLEEP_S
+        if not jobs:
+            return _MAX_SLEEP_S
         now = self.clock.now()
-        upcoming = min(job.trigger.cron.next_after(max(now, self.last[job])) for job in self.jobs)
+        upcoming = min(job.trigger.cron.next_after(max(now, last[job])) for job in jobs)
         return min(_MAX_SLEEP_S, max(0.005, self.clock.real_seconds((upcoming - now).total_seconds())))
 
     def _loop(self) -> None:

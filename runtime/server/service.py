@@ -6,7 +6,8 @@ all of them listed); the store is opened and claimed for this server instance
 ``started`` are marked ``lost`` and queued again; the forkserver starts; the
 worker threads start; cron triggers catch up on schedules missed while the
 server was down and the scheduler starts (``runtime.server.scheduler``); the
-retention cleanup starts (``runtime.server.retention``); uvicorn serves the
+retention cleanup starts (``runtime.server.retention``); the project is
+watched for changes (``runtime.worker.reload``, unless ``--no-reload``); uvicorn serves the
 app — webhooks, and the run history's API and page behind the API token —
 on the bound socket.
 
@@ -41,6 +42,7 @@ from runtime.report import log_error
 from runtime.server.clock import ServerClock
 from runtime.store import StoreBusy, is_database_url, open_store, store_location
 from runtime.worker.settings import WorkerSettings
+from runtime.workflow.live import LiveProject
 from runtime.workflow.project import Project, load_project
 from runtime.worker.confine import check_run_as
 from runtime.worker.sandbox import sandbox_for
@@ -141,7 +143,8 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
     dead: list[str] = []  # a shared store declared this server dead: stop, exit 1
     metrics, alerter = _observers(project, store, sock, log)
     observers = [metrics.run_ended] + ([alerter.run_ended] if alerter is not None else [])
-    workers = start_workers(store, str(options.database), project, worker_id, options, log,
+    live = LiveProject(project)
+    workers = start_workers(store, str(options.database), live, worker_id, options, log,
                             on_dead=lambda reason: (dead.append(reason), os.kill(os.getpid(), signal.SIGTERM)),
                             observers=observers, on_lost=alerter.run_lost if alerter is not None else None,
                             sandbox=sandbox)
@@ -151,14 +154,22 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
     scheduler = Scheduler(store, project.crons, clock, pool.wake, log,
                           on_missed=alerter.cron_missed if alerter is not None else None)
     keeper = Housekeeper(store, project.plans, clock, options.cleanup_interval_s, log)
-    scheduler.start()
+    scheduler.start(always=options.reload)
     keeper.start()
     token = options.api_token or secrets.token_urlsafe(24)
     _announce(options, project, sock, log, token, store.fsyncs_commits)
+    watcher = _reload(live, options, log, (metrics, alerter), scheduler, keeper)
     signals = _Signals()
-    _serve_http(options, project, store, pool, token, sock, log, on_exit=scheduler.halt, metrics=metrics)
-    scheduler.stop()
-    keeper.stop()
+    _serve_http(options, live, store, pool, token, sock, log, on_exit=scheduler.halt, metrics=metrics)
+    for part in (watcher, scheduler, keeper):
+        if part is not None:
+            part.stop()
+    return _stop(options, workers, signals, dead, alerter, log)
+
+
+def _stop(options: ServeOptions, workers, signals: "_Signals", dead: list[str], alerter, log: Logger) -> int:
+    """Give the running runs their grace, stop the rest and the alerts; the exit code."""
+    pool = workers.pool
     running = len(pool.running)
     if running:
         log.always(f"stopping: {running} run(s) still running get {options.shutdown_timeout_s:g}s to finish")
@@ -174,6 +185,24 @@ def _run(options: ServeOptions, project: Project, store, worker_id: str, sock: s
     log.always("pyfn serve stopped" + (f" ({len(stopped)} run(s) will run again at the next start)"
                                         if stopped else ""))
     return 0
+
+
+def _reload(live: LiveProject, options: ServeOptions, log: Logger, observers, scheduler, keeper):
+    """Live reload: a swap reaches the scheduler, the retention cleanup, the metrics and the alerts' masker (the
+    claim loops and the HTTP side read ``live`` themselves); the watcher, or ``None`` with ``--no-reload``."""
+    from runtime.worker.reload import watch
+
+    metrics, alerter = observers
+    if alerter is not None:
+        from runtime.server.alerts import project_masker
+
+        live.on_swap.append(lambda new: project_masker(new, alerter.masker))  # new secrets masked too
+
+    live.on_swap.append(lambda new: scheduler.update(new.crons))
+    live.on_swap.append(lambda new: setattr(keeper, "plans", new.plans))
+    live.on_swap.append(lambda new: metrics.reloads.inc())
+    live.on_refused.append(lambda problems: metrics.reload_failures.inc())
+    return watch(live, options, log)
 
 
 def _observers(project: Project, store, sock: socket.socket, log: Logger):
@@ -195,7 +224,7 @@ def _base_url(sock: socket.socket) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
-def _serve_http(options: ServeOptions, project: Project, store, pool, token: str, sock: socket.socket,
+def _serve_http(options: ServeOptions, project: LiveProject, store, pool, token: str, sock: socket.socket,
                 log: Logger, on_exit: Callable[[], None], metrics=None) -> None:
     import uvicorn
 

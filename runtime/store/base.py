@@ -64,8 +64,8 @@ class RunStore(ABC):
         """
 
     @abstractmethod
-    def started(self, run_id: str) -> None:
-        """``claimed → started``."""
+    def started(self, run_id: str, version: str | None = None) -> None:
+        """``claimed → started``, running the workflow's ``version`` (``runtime.workflow.version``)."""
 
     @abstractmethod
     def step_started(self, run_id: str, step: str, input_state: Any, at: str | None = None) -> None:
@@ -262,6 +262,14 @@ class SharedRunStore(RunStore):
     @abstractmethod
     def subscribe(self, callback: Callable[[], None]) -> None:
         """Call ``callback()`` whenever any process queues a run."""
+
+    @abstractmethod
+    def record_versions(self, worker_id: str, versions: dict[str, str]) -> None:
+        """Record the workflow versions the member serves now (``{workflow: version}``; at start and each reload)."""
+
+    @abstractmethod
+    def member_versions(self) -> dict[str, dict[str, str]]:
+        """``{member id: {workflow: version}}`` of every live member that recorded its versions."""
 
     @abstractmethod
     def upgrade(self) -> list:

@@ -157,9 +157,9 @@ class PostgresStore(SQLStoreBase, Membership, SharedRunStore):
         return bool(self._execute("UPDATE runs SET available_at = now() WHERE id = %s AND state = 'available' "
                                   "AND available_at > now() RETURNING id", (run_id,)))
 
-    def started(self, run_id: str) -> None:
-        self._execute("UPDATE runs SET state = 'started', started_at = now() WHERE id = %s AND state = 'claimed'",
-                      (run_id,))
+    def started(self, run_id: str, version: str | None = None) -> None:
+        self._execute("UPDATE runs SET state = 'started', started_at = now()" + (", version = %s" if version else "")
+                      + " WHERE id = %s AND state = 'claimed'", (version, run_id) if version else (run_id,))
 
     def step_started(self, run_id: str, step: str, input_state: Any, at: str | None = None) -> None:
         self._execute(

@@ -11,10 +11,12 @@ Example::
     store.register_worker("worker-a", kind="worker")
     store.heartbeat("worker-a")          # True while the store counts it alive
     store.recover_lost(["worker-a"])     # [(lost run, new run)] of members that went silent
+    store.record_versions("worker-a", {"forms": "3f2c9a0b1d4e"})   # after each reload
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from typing import Callable
@@ -68,6 +70,15 @@ class Membership:
         """``(id, kind, host, pid)`` of every worker whose heartbeat is fresh."""
         return [tuple(row) for row in self._execute(
             f"SELECT id, kind, host, pid FROM workers k WHERE {_FRESH} ORDER BY started_at, id")]
+
+    def record_versions(self, worker_id: str, versions: dict[str, str]) -> None:
+        """Record the workflow versions this member serves (``runtime.worker.reload``)."""
+        self._execute("UPDATE workers SET versions = %s WHERE id = %s", (json.dumps(versions), worker_id))
+
+    def member_versions(self) -> dict[str, dict[str, str]]:
+        """``{member id: {workflow: version}}`` of every live member that recorded its versions."""
+        return {row[0]: json.loads(row[1]) for row in self._execute(
+            f"SELECT id, versions FROM workers k WHERE {_FRESH} AND versions IS NOT NULL ORDER BY id")}
 
     def server_running(self) -> bool:
         """Whether any server or worker is alive on this store (it will run what is queued)."""

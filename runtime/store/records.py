@@ -177,6 +177,7 @@ class RunSummary:
     start_step: str | None = None
     available_at: str | None = None
     steps_failed: int = 0
+    version: str | None = None  # the workflow's version it ran (runtime.workflow.version), once started
 
     @property
     def final(self) -> bool:

@@ -24,7 +24,7 @@ __all__ = ["SQLStoreBase", "RUN_COLUMNS", "FROM_RUNS", "STEP_FAILED", "like_pref
 
 RUN_COLUMNS = ("r.id, r.work_order_id, r.workflow, w.trigger, r.state, r.error_type, r.attempt, r.worker, "
                "r.inserted_at, r.claimed_at, r.started_at, r.finished_at, r.cause, r.start_step, r.available_at, "
-               "(SELECT COUNT(*) FROM steps s WHERE s.run_id = r.id AND s.error IS NOT NULL)")
+               "(SELECT COUNT(*) FROM steps s WHERE s.run_id = r.id AND s.error IS NOT NULL), r.version")
 # runs with at least one failed step (a handled failure leaves the run ``success``)
 STEP_FAILED = "EXISTS (SELECT 1 FROM steps s WHERE s.run_id = r.id AND s.error IS NOT NULL)"
 FROM_RUNS = "FROM runs r JOIN work_orders w ON w.id = r.work_order_id"
@@ -66,7 +66,7 @@ class SQLStoreBase:
 
     def _run_summary(self, row: tuple) -> RunSummary:
         times = [self._time(value) for value in row[8:12]]
-        return RunSummary(*row[:8], *times, row[12], row[13], self._time(row[14]), int(row[15]))
+        return RunSummary(*row[:8], *times, row[12], row[13], self._time(row[14]), int(row[15]), row[16])
 
     def list_runs(self, workflow: str | None = None, state: str | Sequence[str] | None = None, limit: int = 50,
                   *, trigger: str | Sequence[str] | None = None, work_order: str | None = None,

@@ -171,9 +171,10 @@ class SQLiteStore(SQLStoreBase, RunStore):
             "UPDATE runs SET available_at = ? WHERE id = ? AND state = 'available' AND available_at > ?",
             (now, run_id, now)).rowcount) == 1
 
-    def started(self, run_id: str) -> None:
-        self._write(lambda db: db.execute("UPDATE runs SET state = 'started', started_at = ? "
-                                          "WHERE id = ? AND state = 'claimed'", (now_iso(), run_id)))
+    def started(self, run_id: str, version: str | None = None) -> None:
+        self._write(lambda db: db.execute("UPDATE runs SET state = 'started', started_at = ?, "
+                                          "version = COALESCE(?, version) WHERE id = ? AND state = 'claimed'",
+                                          (now_iso(), version, run_id)))
 
     def step_started(self, run_id: str, step: str, input_state: Any, at: str | None = None) -> None:
         self._write(lambda db: db.execute(

@@ -65,7 +65,8 @@ CREATE INDEX IF NOT EXISTS runs_workflow_state_newest ON runs (workflow, state, 
 # columns added after the first release: (table, column, definition)
 ADDED_COLUMNS = (("work_orders", "wiped_at", "TEXT"), ("runs", "available_at", "TEXT"),
                  ("runs", "cause", "TEXT NOT NULL DEFAULT 'trigger'"), ("runs", "start_step", "TEXT"),
-                 ("runs", "input", "TEXT"), ("runs", "step_failed", "INTEGER NOT NULL DEFAULT 0"))
+                 ("runs", "input", "TEXT"), ("runs", "step_failed", "INTEGER NOT NULL DEFAULT 0"),
+                 ("runs", "version", "TEXT"))
 # runs by (workflow, state, with a failed step), kept by triggers in the transaction that changes a run, so
 # counting the history reads a few rows however long it grows; a step that fails marks its run
 COUNTERS = """

@@ -78,6 +78,10 @@ class RunRequest:
     start: str | None = None
     collections: bool = False  # the supervisor answers the run's collections calls (it holds the store)
     run_as: str | None = None  # the user the run's process becomes (the server runs as root)
+    fingerprint: str | None = None  # the version its worker has loaded (runtime.workflow.version) …
+    files: dict[str, Any] | None = None  # … and its files (path → [kind, text], as JSON carries them): the
+    # run compiles them if the forkserver preloaded another version (runtime.worker.preload)
+    env: dict[str, str] | None = None  # the variables its steps name, as its worker's environment has them
 
 
 def main(request: RunRequest, conn: Any) -> None:
@@ -132,12 +136,13 @@ def _die_with_server() -> None:
 
 def _confine(request: RunRequest) -> None:
     """Keep only this run's workflow, its variables and (``run_as``) its user (``runtime.worker.confine``)."""
+    os.environ.update(request.env or {})  # a reloaded workflow may name variables the forkserver lacks
     try:
-        workflow = plan_for(request.workflow_path)
+        workflow = plan_for(request.workflow_path, request.fingerprint, request.files)
         names = {name for step in workflow.steps.values() for name in step.env}
     except Exception:  # noqa: BLE001 - execute() loads it again and reports why it fails
         workflow, names = None, set()
-    keep_only(request.workflow_path, workflow)
+    keep_only(request.workflow_path, workflow, request.fingerprint)
     confine(names, request.run_as)
 
 
@@ -149,7 +154,7 @@ def execute(request: RunRequest, conn: Any) -> Done:
     log = loggers.runtime
     collections = RelayedCollections(conn, sink.masker.mask) if request.collections else None
     try:
-        plan = plan_for(request.workflow_path)
+        plan = plan_for(request.workflow_path, request.fingerprint, request.files)
         start = start_step(plan, request.start)
         where = f", from step {start}" if start else ""
         log.info(f"Run {request.run_id} of workflow {plan.name} (attempt {request.attempt}{where})")

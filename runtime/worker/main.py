@@ -11,6 +11,9 @@ and memory limits). It has no HTTP side: webhook servers (``pyfn serve
 - **Heartbeats**: every ``heartbeat_s``; a worker silent for ``lost_after_s``
   is declared dead by any other process and its runs are queued again. Its run
   processes die with it (SIGKILL included), so a run never runs twice at once.
+- **Live reload**: edits of the project's workflows, jobs and credentials are
+  validated and swapped in between runs (``runtime.worker.reload``); ``--no-reload`` keeps
+  the start's version. The versions served are recorded in the worker's membership row.
 - **Stopping**: SIGTERM or Ctrl-C: claim nothing more, give running runs
   ``shutdown_timeout_s``, requeue the rest at once, leave the store. A second
   signal skips the wait.
@@ -106,14 +109,19 @@ class _Worker:
         self.signals = 0
         self.dead: str | None = None
         self.workers = None
+        self.watcher = None  # live reload (runtime.worker.reload), unless --no-reload
 
     def run(self) -> int:
+        from runtime.worker.reload import watch
         from runtime.worker.start import start_workers
+        from runtime.workflow.live import LiveProject
 
         self.store.register_worker(self.worker_id, kind="worker")
-        self.workers = start_workers(self.store, self.options.db, self.project, self.worker_id, self.options,
+        live = LiveProject(self.project)
+        self.workers = start_workers(self.store, self.options.db, live, self.worker_id, self.options,
                                      self.log, on_dead=self._dead, lost_by="a worker that stopped heartbeating",
                                      sandbox=self.sandbox)
+        self.watcher = watch(live, self.options, self.log)
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
         self._announce()
@@ -140,6 +148,8 @@ class _Worker:
         self.stop_requested.set()
 
     def _stop(self) -> int:
+        if self.watcher is not None:
+            self.watcher.stop()
         dead = self.dead
         running = len(self.workers.pool.running)
         if running and not dead:

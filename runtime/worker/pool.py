@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -37,11 +38,30 @@ from runtime.logger import Logger, format_duration
 from runtime.workflow.policy import RunPolicy
 from runtime.store import ClaimedRun, RunStore, iso
 from runtime.worker.supervisor import Outcome, Supervisor
+from runtime.workflow.version import Snapshot
 
-__all__ = ["WorkerPool", "Wakeup", "Replies"]
+__all__ = ["WorkerPool", "Wakeup", "Replies", "Loaded"]
 
 _IDLE_SECONDS = 0.5
 _DEFAULT_POLICY = RunPolicy()
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What the claim loops run: workflow name → file, run policy and loaded version; swapped whole on a reload.
+
+    Example:
+        >>> Loaded({"forms": Path("workflows/forms.yaml")}, {"forms": RunPolicy(max_concurrency=2)}, {}).limits
+        {'forms': 2}
+    """
+
+    workflows: dict[str, Path]
+    policies: dict[str, RunPolicy]
+    snapshots: dict[str, Snapshot]
+
+    @property
+    def limits(self) -> dict[str, int]:
+        return {name: p.max_concurrency for name, p in self.policies.items() if p.max_concurrency}
 
 
 class Replies:
@@ -110,6 +130,7 @@ class WorkerPool:
         policies: workflow name → run policy (retries, concurrency, zero persistence).
         idle_s: how often an idle claim loop looks for runs nobody woke it for (longer on a
             PostgreSQL store, whose ``LISTEN/NOTIFY`` wakes it for runs queued anywhere).
+        snapshots: workflow name → the version loaded (``runtime.workflow.version``): what its runs execute.
 
     Example::
 
@@ -120,12 +141,11 @@ class WorkerPool:
 
     def __init__(self, store: RunStore, workflows: dict[str, Path], supervisor: Supervisor, worker_id: str,
                  count: int, log: Logger, policies: Mapping[str, RunPolicy] | None = None,
-                 idle_s: float = _IDLE_SECONDS):
-        self.store, self.workflows, self.supervisor = store, workflows, supervisor
+                 idle_s: float = _IDLE_SECONDS, snapshots: Mapping[str, Snapshot] | None = None):
+        self.store, self.supervisor = store, supervisor
         self.idle_s = idle_s
         self.worker_id, self.count, self.log = worker_id, count, log
-        self.policies = dict(policies or {})
-        self.limits = {name: p.max_concurrency for name, p in self.policies.items() if p.max_concurrency}
+        self.loaded = Loaded(dict(workflows), dict(policies or {}), dict(snapshots or {}))
         self.replies = Replies()
         self.wakeup = Wakeup()
         self._stopping = threading.Event()
@@ -141,6 +161,11 @@ class WorkerPool:
             thread = threading.Thread(target=self._loop, name=f"pyfn-worker-{number + 1}", daemon=True)
             thread.start()
             self._threads.append(thread)
+
+    def update(self, workflows: Mapping[str, Path], policies: Mapping[str, RunPolicy],
+               snapshots: Mapping[str, Snapshot]) -> None:
+        """A reload (``runtime.worker.reload``): runs claimed from now on run these; a running run keeps its own."""
+        self.loaded = Loaded(dict(workflows), dict(policies), dict(snapshots))  # one swap
 
     def wake(self) -> None:
         """A run was queued: let an idle worker claim it now."""
@@ -170,10 +195,10 @@ class WorkerPool:
     def _loop(self) -> None:
         while not self._stopping.is_set():
             seen = self.wakeup.generation
+            limits = self.loaded.limits
             try:
                 # limits only when a workflow sets max_concurrency: any backend can claim without them
-                claimed = self.store.claim(self.worker_id, self.limits) if self.limits else \
-                    self.store.claim(self.worker_id)
+                claimed = self.store.claim(self.worker_id, limits) if limits else self.store.claim(self.worker_id)
             except Exception as exc:  # noqa: BLE001 - a store hiccup must not end the worker
                 self.log.error(f"claiming a run failed: {type(exc).__name__}: {exc}")
                 claimed = None
@@ -185,9 +210,10 @@ class WorkerPool:
     def _execute(self, claimed: ClaimedRun) -> None:
         self.running[claimed.id] = claimed
         started = time.monotonic()
-        policy = self.policies.get(claimed.workflow, _DEFAULT_POLICY)
+        loaded = self.loaded  # the version this run executes, whatever a reload swaps in meanwhile
+        policy = loaded.policies.get(claimed.workflow, _DEFAULT_POLICY)
         try:
-            outcome = self._outcome(claimed, policy)
+            outcome = self._outcome(claimed, policy, loaded)
             if outcome.aborted:
                 new_id = self.store.lose(claimed.id)
                 self._aborted.append(claimed.id)
@@ -206,13 +232,14 @@ class WorkerPool:
         finally:
             self.running.pop(claimed.id, None)
 
-    def _outcome(self, claimed: ClaimedRun, policy: RunPolicy) -> Outcome:
-        path = self.workflows.get(claimed.workflow)
+    def _outcome(self, claimed: ClaimedRun, policy: RunPolicy, loaded: Loaded) -> Outcome:
+        path = loaded.workflows.get(claimed.workflow)
         if path is None:
             self.store.append_logs(claimed.id, [f"[R/T] ✘ CRITICAL ERROR! Workflow {claimed.workflow} "
                                                 f"is not loaded by this server"])
             return Outcome("crashed", "WorkflowNotFound")
-        return self.supervisor.run(claimed, str(path), self._abort, persist=policy.keeps_data)
+        return self.supervisor.run(claimed, str(path), self._abort, persist=policy.keeps_data,
+                                   snapshot=loaded.snapshots.get(claimed.workflow))
 
     def _record(self, claimed: ClaimedRun, outcome: Outcome, policy: RunPolicy) -> float | None:
         """Store the end of the run, with its automatic retry if one is due; the retry's delay in seconds."""

@@ -2,7 +2,11 @@
 
 ``pyfn serve`` names its workflow files in ``PYFN_SERVE_WORKFLOWS`` (a JSON
 list) when it starts the forkserver, which preloads this module: the plans are
-compiled once there, and every forked run inherits them. A file that is not
+compiled once there, and every forked run inherits them. A run names the
+version its worker has loaded (the snapshot's fingerprint, ``runtime.workflow.version``)
+and the files of that version: a cached plan of another version (the project was
+reloaded since the forkserver started) is not used, the run compiles the files it
+was given instead — never what the disk holds by then. A file that is not
 in the cache (or did not compile there) is loaded by the run itself, which
 then reports the problem as its crash. Runs see only the variables their steps name
 (``runtime.worker.confine``), so a trigger's ``${VAR}`` is not required here.
@@ -19,14 +23,17 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Mapping, Sequence
 
+from runtime.textfile import ReadFiles, serving
 from runtime.workflow.model import Workflow
 from runtime.workflow.load import load_workflow
+from runtime.workflow.version import load_versioned
 
 __all__ = ["ENV", "keep_only", "plan_for"]
 
 ENV = "PYFN_SERVE_WORKFLOWS"
-_PLANS: dict[str, Workflow] = {}
+_PLANS: dict[str, tuple[str, Workflow]] = {}  # resolved path → (fingerprint, plan)
 
 
 def _preload() -> None:
@@ -36,12 +43,13 @@ def _preload() -> None:
         return
     for path in paths:
         try:
-            _PLANS[str(Path(path).resolve())] = load_workflow(Path(path), require_secrets=False)
+            workflow, snap = load_versioned(Path(path), require_secrets=False)
         except Exception:  # noqa: BLE001 - the run loads it again and reports why it fails
             continue
+        _PLANS[str(Path(path).resolve())] = (snap.fingerprint, workflow)
 
 
-def keep_only(path: str, plan: Workflow | None = None) -> None:
+def keep_only(path: str, plan: Workflow | None = None, fingerprint: str | None = None) -> None:
     """In a run's process: forget every other workflow's plan (and the credentials it holds); keep ``plan`` as its.
 
     A run's process that loaded its plan itself (a sandboxed one: nothing is preloaded there) keeps it, so
@@ -51,13 +59,25 @@ def keep_only(path: str, plan: Workflow | None = None) -> None:
     for other in [name for name in _PLANS if name != key]:
         del _PLANS[other]
     if plan is not None:
-        _PLANS[key] = plan
+        _PLANS[key] = (fingerprint or "", plan)
 
 
-def plan_for(path: str) -> Workflow:
-    """The compiled plan of the workflow file at ``path``: from the cache, else loaded now (see the module example)."""
+def plan_for(path: str, fingerprint: str | None = None, files: Mapping[str, Sequence[str]] | None = None) -> Workflow:
+    """The compiled plan of the workflow file at ``path`` (see the module docstring and example).
+
+    With a ``fingerprint``, a cached plan is used only if it is that version; else the plan is
+    compiled from ``files`` (the texts of that version: resolved path → (kind, text),
+    ``runtime.textfile.ReadFiles.texts``), or from the disk when none are given.
+    """
     cached = _PLANS.get(str(Path(path).resolve()))
-    return cached if cached is not None else load_workflow(Path(path), require_secrets=False)
+    if cached is not None and (fingerprint is None or cached[0] == fingerprint):
+        return cached[1]
+    if files is None:
+        return load_workflow(Path(path), require_secrets=False)
+    with serving(ReadFiles(dict(files))):
+        workflow = load_workflow(Path(path), require_secrets=False)
+    _PLANS[str(Path(path).resolve())] = (fingerprint or "", workflow)  # the run asks twice (confine, execute)
+    return workflow
 
 
 _preload()

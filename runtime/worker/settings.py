@@ -32,6 +32,8 @@ class WorkerSettings:
         lost_after_s: on a shared store, how long a silent process lives before others requeue its runs.
         run_as: the unprivileged user each run's process runs as (``runtime.worker.confine``).
         sandbox: each run's process in a bubblewrap sandbox (``runtime.worker.sandbox``).
+        reload: watch the project and reload what changed (``runtime.worker.reload``); ``False``
+            (``--no-reload``) keeps what was loaded at start, for frozen deployments.
     """
 
     workers: int | None = None
@@ -42,6 +44,7 @@ class WorkerSettings:
     lost_after_s: float = defaults.LOST_AFTER_S
     run_as: str | None = None  # runtime.worker.confine
     sandbox: bool = defaults.SANDBOX  # runtime.worker.sandbox
+    reload: bool = defaults.RELOAD
 
     @property
     def worker_count(self) -> int:

@@ -42,6 +42,7 @@ from runtime.worker.confine import forkserver_environment, kill_group, tree_resi
 from runtime.worker.collections_relay import answer
 from runtime.worker.messages import (BadMessage, Channel, CollectionAnswer, CollectionCall, Done, LogLine, Message,
                                      Started, StepCompleted, StepStarted)
+from runtime.workflow.version import Snapshot
 
 __all__ = ["Limits", "Outcome", "Supervisor", "forkserver_context", "PRELOAD"]
 
@@ -133,16 +134,23 @@ class Supervisor:
 
             self.collections = StoreCollections(collections)
 
-    def run(self, claimed: ClaimedRun, workflow_path: str, abort: threading.Event, persist: bool = True) -> Outcome:
+    def run(self, claimed: ClaimedRun, workflow_path: str, abort: threading.Event, persist: bool = True,
+            snapshot: Snapshot | None = None) -> Outcome:
         """Execute ``claimed`` and return its outcome (the caller records the end).
 
         ``persist=False`` (zero persistence) records each step without its input and output.
+        ``snapshot`` is the workflow's version this worker has loaded: the run executes it, whatever
+        the forkserver preloaded or the disk holds (``runtime.worker.preload``), and records its version.
         """
         request = RunRequest(claimed.id, workflow_path, claimed.input, claimed.attempt, claimed.start_step,
-                             self.collections is not None, self.limits.run_as)
+                             self.collections is not None, self.limits.run_as,
+                             snapshot.fingerprint if snapshot else None, snapshot.files.texts if snapshot else None,
+                             _variables(snapshot))
         process, receiver = self.sandbox.start(request) if self.sandbox is not None else self._fork(request)
         try:
-            return _Watch(self, claimed.id, process, receiver, abort, persist).until_done()
+            watch = _Watch(self, claimed.id, process, receiver, abort, persist)
+            watch.version = snapshot.version if snapshot else None
+            return watch.until_done()
         finally:
             receiver.close()
             process.join(timeout=2)
@@ -174,6 +182,7 @@ class _Watch:
         self.started = time.monotonic()
         self.outcome: Outcome | None = None
         self.closed = False
+        self.version: str | None = None  # the workflow's version the run executes
 
     def until_done(self) -> Outcome:
         while self.outcome is None:
@@ -222,7 +231,7 @@ class _Watch:
 
     def _handle(self, message: Message) -> None:
         if isinstance(message, Started):
-            self.store.started(self.run_id)
+            self.store.started(self.run_id, self.version)
         elif isinstance(message, StepStarted):
             input_state = _raw(message.input_json) if self.persist else None
             self.store.step_started(self.run_id, message.step, input_state, at=message.at)
@@ -288,6 +297,15 @@ def _main_module_hidden() -> Iterator[None]:
         finally:
             main.__dict__.pop("__spec__", None)
             main.__dict__.update(saved)
+
+
+def _variables(snapshot: Snapshot | None) -> dict[str, str] | None:
+    """The ``${VAR}`` values a run's steps name: a reload may name some the forkserver was not started with."""
+    import os
+
+    if snapshot is None:
+        return None
+    return {name: os.environ[name] for name in snapshot.env_names if name in os.environ}
 
 
 def _raw(text: str | None) -> RawJSON | None:

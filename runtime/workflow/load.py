@@ -198,11 +198,11 @@ class _Builder:
         line = line_of(raw, source_key)
         job_path = self.base / str(value)
         if source_key == "job" or (str(value).endswith(".py") and "\n" not in str(value)):
-            if not job_path.is_file():
+            try:  # not is_file(): a run may read the job from its worker's snapshot (runtime.textfile)
+                source, label = read_text(job_path, "job"), str(job_path)
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 self.problems.add(line, f"step {step.id}: job file not found: {job_path}")
                 return None
-            try:
-                source, label = read_text(job_path, "job"), str(job_path)
             except UsageError as error:
                 self.problems.add(line, f"step {step.id}: {error.message}")
                 return None

@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtime.errors import PyfnError, UsageError, ValidationError
-from runtime.workflow.load import load_workflow
 from runtime.workflow import WORKFLOW_SUFFIXES
 from runtime.workflow.model import Workflow
 from runtime.workflow.settings import AlertSettings, load_alerts
 from runtime.workflow.triggers import CronTrigger, WebhookTrigger
+from runtime.workflow.version import Snapshot, load_versioned
 from runtime.workflow.yaml_lines import load_marked
 
 __all__ = ["Project", "Webhook", "CronJob", "load_project"]
@@ -82,6 +82,17 @@ class Project:
     skipped: list[Path] = field(default_factory=list)
     crons: list[CronJob] = field(default_factory=list)
     alerts: AlertSettings | None = None  # project.yaml's alerts: (runtime.workflow.settings)
+    snapshots: dict[str, Snapshot] = field(default_factory=dict)  # name → what it was loaded from
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """Each workflow's version (``runtime.workflow.version``).
+
+        Example:
+            >>> Project(Path("demo")).versions
+            {}
+        """
+        return {name: snap.version for name, snap in sorted(self.snapshots.items())}
 
 
 def load_project(root: Path) -> Project:
@@ -99,14 +110,14 @@ def load_project(root: Path) -> Project:
             project.skipped.append(path)
             continue
         try:
-            workflow = load_workflow(path, check_jobs=True)
+            workflow, snap = load_versioned(path, check_jobs=True)
         except ValidationError as error:
             problems.extend(error.problems)
             continue
         except PyfnError as error:
             problems.append(f"{path}: {error.message}")
             continue
-        problems.extend(_add(project, path, workflow))
+        problems.extend(_add(project, path, workflow, snap))
     try:
         project.alerts = load_alerts(root)
     except PyfnError as error:
@@ -126,12 +137,13 @@ def _holds_workflow(path: Path) -> bool:
     return not isinstance(doc, dict) or any(key in doc for key in _WORKFLOW_KEYS)
 
 
-def _add(project: Project, path: Path, workflow: Workflow) -> list[str]:
+def _add(project: Project, path: Path, workflow: Workflow, snap: Snapshot) -> list[str]:
     if workflow.name in project.workflows:
         return [f"{path}: workflow name '{workflow.name}' is also the name of "
                 f"{project.workflows[workflow.name]} (give one a different name:)"]
     project.workflows[workflow.name] = path
     project.plans[workflow.name] = workflow
+    project.snapshots[workflow.name] = snap
     project.crons.extend(CronJob(workflow.name, trigger) for trigger in workflow.crons)
     problems = []
     for trigger in workflow.webhooks:

@@ -98,6 +98,7 @@ async function renderList(current) {
   const tbody = $("runs").querySelector("tbody");
   tbody.replaceChildren(...listRows(body.runs));
   $("empty").hidden = body.runs.length > 0;
+  reloadBanner();
   timer = setTimeout(() => renderList(current).catch(report), REFRESH_MS);
 }
 
@@ -150,6 +151,7 @@ async function renderRun(id, current) {
   const meta = [["Workflow", run.workflow], ["Status", stateBadge(run.state, run.status)], ["Error", run.error_type || "-"],
                 ["Trigger", triggerText(run)], ["Work order", run.work_order_id],
                 ["Attempt", run.attempt + " (" + run.cause + ")"], ["Starts at step", run.start_step || "the start"],
+                ["Version", run.version || "-"],
                 ["Inserted", when(run.inserted_at)], ["Started", when(run.started_at)],
                 ["Finished", when(run.finished_at)], ["Duration", duration(run.duration_ms)]];
   if (body.wiped_at) meta.push(["Data wiped", when(body.wiped_at)]);
@@ -164,7 +166,8 @@ async function renderRun(id, current) {
     : body.wiped_at ? "its input is no longer stored" : "runs the work order again with its original input";
   $("attempts").querySelector("tbody").replaceChildren(...body.work_order.runs.map((r) => cells(
     el("tr", null, {"data-run-id": r.id}),
-    [runLink(r), r.attempt, r.cause, stateBadge(r.state, r.status), r.error_type, when(r.inserted_at), duration(r.duration_ms)])));
+    [runLink(r), r.attempt, r.cause, stateBadge(r.state, r.status), r.error_type, r.version, when(r.inserted_at),
+     duration(r.duration_ms)])));
   $("step-summary").querySelector("tbody").replaceChildren(...body.steps.map(summaryRow));
   $("run-input").replaceChildren(jsonBlock(body.input, "run-input-json"));
   $("steps").replaceChildren(...body.steps.map((step) => stepBox(step, busy)));
@@ -256,7 +259,21 @@ function report(error) {
   if (error.message !== "unauthorized" && !$("list").hidden) $("counts").textContent = "Error: " + error.message;
 }
 
+// -- a refused reload: the previous version still serves, the problems are shown on every page ------
+async function reloadBanner() {
+  const banner = $("reload-banner");
+  let status = null;
+  try { status = (await (await fetch("/health")).json()).reload; } catch (error) { return; }
+  banner.hidden = !status || status.ok;
+  if (banner.hidden) return;
+  const list = el("ul");
+  list.replaceChildren(...status.problems.map((problem) => el("li", problem)));
+  banner.replaceChildren(el("strong", "The last change to the project was refused; the previous version is still "
+                                      + "serving (" + status.problems.length + " problem(s)):"), list);
+}
+
 function route() {
+  reloadBanner();
   const current = newView();
   if (!token()) return showLogin();
   const collections = collectionsRoute(current);  // collections.js
