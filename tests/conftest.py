@@ -27,10 +27,12 @@ def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
 
 
 # fixtures that take many seconds to make: under pytest-xdist (bin/test, --dist loadgroup) the tests using
-# one of them run in one process, which makes it once, rather than in each process
+# one of them run in one process, which makes it once, rather than in each process (pytest 9.2 drops these
+# groups: pytest-xdist issue 1386; what must not run twice at once also takes a lock, see one_at_a_time)
 SHARED_IN_ONE_PROCESS = ("installed_pyfn", "big_hq")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which reads the groups
 def pytest_collection_modifyitems(items) -> None:
     """Group the tests of each expensive fixture (``SHARED_IN_ONE_PROCESS``) for pytest-xdist."""
     for item in items:
@@ -99,6 +101,19 @@ def pg_url(postgres_cluster):
     postgres_cluster.drop_database(url)
 
 
+def run_root(tmp_path_factory) -> Path:
+    """The temporary folder of the whole test run: shared by pytest-xdist's processes, else this one's."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return tmp_path_factory.getbasetemp()
+    return tmp_path_factory.getbasetemp().parent
+
+
+@pytest.fixture(scope="session")
+def one_at_a_time(tmp_path_factory):
+    """A lock by name, shared by the run's test processes: ``with one_at_a_time("demo"): ...``."""
+    return lambda name: FileLock(str(run_root(tmp_path_factory) / f"{name}.lock"))
+
+
 @dataclass
 class InstalledPyfn:
     """pyfn as a user gets it: the sdist and wheel ``python -m build`` made, the wheel in a fresh venv."""
@@ -115,7 +130,7 @@ class InstalledPyfn:
 
 
 @pytest.fixture(scope="session")
-def installed_pyfn(tmp_path_factory) -> InstalledPyfn:
+def installed_pyfn(tmp_path_factory, one_at_a_time) -> InstalledPyfn:
     """Build this checkout (``python -m build``: an sdist, then the wheel from it) and install the wheel
     with pytest into a new venv in a temporary folder.
 
@@ -124,8 +139,8 @@ def installed_pyfn(tmp_path_factory) -> InstalledPyfn:
     """
     if "PYTEST_XDIST_WORKER" not in os.environ:  # no xdist: this process is the whole run
         return _build_and_install(tmp_path_factory.mktemp("installed"))
-    base = tmp_path_factory.getbasetemp().parent / "installed"  # the run's root, shared by its workers
-    with FileLock(f"{base}.lock"):
+    base = run_root(tmp_path_factory) / "installed"
+    with one_at_a_time("installed"):
         done = base / "done.json"
         if not done.is_file():
             shutil.rmtree(base, ignore_errors=True)  # a build a failed worker left half done

@@ -113,12 +113,11 @@ def test_bulk_import_creates_cases_and_reports_row_errors(world, run_workflow):
     assert again.data["created"] == 0 and again.data["updated"] == 4
 
 
-# from a checkout the demo writes into the checkout (state/example-runs, its store made afresh each time):
-# under pytest-xdist these runs take turns in one process
-@pytest.mark.xdist_group("checkout_demo")
 @pytest.mark.parametrize("example", ["registrations", "reminders", "bulk-import"])
-def test_the_demo_runs_each_example_from_one_command(pyfn, example, tmp_path):
-    result = pyfn("demo", example, cwd=tmp_path, timeout=120)  # from any folder, not only the checkout
+def test_the_demo_runs_each_example_from_one_command(pyfn, example, tmp_path, one_at_a_time):
+    # from a checkout the demo writes into it (state/example-runs, its store made afresh): one test process at a time
+    with one_at_a_time("checkout-demo"):
+        result = pyfn("demo", example, cwd=tmp_path, timeout=120)  # from any folder, not only the checkout
     assert result.code == 0, result.output
     assert "Finished in" in result.stdout and "Done:" in result.stdout
     assert "Errors reported" not in result.stdout, result.stdout
