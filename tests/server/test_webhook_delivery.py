@@ -10,10 +10,11 @@ import http.client
 import json
 
 import pytest
+import anyio
 import requests
 
 from runtime.server.app import AppSettings
-from runtime.server.payload import BadBody, read_body
+from runtime.server.payload import BadBody, BodyTooLarge, read_body
 
 from .conftest import API_KEY
 from .inprocess import TEST_ENVIRONMENT, serve_in_process
@@ -136,6 +137,7 @@ def test_each_body_becomes_the_data_its_content_type_says(app, content_type, bod
      "Unsupported content type 'application/octet-stream': send JSON, XML, text or a form"),
     ("text/plain; charset=no-such-charset", b"abc", 400, "The body is not valid no-such-charset text: "
                                                          "unknown encoding: no-such-charset"),
+    ('text/plain; charset="x=y"', b"abc", 400, "The body is not valid x=y text: unknown encoding: x=y"),
     ("text/plain", b"\xff\xfe", 400, "The body is not valid utf-8 text: 'utf-8' codec can't decode byte 0xff "
                                      "in position 0: invalid start byte"),
 ])
@@ -176,4 +178,20 @@ def test_a_content_length_that_is_not_a_number_is_refused_before_reading():
     with pytest.raises(BadBody, match=r"^Invalid Content-Length: '12a'$") as refused:
         asyncio.run(read_body("12a", never(), limit=64))
     assert refused.value.status == 400
+
+
+def test_a_body_is_measured_over_all_its_chunks_and_one_that_stops_coming_is_dropped():
+    async def chunks(*parts, then_wait=False):
+        for part in parts:
+            yield part
+        if then_wait:
+            await anyio.sleep_forever()
+
+    assert asyncio.run(read_body(None, chunks(b"a" * 40, b"b" * 24), limit=64)) == b"a" * 40 + b"b" * 24
+    with pytest.raises(BodyTooLarge):
+        asyncio.run(read_body(None, chunks(b"a" * 40, b"b" * 25), limit=64))
+    with pytest.raises(BadBody, match=r"^Request body not received within 0.2s \(6 bytes came\): "
+                                      r"upload dropped$") as dropped:
+        asyncio.run(read_body(None, chunks(b"abc", b"def", then_wait=True), limit=64, timeout_s=0.2))
+    assert dropped.value.status == 408
 
