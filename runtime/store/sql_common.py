@@ -12,6 +12,7 @@ A backend provides ``_query(sql, params)`` (SQL written with ``?`` placeholders)
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Sequence
 
 from runtime.store import sql_writes as writes
@@ -57,6 +58,7 @@ class SQLStoreBase:
     _dialect: writes.Dialect  # how the shared write rules speak to the backend
     # the runs counted by (workflow, state, step_failed): rows of ``n`` to add up, kept by the schema's triggers
     _counters = "run_counts"
+    _purge_yields = False  # one writer at a time (SQLite): pause between purge batches as long as each took
 
     def _query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         raise NotImplementedError
@@ -191,8 +193,11 @@ class SQLStoreBase:
         spared = self._kept(workflow)
         deleted = wiped = 0
         while True:
+            began = time.monotonic()
             batch = self._write(writes.purge, self._dialect, workflow, history_before, dataclips_before, PURGE_BATCH,
                                 spared)
             deleted, wiped = deleted + batch.deleted, wiped + batch.wiped
             if batch.deleted < PURGE_BATCH and batch.wiped < PURGE_BATCH:
                 return Purged(deleted, wiped)
+            if self._purge_yields:  # the write lock is not fair: leave it to the deliveries waiting for it
+                time.sleep(min(time.monotonic() - began, 0.05))

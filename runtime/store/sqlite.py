@@ -245,6 +245,7 @@ class SQLiteStore(SQLStoreBase, RunStore):
     _query = _read
     _ops = ops
     _dialect = ops.DIALECT
+    _purge_yields = True
 
     @staticmethod
     def _filters(**filters: Any) -> tuple[str, tuple]:
