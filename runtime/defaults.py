@@ -10,14 +10,20 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["STEP_TIMEOUT_MS", "RUN_TIMEOUT_MS", "RUN_MEMORY_MB", "HOST", "PORT", "MAX_BODY_MB", "SYNC_TIMEOUT_S",
-           "CLEANUP_INTERVAL_S", "HEAD_TIMEOUT_S", "BODY_TIMEOUT_S", "MAX_CONNECTIONS", "SHUTDOWN_TIMEOUT_S",
+__all__ = ["STEP_TIMEOUT_MS", "RUN_TIMEOUT_MS", "RUN_MEMORY_MB", "RUN_MESSAGE_MB", "HOST", "PORT", "MAX_BODY_MB",
+           "SYNC_TIMEOUT_S", "CLEANUP_INTERVAL_S", "HEAD_TIMEOUT_S", "BODY_TIMEOUT_S", "MAX_CONNECTIONS", "SHUTDOWN_TIMEOUT_S",
            "HEARTBEAT_S", "LOST_AFTER_S", "SANDBOX", "WAIT_TIMEOUT_S"]
 
 # a run's limits
 STEP_TIMEOUT_MS = 300_000  # one step's time (pyfn execute -t), as OpenFn's CLI: 5 minutes
 RUN_TIMEOUT_MS = 300_000  # a whole served run's time (--run-timeout-ms), as Lightning: 5 minutes
 RUN_MEMORY_MB = 500  # a served run's process memory (--memory-mb), as Lightning
+# The largest record a served run's process may send its supervisor (a step's state, the final state, a log
+# line); past it the run is crashed and the server reads no further. A run reaches its 500 MB before its state's
+# JSON reaches ~125 MB (OpenFn's engine sets the state limit at a quarter of the memory); 64 MB is 6 times the
+# largest webhook body (MAX_BODY_MB) and 64 collection values (1 MiB each), and bounds what the server holds
+# for each running run whatever a job sends. Bigger data belongs in a collection, not in the state.
+RUN_MESSAGE_MB = 64
 
 # pyfn serve
 HOST = "127.0.0.1"

@@ -10,7 +10,9 @@ the run's process never holds a handle to the run store.
 
 On the pipe each record is JSON (:func:`encode`, :func:`decode`), never a pickle:
 a hostile job that writes on its end can make the supervisor read a bad record
-(:class:`BadMessage`), never run code.
+(:class:`BadMessage`), never run code. The supervisor reads through an :class:`Inbox`: a
+chunk at a time, never waiting on a half-sent record, and never a record longer than its
+bound (:class:`MessageTooLarge`, ``runtime.defaults.RUN_MESSAGE_MB``).
 
 Example:
     >>> decode(encode(StepStarted("2024-05-02T10:15:43.120000Z", "fetch", '{"data":{}}'))).step
@@ -20,11 +22,13 @@ Example:
 from __future__ import annotations
 
 import json
+import os
+import struct
 from dataclasses import dataclass, fields
 from typing import Any
 
 __all__ = ["Started", "LogLine", "StepStarted", "StepCompleted", "Done", "CollectionCall", "CollectionAnswer",
-           "Message", "BadMessage", "encode", "decode", "Channel"]
+           "Message", "BadMessage", "MessageTooLarge", "encode", "decode", "Channel", "Inbox"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +103,26 @@ Message = Started | LogLine | StepStarted | StepCompleted | Done | CollectionCal
 _KINDS = {cls.__name__: cls for cls in (Started, LogLine, StepStarted, StepCompleted, Done, CollectionCall,
                                         CollectionAnswer)}
 _TYPES = {"str": str, "None": type(None), "dict": dict, "list": list, "Any": object}
+_HEADER = struct.Struct("!i")  # multiprocessing's length prefix; -1 announces a record past 2 GiB
+_CHUNK = 1024 * 1024  # what one read takes from the pipe
 
 
 class BadMessage(ValueError):
     """Bytes on the pipe that are not one of the records above."""
+
+
+class MessageTooLarge(BadMessage):
+    """A record announced longer than the supervisor reads (``size`` is ``None`` past 2 GiB).
+
+    Example:
+        >>> str(MessageTooLarge(None, 64 * 1024 * 1024))
+        'a record of more than 2048 MB, over the 64 MB a state or log line may take'
+    """
+
+    def __init__(self, size: int | None, limit: int):
+        self.size, self.limit = size, limit
+        told = "more than 2048 MB" if size is None else f"{size / 1048576:.0f} MB"
+        super().__init__(f"a record of {told}, over the {limit // 1048576} MB a state or log line may take")
 
 
 def encode(message: Message) -> bytes:
@@ -163,3 +183,61 @@ class Channel:
 
     def close(self) -> None:
         self.connection.close()
+
+
+class Inbox:
+    """The supervisor's end of the pipe, read a chunk at a time: never more than ``limit`` bytes held.
+
+    :meth:`read` never waits on a record still arriving (the supervisor keeps checking the run's
+    limits meanwhile), and refuses a record whose length prefix is past ``limit`` before reading it.
+
+    Example:
+        >>> import multiprocessing
+        >>> left, right = multiprocessing.Pipe()
+        >>> Channel(left).send(Started()); inbox = Inbox(right, 1024)
+        >>> [inbox.read() for _ in range(2) if inbox.poll(1)]
+        [None, Started()]
+        >>> left.send_bytes(b"x" * 2000)
+        >>> try:
+        ...     inbox.read()
+        ... except MessageTooLarge as error:
+        ...     print(error.size, error.limit)
+        2000 1024
+    """
+
+    def __init__(self, connection: Any, limit: int):
+        self.connection, self.limit = connection, limit
+        self.fd = connection.fileno()
+        self.header, self.body, self.size = bytearray(), bytearray(), None
+
+    def poll(self, timeout: float = 0) -> bool:
+        return self.connection.poll(timeout)
+
+    def read(self) -> Message | None:
+        """One read (call it when :meth:`poll` says so): the record it completes, or ``None`` while one arrives.
+
+        ``EOFError`` when the other end closed; :class:`MessageTooLarge`, :class:`BadMessage`.
+        """
+        if self.size is None:
+            self.header += _read(self.fd, _HEADER.size - len(self.header))
+            if len(self.header) < _HEADER.size:
+                return None
+            (size,), self.header = _HEADER.unpack(self.header), bytearray()
+            if size == -1 or size > self.limit:
+                raise MessageTooLarge(None if size == -1 else size, self.limit)
+            if size < 0:
+                raise BadMessage("a record of negative length")
+            self.size = size
+        elif len(self.body) < self.size:
+            self.body += _read(self.fd, min(_CHUNK, self.size - len(self.body)))
+        if len(self.body) < self.size:
+            return None
+        body, self.body, self.size = self.body, bytearray(), None
+        return decode(body)
+
+
+def _read(fd: int, count: int) -> bytes:
+    data = os.read(fd, count)
+    if not data:
+        raise EOFError("the run's process closed its pipe")
+    return data

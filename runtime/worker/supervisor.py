@@ -11,7 +11,9 @@ and writes steps and logs to the store, and every 50 ms checks the limits:
 - past ``timeout_ms`` → SIGKILL, ``killed`` with error type ``TimeoutError``;
 - resident memory of the child and every process it started past ``memory_mb`` → SIGKILL,
   ``killed`` with ``OOMError``;
-- the child exits without reporting, or writes what is not a record → ``crashed`` with ``ExitError``.
+- the child exits without reporting, or writes what is not a record → ``crashed`` with ``ExitError``;
+- a record longer than ``message_mb`` (``runtime.defaults.RUN_MESSAGE_MB``) → SIGKILL before it is read,
+  ``crashed`` with ``ExitError``: the server never holds more of a run's record than that.
 
 It also answers the child's collections calls on the run store (``runtime.worker.collections_relay``).
 With ``--sandbox`` the child is not forked: it is a fresh interpreter in a bubblewrap sandbox
@@ -40,8 +42,8 @@ from runtime.store import ClaimedRun, RawJSON, RunStore
 from runtime.worker.child import RunRequest, main as child_main
 from runtime.worker.confine import forkserver_environment, kill_group, tree_resident_bytes
 from runtime.worker.collections_relay import answer
-from runtime.worker.messages import (BadMessage, Channel, CollectionAnswer, CollectionCall, Done, LogLine, Message,
-                                     Started, StepCompleted, StepStarted)
+from runtime.worker.messages import (BadMessage, Channel, CollectionAnswer, CollectionCall, Done, Inbox, LogLine,
+                                     Message, MessageTooLarge, Started, StepCompleted, StepStarted)
 from runtime.workflow.version import Snapshot
 
 __all__ = ["Limits", "Outcome", "Supervisor", "forkserver_context", "PRELOAD"]
@@ -50,7 +52,7 @@ PRELOAD = ["runtime.worker.child", "runtime.worker.messages", "runtime.worker.pr
            "adaptors.http", "jsonschema", "adaptors.common.jsonpath", "yaml"]
 _POLL_SECONDS = 0.05
 _ENDS = ("success", "failed", "crashed", "killed")  # how a run's process may say its run ended
-_MAX_MESSAGES_PER_POLL = 500
+_MAX_READS_PER_POLL = 1000  # a record is two reads (its length, then its body in chunks of 1 MiB)
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,13 @@ class Limits:
 
     Example:
         >>> Limits()
-        Limits(timeout_ms=300000, memory_mb=500, run_as=None)
+        Limits(timeout_ms=300000, memory_mb=500, run_as=None, message_mb=64)
     """
 
     timeout_ms: int = defaults.RUN_TIMEOUT_MS
     memory_mb: int = defaults.RUN_MEMORY_MB
     run_as: str | None = None  # the user runs execute as (``--run-as``), when the server is root
+    message_mb: int = defaults.RUN_MESSAGE_MB  # the largest record the server reads from a run's process
 
     @property
     def memory_bytes(self) -> int:
@@ -178,7 +181,8 @@ class _Watch:
                  persist: bool = True):
         self.store, self.limits, self.persist = supervisor.store, supervisor.limits, persist
         self.collections = supervisor.collections
-        self.run_id, self.process, self.receiver, self.abort = run_id, process, Channel(receiver), abort
+        self.run_id, self.process, self.abort = run_id, process, abort
+        self.receiver, self.inbox = Channel(receiver), Inbox(receiver, self.limits.message_mb * 1024 * 1024)
         self.started = time.monotonic()
         self.outcome: Outcome | None = None
         self.closed = False
@@ -189,7 +193,7 @@ class _Watch:
             if self.closed:
                 self.process.join(timeout=1)
                 return self._exited()
-            if self.receiver.poll(_POLL_SECONDS):
+            if self.inbox.poll(_POLL_SECONDS):
                 self._drain()
             if self.outcome is None:
                 self.outcome = self._check_limits()
@@ -200,22 +204,28 @@ class _Watch:
         call (last: the child waits for its answer) is answered after it, as the collections have a
         connection of their own."""
         messages: list[Message] = []
-        for _ in range(_MAX_MESSAGES_PER_POLL):
+        refused: BadMessage | None = None
+        for _ in range(_MAX_READS_PER_POLL):
             try:
-                messages.append(self.receiver.recv())
+                message = self.inbox.read()
             except (EOFError, OSError):
                 self.closed = True
                 break
             except BadMessage as error:
-                self._kill(f"CRITICAL ERROR! The run's process sent what pyfn cannot read ({error})")
-                self.outcome = Outcome("crashed", "ExitError")
+                refused = error
                 break
-            if isinstance(messages[-1], (Done, CollectionCall)) or not self.receiver.poll(0):
+            if message is not None:
+                messages.append(message)
+                if isinstance(message, (Done, CollectionCall)):
+                    break
+            if not self.inbox.poll(0):
                 break
         call = messages.pop() if messages and isinstance(messages[-1], CollectionCall) else None
         with self.store.batch():
             self._record(messages)
-        if call is not None:
+        if refused is not None:
+            self._refuse(refused)
+        elif call is not None:
             self._handle(call)
 
     def _record(self, messages: list[Message]) -> None:
@@ -228,6 +238,15 @@ class _Watch:
                 logs = []
                 self._handle(message)
         self.store.append_logs(self.run_id, logs)
+
+    def _refuse(self, error: BadMessage) -> None:
+        """The run's process sent what the server does not read: it is killed and its run crashed."""
+        if isinstance(error, MessageTooLarge):
+            self._kill(f"CRITICAL ERROR! The run's process sent {error}: keep big data in a collection "
+                       f"and return a smaller state (or log less at once)")
+        else:
+            self._kill(f"CRITICAL ERROR! The run's process sent what pyfn cannot read ({error})")
+        self.outcome = Outcome("crashed", "ExitError")
 
     def _handle(self, message: Message) -> None:
         if isinstance(message, Started):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from runtime import defaults
 from runtime.store.collections import StoreCollections
 
 from .conftest import finished_run, wait_until
@@ -95,6 +96,24 @@ def attack(state):
 
 fn(attack)
 """
+OVERSIZE_JOB = """
+import gc
+
+def flood(state):
+    head, tail = b'["LogLine",{"at":"2024-05-02T10:15:43Z","line":"', b'"}]'
+    record = head + b"x" * (state["data"]["size"] - len(head) - len(tail)) + tail  # a valid record, too long
+    for pipe in [o for o in gc.get_objects() if type(o).__name__ == "Connection"]:
+        pipe.send_bytes(record)
+    return state
+
+fn(flood)
+"""
+BIG_STATE_JOB = """
+def grow(state):
+    return {**state, "data": {"rows": ["r" * 1000] * (state["data"]["kb"])}}
+
+fn(grow)
+"""
 
 
 def _workflow(name: str, job: str, configuration: str = "") -> str:
@@ -112,10 +131,13 @@ def project(tmp_path):
         "peek.yaml": _workflow("peek", "peek.py"),
         "remember.yaml": _workflow("remember", "remember.py"),
         "attack.yaml": _workflow("attack", "attack.py"),
+        "flood.yaml": _workflow("flood", "flood.py"),
+        "grow.yaml": _workflow("grow", "grow.py"),
         "credentials.yaml": "own: {apiKey: '${CONFINE_OWN_KEY}'}\nother: {apiKey: '${CONFINE_OTHER_KEY}'}\n",
     }, {"environment.py": ENVIRONMENT_JOB, "fork.py": FORK_JOB, "hog.py": HOG_JOB, "peek.py": STORE_JOB,
                                                                    "remember.py": COLLECTIONS_JOB,
-                                                                   "attack.py": PICKLE_JOB})
+                                                                   "attack.py": PICKLE_JOB, "flood.py": OVERSIZE_JOB,
+                                                                   "grow.py": BIG_STATE_JOB})
 
 
 def _serve(server_factory, project, *args):
@@ -170,6 +192,20 @@ def test_a_job_writing_a_pickle_on_its_pipe_crashes_its_run_and_runs_nothing_in_
     assert any("cannot read" in line for _, line in run.logs), run.logs
     assert not marker.exists()
     assert server.post("env", {}).status_code in (200, 201, 202)  # the server goes on
+
+
+def test_a_record_over_the_bound_crashes_its_run_unread_and_a_big_state_within_it_succeeds(server_factory, project):
+    server = _serve(server_factory, project)
+    bound = defaults.RUN_MESSAGE_MB * 1024 * 1024
+    run = finished_run(server, server.post("flood", {"size": bound + 1}).json()["run_id"])
+    assert (run.run.state, run.run.error_type) == ("crashed", "ExitError"), run.logs[-3:]
+    told = [line for _, line in run.logs if "over the 64 MB" in line]
+    assert len(told) == 1 and "keep big data in a collection" in told[0] and "\n" not in told[0], run.logs[-3:]
+    assert not any("x" * 100 in line for _, line in run.logs)  # nothing of the record reached the store
+    big = finished_run(server, server.post("grow", {"kb": 30_000}).json()["run_id"])  # a 30 MB state
+    assert big.run.state == "success", big.logs[-3:]
+    assert len(big.final_state["data"]["rows"]) == 30_000 and big.final_state["data"]["rows"][-1] == "r" * 1000
+    assert finished_run(server, server.post("env", {}).json()["run_id"]).run.state == "success"
 
 
 @pytest.fixture
