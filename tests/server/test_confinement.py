@@ -80,8 +80,23 @@ collections.set("crm-ids", state["data"]["case_id"], {"crm_id": 7})
 collections.get("crm-ids", state["data"]["case_id"])
 """
 
-PICKLE_JOB = """
-import gc
+FIND_PIPES = """
+import sys
+
+def pipes():
+    \"\"\"The run's end of its pipe, found in the frames of the run's process (the forkserver's objects are frozen,
+    out of gc's sight).\"\"\"
+    found = {}
+    for frame in sys._current_frames().values():
+        while frame is not None:
+            conn = frame.f_locals.get("conn")
+            if type(conn).__name__ == "Connection":
+                found[id(conn)] = conn
+            frame = frame.f_back
+    assert found, "no pipe found"
+    return list(found.values())
+"""
+PICKLE_JOB = FIND_PIPES + """
 
 def attack(state):
     marker = state["data"]["marker"]
@@ -90,19 +105,18 @@ def attack(state):
         def __reduce__(self):  # what unpickling it does: create the marker file, in whoever reads it
             return (open, (marker, "w"))
 
-    for pipe in [o for o in gc.get_objects() if type(o).__name__ == "Connection"]:
+    for pipe in pipes():
         pipe.send(Exploit())
     return state
 
 fn(attack)
 """
-OVERSIZE_JOB = """
-import gc
+OVERSIZE_JOB = FIND_PIPES + """
 
 def flood(state):
     head, tail = b'["LogLine",{"at":"2024-05-02T10:15:43Z","line":"', b'"}]'
     record = head + b"x" * (state["data"]["size"] - len(head) - len(tail)) + tail  # a valid record, too long
-    for pipe in [o for o in gc.get_objects() if type(o).__name__ == "Connection"]:
+    for pipe in pipes():
         pipe.send_bytes(record)
     return state
 
