@@ -8,6 +8,8 @@ import asyncio
 import base64
 import http.client
 import json
+import sqlite3
+import threading
 
 import pytest
 import anyio
@@ -15,6 +17,7 @@ import requests
 
 from runtime.server.app import AppSettings
 from runtime.server.payload import BadBody, BodyTooLarge, read_body
+from runtime.testing.waiting import wait_until
 
 from .conftest import API_KEY
 from .inprocess import TEST_ENVIRONMENT, serve_in_process
@@ -195,3 +198,72 @@ def test_a_body_is_measured_over_all_its_chunks_and_one_that_stops_coming_is_dro
         asyncio.run(read_body(None, chunks(b"abc", b"def", then_wait=True), limit=64, timeout_s=0.2))
     assert dropped.value.status == 408
 
+
+
+@pytest.fixture
+def waiting_app(tmp_path, monkeypatch):
+    """The app with a sync timeout long enough for the test to end the run itself, as a worker would."""
+    for name, value in TEST_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    yield from serve_in_process(tmp_path / "pyfn.db", AppSettings(sync_timeout_s=20))
+
+
+def sync_reply_after(app, final_state, webhook_response=None) -> requests.Response:
+    """POST to the sync webhook ``echo`` while this test claims the queued run and ends it successfully."""
+    def end_the_run():
+        app.store.register_worker("test-worker")
+        claimed = wait_until(lambda: app.store.claim("test-worker"), timeout=10, message="no run was queued")
+        app.store.started(claimed.id)
+        app.store.finish(claimed.id, "success", final_state=final_state, webhook_response=webhook_response)
+
+    worker = threading.Thread(target=end_the_run)
+    worker.start()
+    try:
+        return app.post("echo", {"n": 1}, headers={"X-API-Key": API_KEY}, timeout=30)
+    finally:
+        worker.join(timeout=30)
+
+
+def test_a_sync_reply_is_the_final_state_and_the_runs_meta(waiting_app):
+    answer = sync_reply_after(waiting_app, {"data": {"echoed": 1}})
+    assert answer.status_code == 201, answer.text
+    run_id = answer.headers["x-meta-run-id"]
+    summary = waiting_app.store.summary(run_id)
+    assert answer.json() == {"data": {"data": {"echoed": 1}}, "meta": summary.meta()}
+    assert summary.meta()["state"] == "success" and answer.json()["meta"]["run_id"] == run_id
+    assert answer.headers["x-meta-work-order-id"] == summary.work_order_id
+
+
+@pytest.mark.parametrize("webhook_response, status, body", [
+    ({"status": 422, "body": {"error": "bad form"}}, 422, {"error": "bad form"}),
+    ({"status": "200", "body": "fine"}, 200, "fine"),
+    ({"status": 599, "body": None}, 599, None),
+    ({"body": [1, 2]}, 201, [1, 2]),  # no status: 201
+    ({"status": 199, "body": 1}, 201, 1), ({"status": 600, "body": 1}, 201, 1),  # not a status: 201
+    ({"status": "teapot", "body": 1}, 201, 1), ({"status": None, "body": 1}, 201, 1),
+])
+def test_a_sync_reply_answers_the_jobs_webhook_response(waiting_app, webhook_response, status, body):
+    answer = sync_reply_after(waiting_app, {"data": {}}, webhook_response)
+    assert (answer.status_code, answer.json()) == (status, body)
+    assert answer.headers["x-meta-run-id"] == waiting_app.store.list_runs()[0].id
+
+
+def test_a_webhook_response_without_a_body_answers_its_status_and_the_envelope(waiting_app):
+    answer = sync_reply_after(waiting_app, {"data": {"x": 1}}, {"status": 202})
+    assert answer.status_code == 202
+    assert answer.json()["data"] == {"data": {"x": 1}} and answer.json()["meta"]["state"] == "success"
+
+
+def test_a_delivery_the_store_cannot_commit_is_503_starts_nothing_and_its_retry_is_stored(app, tmp_path):
+    refusing = sqlite3.connect(tmp_path / "pyfn.db", isolation_level=None)
+    refusing.execute("CREATE TRIGGER refuse BEFORE INSERT ON work_orders BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    refused = app.post("open", {"n": 1})
+    assert (refused.status_code, refused.json()) == (503, {"error": "The delivery could not be stored; retry later"})
+    assert "x-meta-run-id" not in refused.headers and app.wakes == [] and runs(app) == 0
+    assert "could not store a delivery to /i/open: IntegrityError: disk full" in app.log.getvalue()
+    assert "POST /i/open 503 in " in app.log.getvalue()
+    refusing.execute("DROP TRIGGER refuse")
+    refusing.close()
+    retried = app.post("open", {"n": 1})
+    assert retried.status_code == 201 and len(app.wakes) == 1
+    assert app.store.get_run(retried.json()["run_id"]).input["data"] == {"n": 1}
