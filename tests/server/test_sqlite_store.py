@@ -1,0 +1,132 @@
+"""What the SQLite store promises beyond the common contract (tests/server/test_store.py): the lock file
+naming the server that holds the file, a throwaway ``:memory:`` store, the space a purge gives back,
+step times recorded when none is given."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from runtime.store import Purged, StoreBusy
+from runtime.store.sqlite import SQLiteStore
+
+FAR_FUTURE = "2999-01-01T00:00:00.000000Z"
+
+
+def finished_run(store, workflow="wf", steps=(("fetch", {"cursor": 1}),)):
+    """A successful run of ``workflow`` whose steps gave these outputs."""
+    accepted = store.accept(workflow, "hook", {"data": {"text": "x" * 4000}})
+    claimed = store.claim("w-1")
+    store.started(claimed.id)
+    for step, output in steps:
+        store.step_started(claimed.id, step, {"data": {}})
+        store.step_finished(claimed.id, step, output)
+    store.finish(claimed.id, "success", final_state={"data": {}})
+    return accepted
+
+
+def test_the_lock_file_names_the_server_holding_the_store(tmp_path):
+    path = str(tmp_path / "pyfn.db")
+    first, second = SQLiteStore(path), SQLiteStore(path)
+    first.register_worker("w-1")
+    try:
+        with open(f"{path}-lock") as lock:
+            assert lock.read() == f"pid {os.getpid()}, worker w-1"
+        umask = os.umask(0)
+        os.umask(umask)
+        assert stat.S_IMODE(os.stat(f"{path}-lock").st_mode) == 0o644 & ~umask
+        with pytest.raises(StoreBusy) as refused:
+            second.register_worker("w-2")
+        assert str(refused.value) == f"{path} is in use by another pyfn serve (pid {os.getpid()}, worker w-1)"
+        assert first.server_running() and second.server_running()
+    finally:
+        first.close()
+    assert not SQLiteStore(path).server_running()
+    second.register_worker("w-2")
+    second.close()
+
+
+@pytest.mark.parametrize("content, holder", [(b"", "another process"), (b"\xffold pid", "\ufffdold pid")])
+def test_a_lock_held_by_a_process_that_wrote_nothing_readable_is_still_refused(tmp_path, content, holder):
+    path = str(tmp_path / "pyfn.db")
+    fd = os.open(f"{path}-lock", os.O_RDWR | os.O_CREAT, 0o644)
+    os.write(fd, content)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    store = SQLiteStore(path)
+    try:
+        with pytest.raises(StoreBusy, match=f"in use by another pyfn serve \\({holder}\\)$"):
+            store.register_worker("w-1")
+        assert store.server_running()
+    finally:
+        store.close()
+        os.close(fd)
+
+
+def test_a_memory_store_registers_without_a_lock_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    store = SQLiteStore(":memory:")
+    assert not store.server_running()
+    store.register_worker("w-1")
+    assert store.server_running(), "the store knows its own server"
+    assert os.listdir(tmp_path) == []
+    store.close()
+
+
+def test_a_memory_store_purge_spares_the_work_order_holding_the_cursor():
+    store = SQLiteStore(":memory:")
+    cursor = finished_run(store)
+    assert store.purge("wf", history_before=FAR_FUTURE) == Purged(0, 0)
+    assert store.get_run(cursor.run_id) is not None
+    finished_run(store, steps=(("fetch", {"cursor": 2}),))
+    assert store.purge("wf", history_before=FAR_FUTURE) == Purged(deleted=1, wiped=0)
+    store.close()
+
+
+def free_pages(path) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("PRAGMA freelist_count").fetchone()[0]
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("cutoff", ["history_before", "dataclips_before"])
+def test_a_purge_that_deletes_or_wipes_gives_the_freed_pages_back(tmp_path, cutoff):
+    path = str(tmp_path / "pyfn.db")
+    store = SQLiteStore(path)
+    for _ in range(30):
+        finished_run(store, workflow="old")
+    size = os.path.getsize(path)
+    purged = store.purge("old", **{cutoff: FAR_FUTURE})
+    assert (purged.deleted if cutoff == "history_before" else purged.wiped) == 29
+    store.close()
+    assert free_pages(path) == 0
+    assert os.path.getsize(path) < size
+
+
+def test_steps_get_the_current_time_when_none_is_given(tmp_path):
+    store = SQLiteStore(str(tmp_path / "pyfn.db"))
+    accepted = finished_run(store)
+    (step,) = store.get_run(accepted.run_id).steps
+    assert step.started_at and step.finished_at and step.started_at <= step.finished_at
+    store.close()
+
+
+def test_run_now_makes_a_waiting_retry_claimable_and_nothing_else(tmp_path):
+    store = SQLiteStore(str(tmp_path / "pyfn.db"))
+    accepted = store.accept("wf", "hook", {"data": {}})
+    first = store.claim("w-1")
+    store.started(first.id)
+    assert not store.run_now(first.id), "running"
+    store.finish(first.id, "failed", "JobError", retry_at=FAR_FUTURE)
+    retry = store.get_run(accepted.work_order_id).run
+    assert not store.run_now(first.id), "ended"
+    assert store.claim("w-1") is None
+    assert store.run_now(retry.id)
+    assert not store.run_now(retry.id), "already claimable"
+    assert store.claim("w-1").id == retry.id
+    store.close()
