@@ -20,6 +20,7 @@ from runtime.logger import Logger, LogSink
 from runtime.server.app import AppSettings, create_app
 from runtime.store import RunStore, open_store
 from runtime.testing.waiting import wait_until
+from runtime.worker.pool import Replies
 from runtime.workflow.project import load_project
 
 from .conftest import API_KEY, DESTINATION_PASSWORD, FORWARDING_PASSWORD, PROJECT
@@ -43,10 +44,12 @@ class InProcessServer:
         return requests.post(f"{self.url}/i/{path}", json=body, **kwargs)
 
 
-def serve_in_process(db: Path, settings: AppSettings = AppSettings(), store: RunStore | None = None):
+def serve_in_process(db: Path, settings: AppSettings = AppSettings(), store: RunStore | None = None,
+                     replies: Replies | None = None):
     """Start the app on a free loopback port (a generator: yields the server, stops it when resumed).
 
-    ``store`` replaces the SQLite store opened at ``db`` (a test's own store that fails on purpose).
+    ``store`` replaces the SQLite store opened at ``db`` (a test's own store that fails on purpose);
+    ``replies`` hands sync replies the outcome of zero-persistence runs, as the workers do.
     """
     import uvicorn
 
@@ -54,7 +57,7 @@ def serve_in_process(db: Path, settings: AppSettings = AppSettings(), store: Run
     log = io.StringIO()
     wakes: list = []
     app = create_app(load_project(PROJECT), store, lambda: wakes.append(1), Logger("SRV", "default", LogSink(log)),
-                     settings)
+                     settings, replies=replies)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))

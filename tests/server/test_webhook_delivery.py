@@ -18,6 +18,7 @@ import requests
 from runtime.server.app import AppSettings
 from runtime.server.payload import BadBody, BodyTooLarge, read_body
 from runtime.testing.waiting import wait_until
+from runtime.worker.pool import Replies
 
 from .conftest import API_KEY
 from .inprocess import TEST_ENVIRONMENT, serve_in_process
@@ -67,6 +68,10 @@ def test_api_key_auth_and_no_challenge_for_it(app):
     assert runs(app) == 0
     right = app.post("echo", {"n": 1}, headers={"X-API-Key": API_KEY})  # reply: sync, and no worker runs it
     assert right.status_code == 202 and right.json()["meta"]["run_id"] == right.headers["x-meta-run-id"]
+    waiting = app.store.summary(right.headers["x-meta-run-id"])
+    assert right.json() == {"data": None, "meta": waiting.meta(),
+                            "message": "The run did not finish within 0.1s; it goes on"}
+    assert right.headers["x-meta-work-order-id"] == waiting.work_order_id and waiting.state == "available"
     assert app.store.get_run(right.headers["x-meta-run-id"]).input["data"] == {"n": 1}
     accepted = requests.post(f"{app.url}/i/open", json={"n": 1}, timeout=10)  # no auth at all
     assert accepted.status_code == 201 and "www-authenticate" not in accepted.headers
@@ -208,13 +213,17 @@ def waiting_app(tmp_path, monkeypatch):
     yield from serve_in_process(tmp_path / "pyfn.db", AppSettings(sync_timeout_s=20))
 
 
-def sync_reply_after(app, final_state, webhook_response=None) -> requests.Response:
-    """POST to the sync webhook ``echo`` while this test claims the queued run and ends it successfully."""
+def sync_reply_after(app, final_state, webhook_response=None, *, end=None, outcome=None) -> requests.Response:
+    """POST to the sync webhook ``echo`` while this test claims the queued run and ends it successfully
+    (``end(run_id, *outcome)`` ends it instead, when given)."""
     def end_the_run():
         app.store.register_worker("test-worker")
         claimed = wait_until(lambda: app.store.claim("test-worker"), timeout=10, message="no run was queued")
         app.store.started(claimed.id)
-        app.store.finish(claimed.id, "success", final_state=final_state, webhook_response=webhook_response)
+        if end:
+            end(claimed.id, *outcome)
+        else:
+            app.store.finish(claimed.id, "success", final_state=final_state, webhook_response=webhook_response)
 
     worker = threading.Thread(target=end_the_run)
     worker.start()
@@ -267,3 +276,54 @@ def test_a_delivery_the_store_cannot_commit_is_503_starts_nothing_and_its_retry_
     retried = app.post("open", {"n": 1})
     assert retried.status_code == 201 and len(app.wakes) == 1
     assert app.store.get_run(retried.json()["run_id"]).input["data"] == {"n": 1}
+
+
+def test_an_unknown_or_disabled_webhook_is_refused_and_starts_nothing(app):
+    unknown = app.post("no-such-hook", {"n": 1})
+    assert (unknown.status_code, unknown.json()) == (404, {"error": "Webhook not found"})
+    disabled = app.post("closed", {"n": 1})
+    assert (disabled.status_code, disabled.json()) == (403, {"message": "Unable to process request, "
+                                                                       "trigger is disabled."})
+    assert runs(app) == 0 and app.wakes == []
+    assert "POST /i/no-such-hook 404 in " in app.log.getvalue()
+
+
+@pytest.fixture
+def zero_persistence_app(tmp_path, monkeypatch):
+    """The app handing sync replies the outcome of runs whose final state is not stored."""
+    for name, value in TEST_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    replies = Replies()
+    for server in serve_in_process(tmp_path / "pyfn.db", AppSettings(sync_timeout_s=20), replies=replies):
+        server.replies = replies
+        yield server
+
+
+def test_a_zero_persistence_sync_reply_answers_the_outcome_that_was_never_stored(zero_persistence_app):
+    app = zero_persistence_app
+
+    def end_unstored(run_id, final_state, webhook_response):
+        app.replies.put(run_id, final_state, webhook_response)
+        app.store.finish(run_id, "success", wipe=True)
+
+    answer = sync_reply_after(app, None, end=end_unstored, outcome=('{"data": {"kept": 1}}', None))
+    assert answer.status_code == 201, answer.text
+    run_id = answer.headers["x-meta-run-id"]
+    assert answer.json() == {"data": {"data": {"kept": 1}}, "meta": app.store.summary(run_id).meta()}
+    assert app.store.get_run(run_id).final_state is None
+    custom = sync_reply_after(app, None, end=end_unstored, outcome=(None, {"status": 422, "body": "no"}))
+    assert (custom.status_code, custom.json()) == (422, "no")
+    unsent = sync_reply_after(app, None, end=end_unstored, outcome=(None, None))
+    assert (unsent.status_code, unsent.json()["data"]) == (201, None)
+    assert app.replies.take(run_id) is None and app.replies.take(unsent.headers["x-meta-run-id"]) is None
+
+
+def test_a_sync_reply_that_gave_up_keeps_no_outcome_for_its_run(tmp_path, monkeypatch):
+    for name, value in TEST_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    replies = Replies()
+    for app in serve_in_process(tmp_path / "pyfn.db", AppSettings(sync_timeout_s=0.1), replies=replies):
+        gave_up = app.post("echo", {"n": 1}, headers={"X-API-Key": API_KEY})
+        assert gave_up.status_code == 202
+        replies.put(gave_up.headers["x-meta-run-id"], '{"data": {}}', None)  # the run ends after the answer
+        assert replies.take(gave_up.headers["x-meta-run-id"]) is None, "nobody waits for it any more"
