@@ -130,3 +130,23 @@ def test_run_now_makes_a_waiting_retry_claimable_and_nothing_else(tmp_path):
     assert not store.run_now(retry.id), "already claimable"
     assert store.claim("w-1").id == retry.id
     store.close()
+
+
+def test_like_prefix_takes_percent_underscore_and_backslash_literally():
+    # the pattern PostgreSQL matches run id prefixes with, checked on SQLite's LIKE with the same ESCAPE
+    from runtime.store.sql_common import like_prefix
+
+    ids = ["ab%1", "abc1", "ab_2", "abX2", "a\\b", "aXb"]
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE runs (id TEXT)")
+    db.executemany("INSERT INTO runs VALUES (?)", [(i,) for i in ids])
+
+    def matching(prefix):
+        return [row[0] for row in db.execute("SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY id",
+                                             (like_prefix(prefix),))]
+
+    assert matching("ab%") == ["ab%1"]
+    assert matching("ab_") == ["ab_2"]
+    assert matching("a\\") == ["a\\b"]
+    assert matching("ab") == ["ab%1", "abX2", "ab_2", "abc1"]
+    db.close()

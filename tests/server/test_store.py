@@ -512,3 +512,35 @@ def test_server_running_follows_the_registered_server(store_location):
     server.close()
     assert not cli.server_running()
     cli.close()
+
+
+def test_step_records_are_the_steps_in_order_with_errors_and_times_not_states(store):
+    accepted = store.accept("wf", "hook", {"data": {}})
+    claimed = store.claim("w-1")
+    store.started(claimed.id)
+    record_steps(store, claimed.id, [("fetch", {"in": 1}, {"out": 1}, None),
+                                     ("send", {"in": 2}, None, {"type": "JobError", "message": "no"})])
+    records = store.step_records(accepted.run_id)
+    assert [(r.step, r.input, r.output, r.error) for r in records] == [
+        ("fetch", None, None, None), ("send", None, None, {"type": "JobError", "message": "no"})]
+    assert all(r.started_at and r.finished_at for r in records)
+    assert records[0].started_at <= records[1].started_at
+    assert store.step_records("nothing-like-it") == []
+
+
+def test_count_step_failed_counts_runs_with_a_failed_step_whatever_their_state(store):
+    def run(workflow, state, error):
+        store.accept(workflow, "hook", {"data": {}})
+        claimed = store.claim("w-1")
+        store.started(claimed.id)
+        record_steps(store, claimed.id, [("only", {}, {}, error)])
+        store.finish(claimed.id, state)
+
+    failed_step = {"type": "JobError", "message": "no"}
+    run("wf", "success", failed_step)  # a handled failure: the run succeeds
+    run("wf", "failed", failed_step)
+    run("wf", "success", None)
+    run("other", "failed", failed_step)
+    assert store.count_step_failed() == 3
+    assert store.count_step_failed("wf") == 2
+    assert store.count_step_failed("none") == 0
