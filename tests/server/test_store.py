@@ -544,3 +544,36 @@ def test_count_step_failed_counts_runs_with_a_failed_step_whatever_their_state(s
     assert store.count_step_failed() == 3
     assert store.count_step_failed("wf") == 2
     assert store.count_step_failed("none") == 0
+
+
+def test_list_runs_with_a_failed_step_alone_or_with_other_filters(store):
+    failed_step = {"type": "JobError", "message": "no"}
+    ids = {}
+    for workflow, error in [("wf", failed_step), ("wf", None), ("other", failed_step)]:
+        accepted = store.accept(workflow, "hook", {"data": {}})
+        claimed = store.claim("w-1")
+        record_steps(store, claimed.id, [("only", {}, {}, error)])
+        store.finish(claimed.id, "success")
+        ids[(workflow, error is None)] = accepted.run_id
+    assert {r.id for r in store.list_runs(step_failed=True)} == {ids[("wf", False)], ids[("other", False)]}
+    assert [r.id for r in store.list_runs("wf", step_failed=True)] == [ids[("wf", False)]]
+    assert [r.id for r in store.list_runs("wf", "success", step_failed=True)] == [ids[("wf", False)]]
+
+
+def test_nothing_to_retry_or_resume_from_says_so(store):
+    assert store.last_success("never-ran") is None
+    with pytest.raises(LookupError, match="^No run or work order matches 'no-such-run'$"):
+        store.retry("no-such-run")
+
+
+def test_a_purge_of_more_than_one_batch_deletes_and_wipes_them_all(store):
+    from runtime.store.sql_common import PURGE_BATCH
+
+    for workflow in ("deleted", "wiped"):
+        for _ in range(PURGE_BATCH + 20):
+            store.accept(workflow, "hook", {"data": {}})
+            claim_and_end(store, "failed")
+    far = "2999-01-01T00:00:00.000000Z"
+    assert store.purge("deleted", history_before=far) == Purged(deleted=PURGE_BATCH + 20, wiped=0)
+    assert store.purge("wiped", dataclips_before=far) == Purged(deleted=0, wiped=PURGE_BATCH + 20)
+    assert store.counts("deleted") == {} and store.counts("wiped") == {"failed": PURGE_BATCH + 20}
