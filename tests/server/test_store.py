@@ -577,3 +577,34 @@ def test_a_purge_of_more_than_one_batch_deletes_and_wipes_them_all(store):
     assert store.purge("deleted", history_before=far) == Purged(deleted=PURGE_BATCH + 20, wiped=0)
     assert store.purge("wiped", dataclips_before=far) == Purged(deleted=0, wiped=PURGE_BATCH + 20)
     assert store.counts("deleted") == {} and store.counts("wiped") == {"failed": PURGE_BATCH + 20}
+
+
+def test_list_runs_gives_fifty_by_default(store):
+    for _ in range(51):
+        store.accept("wf", "hook", {"data": {}})
+    assert len(store.list_runs()) == 50 and len(store.list_runs(limit=51)) == 51
+
+
+def test_an_ambiguous_prefix_names_the_runs_or_work_orders_it_matches(store):
+    first, second = store.accept("wf", "hook", {"data": 1}), store.accept("wf", "hook", {"data": 2})
+    common = ""
+    while first.run_id.startswith(common + second.run_id[len(common)]):
+        common += second.run_id[len(common)]
+    with pytest.raises(AmbiguousId) as two_runs:  # runs are matched before work orders
+        store.get_run(common)
+    assert str(two_runs.value) == f"'{common}' matches several runs: {', '.join(sorted([first.run_id, second.run_id]))}"
+    # two work orders whose ids share a prefix that no run id has
+    accepted = [first, second]
+    prefix = None
+    while prefix is None and len(accepted) < 1000:
+        accepted.append(store.accept("wf", "hook", {"data": 3}))
+        runs = {a.run_id[:2] for a in accepted}
+        seen = [a.work_order_id[:2] for a in accepted]
+        prefix = next((p for p in seen if seen.count(p) > 1 and p not in runs), None)
+    orders = sorted(a.work_order_id for a in accepted if a.work_order_id.startswith(prefix))
+    with pytest.raises(AmbiguousId) as orders_matched:
+        store.get_run(prefix)
+    head, listed = str(orders_matched.value).split(": ")
+    assert head == f"'{prefix}' matches several work orders"
+    named = listed.split(", ")
+    assert len(named) >= 2 and named == sorted(named) and set(named) <= set(orders)
