@@ -327,3 +327,38 @@ def test_a_sync_reply_that_gave_up_keeps_no_outcome_for_its_run(tmp_path, monkey
         assert gave_up.status_code == 202
         replies.put(gave_up.headers["x-meta-run-id"], '{"data": {}}', None)  # the run ends after the answer
         assert replies.take(gave_up.headers["x-meta-run-id"]) is None, "nobody waits for it any more"
+
+
+def partial_upload(app, declared: int, sent: bytes) -> tuple[int, dict]:
+    """POST to ``open`` declaring ``declared`` bytes, send only ``sent``, and read the answer."""
+    connection = http.client.HTTPConnection(app.url.removeprefix("http://"), timeout=10)
+    connection.putrequest("POST", "/i/open")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(declared))
+    connection.endheaders(sent)
+    answer = connection.getresponse()
+    try:
+        return answer.status, json.loads(answer.read())
+    finally:
+        connection.close()
+
+
+def test_a_declared_length_over_the_limit_is_413_before_the_body_comes(app):
+    assert partial_upload(app, 100_000, b'{"a": ') == (413, {"error": "Request entity too large",
+                                                             "detail": "the body is over the limit of 64 bytes"})
+    assert runs(app) == 0
+
+
+def test_an_upload_that_stops_is_408_after_the_servers_body_timeout(tmp_path, monkeypatch):
+    for name, value in TEST_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    for app in serve_in_process(tmp_path / "pyfn.db", AppSettings(body_timeout_s=0.3)):
+        assert partial_upload(app, 20, b'{"a": ') == (408, {"error": "Request body not received within 0.3s "
+                                                                     "(6 bytes came): upload dropped"})
+        assert runs(app) == 0 and app.wakes == []
+
+
+def test_a_run_records_the_webhook_that_started_it(app):
+    accepted = app.post(HOOK, {"id": "t-1"}, headers={"Authorization": basic("commcare", FORWARDING_PASSWORD)})
+    run = app.store.summary(accepted.json()["run_id"])
+    assert (run.workflow, run.trigger) == ("commcare-registrations", HOOK)
