@@ -608,3 +608,14 @@ def test_an_ambiguous_prefix_names_the_runs_or_work_orders_it_matches(store):
     assert head == f"'{prefix}' matches several work orders"
     named = listed.split(", ")
     assert len(named) >= 2 and named == sorted(named) and set(named) <= set(orders)
+
+
+def test_a_run_summary_counts_its_failed_steps_and_names_the_version_it_ran(store):
+    accepted = store.accept("wf", "hook", {"data": {}})
+    claimed = store.claim("w-1")
+    store.started(claimed.id, version="v-7f3a")
+    failed = {"type": "JobError", "message": "no"}
+    record_steps(store, claimed.id, [("a", {}, None, failed), ("b", {}, {}, None), ("c", {}, None, failed)])
+    store.finish(claimed.id, "failed", "JobError")
+    for summary in (store.summary(accepted.run_id), store.list_runs("wf")[0]):
+        assert (summary.steps_failed, summary.version) == (2, "v-7f3a")
