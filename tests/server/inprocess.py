@@ -45,18 +45,19 @@ class InProcessServer:
 
 
 def serve_in_process(db: Path, settings: AppSettings = AppSettings(), store: RunStore | None = None,
-                     replies: Replies | None = None):
+                     replies: Replies | None = None, project: Path = PROJECT):
     """Start the app on a free loopback port (a generator: yields the server, stops it when resumed).
 
     ``store`` replaces the SQLite store opened at ``db`` (a test's own store that fails on purpose);
-    ``replies`` hands sync replies the outcome of zero-persistence runs, as the workers do.
+    ``replies`` hands sync replies the outcome of zero-persistence runs, as the workers do; ``project``
+    replaces the test project.
     """
     import uvicorn
 
     store = store or open_store(str(db))
     log = io.StringIO()
     wakes: list = []
-    app = create_app(load_project(PROJECT), store, lambda: wakes.append(1), Logger("SRV", "default", LogSink(log)),
+    app = create_app(load_project(project), store, lambda: wakes.append(1), Logger("SRV", "default", LogSink(log)),
                      settings, replies=replies)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

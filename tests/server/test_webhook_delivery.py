@@ -8,6 +8,7 @@ import asyncio
 import base64
 import http.client
 import json
+import shutil
 import sqlite3
 import threading
 
@@ -20,7 +21,7 @@ from runtime.server.payload import BadBody, BodyTooLarge, read_body
 from runtime.testing.waiting import wait_until
 from runtime.worker.pool import Replies
 
-from .conftest import API_KEY
+from .conftest import API_KEY, PROJECT
 from .inprocess import TEST_ENVIRONMENT, serve_in_process
 
 HOOK = "commcare-registrations"  # basic auth, dedupe "$.id"
@@ -362,3 +363,16 @@ def test_a_run_records_the_webhook_that_started_it(app):
     accepted = app.post(HOOK, {"id": "t-1"}, headers={"Authorization": basic("commcare", FORWARDING_PASSWORD)})
     run = app.store.summary(accepted.json()["run_id"])
     assert (run.workflow, run.trigger) == ("commcare-registrations", HOOK)
+
+
+def test_a_webhook_path_is_matched_whole_whatever_its_letters(tmp_path, monkeypatch):
+    for name, value in TEST_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project)
+    (project / "workflows" / "xray.yaml").write_text(
+        'name: xray\ntriggers:\n  - path: Xray/X\nsteps:\n  - expression: "fn(lambda state: state)"\n')
+    for app in serve_in_process(tmp_path / "pyfn.db", project=project):
+        assert app.post("Xray/X/", {"n": 1}).status_code == 201
+        assert app.post("ray", {"n": 1}).status_code == 404
+        assert app.store.list_runs()[0].workflow == "xray"
