@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 
 from runtime import defaults
+from runtime.cli.quick import FLAG_OPTIONS, VALUE_OPTIONS
 __all__ = ["register"]
 
 LOG_HELP = ("Log level: none, default, info or debug; per component too, e.g. "
@@ -21,41 +22,41 @@ LOG_HELP = ("Log level: none, default, info or debug; per component too, e.g. "
 def execute(
     path: Path = typer.Argument(..., help="The job (.py) or workflow (.yaml, .yml, .json) to run."),
     adaptor: Optional[str] = typer.Option(
-        None, "-a", "--adaptor",
+        None, *VALUE_OPTIONS["adaptor"],
         help="Adaptor whose operations the job uses: common, http or commcare. OpenFn names "
              "(@openfn/language-http@7.2.0, http@7) work too; the version is ignored."),
     state_path: Optional[Path] = typer.Option(
-        None, "-s", "--state-path", help="Input state file (JSON; - reads standard input). Default: {data: {}, configuration: {}}."),
+        None, *VALUE_OPTIONS["state_path"], help="Input state file (JSON; - reads standard input). Default: {data: {}, configuration: {}}."),
     state_stdin: Optional[str] = typer.Option(
-        None, "-S", "--state-stdin", help="Input state as JSON text (- reads standard input; wins over -s)."),
+        None, *VALUE_OPTIONS["state_text"], help="Input state as JSON text (- reads standard input; wins over -s)."),
     output_path: Optional[Path] = typer.Option(
-        None, "-o", "--output-path", help="Where to write the final state (a symlink is written through, a device written into). "
+        None, *VALUE_OPTIONS["output_path"], help="Where to write the final state (a symlink is written through, a device written into). "
              "Default: output.json beside the job."),
     output_stdout: bool = typer.Option(
-        False, "-O", "--output-stdout", help="Print only the final state's JSON on standard output (log lines go to standard error) "
+        False, *FLAG_OPTIONS["output_stdout"], help="Print only the final state's JSON on standard output (log lines go to standard error) "
              "instead of writing a file."),
-    log: Optional[str] = typer.Option(None, "-l", "--log", help=LOG_HELP),
-    log_json: bool = typer.Option(False, "--log-json", help="Print log lines as JSON objects."),
+    log: Optional[str] = typer.Option(None, *VALUE_OPTIONS["log"], help=LOG_HELP),
+    log_json: bool = typer.Option(False, *FLAG_OPTIONS["log_json"], help="Print log lines as JSON objects."),
     timeout: int = typer.Option(
-        defaults.STEP_TIMEOUT_MS, "-t", "--timeout", help="Time limit per step in milliseconds (0: none)."),
+        defaults.STEP_TIMEOUT_MS, *VALUE_OPTIONS["timeout_ms"], help="Time limit per step in milliseconds (0: none)."),
     immutable: bool = typer.Option(
-        False, "--immutable", help="Give every operation a deep copy of the state."),
+        False, *FLAG_OPTIONS["immutable"], help="Give every operation a deep copy of the state."),
     start: Optional[str] = typer.Option(
-        None, "--start", help="Workflow: start at this step (exact id or a unique fragment of an id or name)."),
-    end: Optional[str] = typer.Option(None, "--end", help="Workflow: stop after this step."),
-    only: Optional[str] = typer.Option(None, "--only", help="Workflow: run only this step."),
+        None, *VALUE_OPTIONS["start"], help="Workflow: start at this step (exact id or a unique fragment of an id or name)."),
+    end: Optional[str] = typer.Option(None, *VALUE_OPTIONS["end"], help="Workflow: stop after this step."),
+    only: Optional[str] = typer.Option(None, *VALUE_OPTIONS["only"], help="Workflow: run only this step."),
     cache_steps: bool = typer.Option(
-        False, "--cache-steps",
+        False, *FLAG_OPTIONS["cache_steps"],
         help="Workflow: write each step's output to .cli-cache/<workflow>/<step>.json; with --start "
              "and no -s, start from the cached output of the step's parent."),
     credentials: Optional[Path] = typer.Option(
-        None, "--credentials", "--creds",
+        None, *VALUE_OPTIONS["credentials"],
         help="Workflow: credential map (JSON/YAML {name: configuration}) replacing the workflow's."),
     strict: bool = typer.Option(
-        False, "--strict", help="A JSONPath that matches nothing (each, map, merge, data_value...) fails the step "
+        False, *FLAG_OPTIONS["strict"], help="A JSONPath that matches nothing (each, map, merge, data_value...) fails the step "
                                 "instead of logging a warning."),
     db: Optional[str] = typer.Option(
-        None, "--db", envvar="PYFN_DB",
+        None, *VALUE_OPTIONS["db"], envvar="PYFN_DB",
         help="The run store holding the collections jobs use: a SQLite file or a postgresql:// URL. "
              "Default: state/pyfn.db in the current folder (opened only when a job uses collections)."),
 ) -> None:

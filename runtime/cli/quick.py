@@ -14,15 +14,19 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["quick_execute", "read_execute"]
+__all__ = ["VALUE_OPTIONS", "FLAG_OPTIONS", "quick_execute", "read_execute"]
 
-_VALUES = {"-a": "adaptor", "--adaptor": "adaptor", "-s": "state_path", "--state-path": "state_path",
-           "-S": "state_text", "--state-stdin": "state_text", "-o": "output_path",
-           "--output-path": "output_path", "-l": "log", "--log": "log", "-t": "timeout_ms",
-           "--timeout": "timeout_ms", "--start": "start", "--end": "end", "--only": "only",
-           "--credentials": "credentials", "--creds": "credentials", "--db": "db"}
-_FLAGS = {"-O": "output_stdout", "--output-stdout": "output_stdout", "--log-json": "log_json",
-          "--immutable": "immutable", "--cache-steps": "cache_steps", "--strict": "strict"}
+# ``pyfn execute``'s options, by the ``ExecuteArgs`` field each sets: declared once, here, for both
+# this reader and the full parser (``runtime.cli.commands.execute`` takes its flags from these).
+VALUE_OPTIONS = {"adaptor": ("-a", "--adaptor"), "state_path": ("-s", "--state-path"),
+                 "state_text": ("-S", "--state-stdin"), "output_path": ("-o", "--output-path"),
+                 "log": ("-l", "--log"), "timeout_ms": ("-t", "--timeout"), "start": ("--start",),
+                 "end": ("--end",), "only": ("--only",), "credentials": ("--credentials", "--creds"),
+                 "db": ("--db",)}
+FLAG_OPTIONS = {"output_stdout": ("-O", "--output-stdout"), "log_json": ("--log-json",),
+                "immutable": ("--immutable",), "cache_steps": ("--cache-steps",), "strict": ("--strict",)}
+_VALUES = {flag: name for name, flags in VALUE_OPTIONS.items() for flag in flags}
+_FLAGS = {flag: name for name, flags in FLAG_OPTIONS.items() for flag in flags}
 _PATHS = {"state_path", "output_path", "credentials"}
 
 
