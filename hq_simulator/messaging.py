@@ -21,13 +21,12 @@ Example:
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime, timedelta
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from . import dates
 from .messages import HTTPError, Response
+from .tastypie import decode_cursor, encode_cursor
 
 __all__ = ["MessagingEvents", "register", "MAX_LIMIT"]
 
@@ -81,8 +80,8 @@ def _params(request) -> tuple[dict, bool]:
     if request.param("cursor") is None:
         return {k: v[-1] for k, v in request.query.items()}, False
     try:
-        return dict(parse_qsl(base64.b64decode(request.param("cursor")).decode("utf-8"))), True
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return decode_cursor(request.param("cursor")), True
+    except ValueError:
         raise HTTPError(400, "Invalid cursor") from None
 
 
@@ -153,9 +152,8 @@ def list_page(events: list, request) -> dict:
         cursor = {k: v for k, v in params.items() if k != "cursor"}
         cursor.update({f"{field}.{'lte' if descending else 'gte'}": page[-1][field],
                        "last_object_id": str(page[-1]["id"])})
-        token = base64.b64encode(urlencode(cursor).encode("utf-8")).decode("ascii")
         domain = request.match.get("domain", "demo")
-        next_url = f"{request.base_url}/a/{domain}/api/v0.5/messaging-event/?{urlencode({'cursor': token})}"
+        next_url = f"{request.base_url}/a/{domain}/api/v0.5/messaging-event/?{urlencode({'cursor': encode_cursor(cursor)})}"
     return {"objects": page, "meta": {"limit": limit, "next": next_url}}
 
 

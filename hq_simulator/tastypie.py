@@ -13,16 +13,18 @@ Example:
 
 from __future__ import annotations
 
+import base64
 import json
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from . import dates
 from .messages import HTTPError, Request, Response
 
-__all__ = ["BadRequest", "Query", "limit_offset", "bounds", "run_query", "envelope", "list_response"]
+__all__ = ["BadRequest", "Query", "limit_offset", "bounds", "run_query", "envelope", "list_response",
+           "encode_cursor", "decode_cursor"]
 
 
 class BadRequest(HTTPError):
@@ -52,6 +54,26 @@ def limit_offset(request: Request, max_limit: int, default: int = 20) -> tuple[i
     if limit <= 0:
         limit = max_limit
     return min(limit, max_limit), max(offset, 0)
+
+
+def encode_cursor(params: dict) -> str:
+    """The ``cursor`` of HQ's cursor-paged APIs (messaging-event, ucr): the base64 of URL-encoded ``params``.
+
+    Example:
+        >>> encode_cursor({"last_doc_id": "a b"})
+        'bGFzdF9kb2NfaWQ9YSti'
+    """
+    return base64.b64encode(urlencode(params).encode("utf-8")).decode("ascii")
+
+
+def decode_cursor(cursor: str) -> dict:
+    """The parameters a ``cursor`` carries (see :func:`encode_cursor`); ``ValueError`` if it carries none.
+
+    Example:
+        >>> decode_cursor(encode_cursor({"limit": "5", "last_doc_id": "x"}))
+        {'limit': '5', 'last_doc_id': 'x'}
+    """
+    return dict(parse_qsl(base64.b64decode(cursor).decode("utf-8")))  # binascii.Error, UnicodeDecodeError: ValueErrors
 
 
 def bounds(request: Request, name: str) -> tuple[int | None, int | None]:

@@ -31,15 +31,14 @@ Example:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from . import dates, ucr_spec
 from .messages import HTTPError, Response
+from .tastypie import decode_cursor, encode_cursor
 
 __all__ = ["DataSources", "register", "DEFAULT_LIMIT", "MAX_LIMIT"]
 
@@ -146,8 +145,8 @@ def _params(request) -> dict:
     if "cursor" not in params:
         return params
     try:
-        return dict(parse_qsl(base64.b64decode(params["cursor"]).decode("utf-8")))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return decode_cursor(params["cursor"])
+    except ValueError:
         raise HTTPError(500, "Internal Server Error") from None
 
 
@@ -194,8 +193,8 @@ def data_page(sources: DataSources, store, request) -> dict:
     next_url = None
     if objects:
         rest = {k: v for k, v in params.items() if k not in ("last_inserted_at", "last_doc_id")}
-        cursor = urlencode({"last_doc_id": page[-1]["doc_id"], "last_inserted_at": str(objects[-1]["inserted_at"])})
-        rest["cursor"] = base64.b64encode(cursor.encode("utf-8"))
+        rest["cursor"] = encode_cursor({"last_doc_id": page[-1]["doc_id"],
+                                        "last_inserted_at": str(objects[-1]["inserted_at"])})
         next_url = f"{request.base_url}/a/{sources.domain}/api/v0.5/ucr/?{urlencode(rest)}"
     return {"objects": objects, "meta": {"next": next_url, "limit": limit}}
 
