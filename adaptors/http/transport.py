@@ -108,8 +108,7 @@ def _redirect_target(url: str, location: str) -> str:
 
 def _rebuild(status: int, method: str, body: Any, headers: dict, start: int | None) -> tuple[str, Any, dict]:
     """Method, body and headers of the redirected request."""
-    if (status == 303 and method != "HEAD") or (status == 302 and method != "HEAD") or \
-            (status == 301 and method == "POST"):
+    if (status in (302, 303) and method != "HEAD") or (status == 301 and method == "POST"):
         method = "GET"
     if status not in (307, 308):
         return method, None, {k: v for k, v in headers.items() if k.lower() not in _BODY_HEADERS}

@@ -104,7 +104,7 @@ class Watcher:
             parts = Path(path).relative_to(self.root).parts
         except ValueError:
             return False
-        if not parts or parts[0] in _SKIPPED or any(part.startswith(".") or part in _SKIPPED for part in parts):
+        if not parts or any(part.startswith(".") or part in _SKIPPED for part in parts):
             return False
         return path.endswith(_SUFFIXES)
 

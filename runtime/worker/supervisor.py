@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import threading
 import time
@@ -105,7 +106,6 @@ def forkserver_context(workflow_paths: list[str] = (), env_names: Iterable[str] 
         context = forkserver_context(["workflows/commcare-registrations.yaml"])
     """
     import json
-    import os
     from multiprocessing import forkserver
 
     from runtime.worker.preload import ENV
@@ -151,9 +151,8 @@ class Supervisor:
                              _variables(snapshot))
         process, receiver = self.sandbox.start(request) if self.sandbox is not None else self._fork(request)
         try:
-            watch = _Watch(self, claimed.id, process, receiver, abort, persist)
-            watch.version = snapshot.version if snapshot else None
-            return watch.until_done()
+            return _Watch(self, claimed.id, process, receiver, abort, persist,
+                          snapshot.version if snapshot else None).until_done()
         finally:
             receiver.close()
             process.join(timeout=2)
@@ -178,7 +177,7 @@ class _Watch:
     """The supervision loop of one child process."""
 
     def __init__(self, supervisor: Supervisor, run_id: str, process: Any, receiver: Any, abort: threading.Event,
-                 persist: bool = True):
+                 persist: bool = True, version: str | None = None):
         self.store, self.limits, self.persist = supervisor.store, supervisor.limits, persist
         self.collections = supervisor.collections
         self.run_id, self.process, self.abort = run_id, process, abort
@@ -186,7 +185,7 @@ class _Watch:
         self.started = time.monotonic()
         self.outcome: Outcome | None = None
         self.closed = False
-        self.version: str | None = None  # the workflow's version the run executes
+        self.version = version  # the workflow's version the run executes
 
     def until_done(self) -> Outcome:
         while self.outcome is None:
@@ -320,8 +319,6 @@ def _main_module_hidden() -> Iterator[None]:
 
 def _variables(snapshot: Snapshot | None) -> dict[str, str] | None:
     """The ``${VAR}`` values a run's steps name: a reload may name some the forkserver was not started with."""
-    import os
-
     if snapshot is None:
         return None
     return {name: os.environ[name] for name in snapshot.env_names if name in os.environ}

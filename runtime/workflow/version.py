@@ -77,7 +77,7 @@ def _shape_of_text(text: str) -> str:
         return "unreadable"
 
 
-def snapshot_of(files: ReadFiles, base: Path) -> Snapshot:
+def snapshot_of(files: ReadFiles, base: Path, env_names: tuple[str, ...] = ()) -> Snapshot:
     """The snapshot of what a load read; names are hashed relative to ``base`` (the workflow's folder)."""
     version, fingerprint = hashlib.sha256(), hashlib.sha256()
     for path in sorted(files.texts):
@@ -86,7 +86,7 @@ def snapshot_of(files: ReadFiles, base: Path) -> Snapshot:
         version.update(name + b"\0" + kind.encode() + b"\0")
         version.update((text if kind in _TEXT_KINDS else _shape_of_text(text)).encode() + b"\0")
         fingerprint.update(name + b"\0" + text.encode() + b"\0")
-    return Snapshot(files, version.hexdigest()[:12], fingerprint.hexdigest())
+    return Snapshot(files, version.hexdigest()[:12], fingerprint.hexdigest(), env_names)
 
 
 def load_versioned(path: Path, **options: Any) -> tuple[Workflow, Snapshot]:
@@ -95,6 +95,5 @@ def load_versioned(path: Path, **options: Any) -> tuple[Workflow, Snapshot]:
 
     with recording() as files:
         workflow = load_workflow(path, **options)
-    snap = snapshot_of(files, Path(path).resolve().parent)
     names = tuple(sorted({name for step in workflow.steps.values() for name in step.env}))
-    return workflow, Snapshot(snap.files, snap.version, snap.fingerprint, names)
+    return workflow, snapshot_of(files, Path(path).resolve().parent, names)
