@@ -13,16 +13,13 @@ Example::
 from __future__ import annotations
 
 import http.client
-import json
 import os
-import socket
 import subprocess
 import threading
 import time
-import uuid
 from pathlib import Path
 
-from bench.webhook_ingest import AUTH, WORKFLOW as INGEST_WORKFLOW, form_payload, start_server
+from bench.webhook_ingest import WORKFLOW as INGEST_WORKFLOW, client, countdown, start_server
 
 __all__ = ["TOKEN", "write_project", "serve", "p95", "p95_ms", "ingest", "ingest_while", "percentile"]
 
@@ -89,27 +86,10 @@ def p95_ms(port: int, path: str, samples: int = SAMPLES) -> float:
     return p95(times)
 
 
-def _post_forms(port: int, more, latencies: list[float], errors: list[int]) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    connection.connect()
-    connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    headers = {"Content-Type": "application/json", "Authorization": AUTH, "received-on": "2024-05-02T10:15:43Z"}
-    while more():
-        body = form_payload(str(uuid.uuid4()))
-        began = time.perf_counter()
-        connection.request("POST", "/i/forms?app_id=demo-app", body=body, headers=headers)
-        response = connection.getresponse()
-        json.loads(response.read())
-        latencies.append(time.perf_counter() - began)
-        if response.status != 201:
-            errors.append(response.status)
-    connection.close()
-
-
 def _drive(port: int, more_for_each) -> tuple[list[float], float]:
     latencies: list[float] = []
     errors: list[int] = []
-    threads = [threading.Thread(target=_post_forms, args=(port, more_for_each(), latencies, errors))
+    threads = [threading.Thread(target=client, args=(port, more_for_each(), latencies, [], errors, 120))
                for _ in range(CLIENTS)]
     began = time.perf_counter()
     for thread in threads:
@@ -123,15 +103,7 @@ def _drive(port: int, more_for_each) -> tuple[list[float], float]:
 
 def ingest(port: int, count: int) -> tuple[float, list[float]]:
     """Post ``count`` forms from :data:`CLIENTS` keep-alive connections: (deliveries/s, latencies in s)."""
-    def budget():
-        left = [count // CLIENTS]
-
-        def more() -> bool:
-            left[0] -= 1
-            return left[0] >= 0
-        return more
-
-    latencies, took = _drive(port, budget)
+    latencies, took = _drive(port, lambda: countdown(count // CLIENTS))
     return len(latencies) / took, latencies
 
 

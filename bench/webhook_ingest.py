@@ -89,12 +89,23 @@ def spawn_until_healthy(args: list[str], port: int, log_path: Path) -> subproces
     raise SystemExit(f"{' '.join(map(str, args[1:4]))} did not start:\n{log_path.read_text()}")
 
 
-def client(port: int, count: int, latencies: list, accepted: list, errors: list) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def countdown(count: int):
+    """A ``more`` for :func:`client`: true ``count`` times."""
+    left = [count]
+
+    def more() -> bool:
+        left[0] -= 1
+        return left[0] >= 0
+    return more
+
+
+def client(port: int, more, latencies: list, accepted: list, errors: list, timeout: float = 30) -> None:
+    """Post forms on one keep-alive connection while ``more()`` is true: latencies (s), run ids, refusals."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     connection.connect()
     connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     headers = {"Content-Type": "application/json", "Authorization": AUTH, "received-on": "2024-05-02T10:15:43Z"}
-    for _ in range(count):
+    while more():
         body = form_payload(str(uuid.uuid4()))
         began = time.perf_counter()
         connection.request("POST", "/i/forms?app_id=demo-app", body=body, headers=headers)
@@ -155,7 +166,7 @@ def drive(port: int, count: int, clients: int, who: str) -> list[str]:
     latencies: list[float] = []
     accepted: list[str] = []
     errors: list[int] = []
-    threads = [threading.Thread(target=client, args=(port, count // clients, latencies, accepted, errors))
+    threads = [threading.Thread(target=client, args=(port, countdown(count // clients), latencies, accepted, errors))
                for _ in range(clients)]
     started = time.perf_counter()
     for thread in threads:
