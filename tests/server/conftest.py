@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -114,6 +115,15 @@ def open_db(path: Path):
     from runtime.store import open_store
 
     return open_store(path)
+
+
+def sqlite_pragma(path, name: str) -> int:
+    """One ``PRAGMA`` of a SQLite file, read on a connection of its own (``auto_vacuum``, ``freelist_count``…)."""
+    db = sqlite3.connect(path)
+    try:
+        return db.execute(f"PRAGMA {name}").fetchone()[0]
+    finally:
+        db.close()
 
 
 def finished_run(server: Server, run_id: str, timeout: float = 60):

@@ -14,6 +14,8 @@ import pytest
 from runtime.store import Purged, StoreBusy
 from runtime.store.sqlite import SQLiteStore
 
+from .conftest import sqlite_pragma
+
 FAR_FUTURE = "2999-01-01T00:00:00.000000Z"
 
 
@@ -87,11 +89,7 @@ def test_a_memory_store_purge_spares_the_work_order_holding_the_cursor():
 
 
 def free_pages(path) -> int:
-    db = sqlite3.connect(path)
-    try:
-        return db.execute("PRAGMA freelist_count").fetchone()[0]
-    finally:
-        db.close()
+    return sqlite_pragma(path, "freelist_count")
 
 
 @pytest.mark.parametrize("cutoff", ["history_before", "dataclips_before"])

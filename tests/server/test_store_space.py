@@ -10,6 +10,8 @@ import requests
 
 from runtime.store.sqlite import SQLiteStore
 
+from .conftest import sqlite_pragma
+
 FAR_FUTURE = "2999-01-01T00:00:00.000000Z"
 BIG = "x" * 4000  # an input of a page or so: the history takes room
 
@@ -21,11 +23,7 @@ def made_before_auto_vacuum(path) -> None:
 
 
 def vacuum_mode(path) -> int:
-    db = sqlite3.connect(path)
-    try:
-        return db.execute("PRAGMA auto_vacuum").fetchone()[0]
-    finally:
-        db.close()
+    return sqlite_pragma(path, "auto_vacuum")
 
 
 def fill(store: SQLiteStore, runs: int) -> None:
