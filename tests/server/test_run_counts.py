@@ -142,6 +142,14 @@ def fill_before_counters(store) -> None:
     store.accept("b", "hook", {"data": {}})
 
 
+def assert_upgraded_counts(store, location: str) -> None:
+    """What :func:`fill_before_counters` left is counted after the upgrade, and what comes next counts too."""
+    assert store.counts() == {"success": 2, "failed": 1, "available": 1}
+    assert store.count_step_failed() == 2 and store.count_step_failed("b") == 1
+    run_to_end(store, "b", "success", failed_step=True)
+    assert_counted(store, location)
+
+
 def test_a_sqlite_store_made_before_the_counters_is_counted_when_opened(tmp_path):
     path = str(tmp_path / "pyfn.db")
     store = open_store(path)
@@ -155,10 +163,7 @@ def test_a_sqlite_store_made_before_the_counters_is_counted_when_opened(tmp_path
     db.close()
     store = open_store(path)
     try:
-        assert store.counts() == {"success": 2, "failed": 1, "available": 1}
-        assert store.count_step_failed() == 2 and store.count_step_failed("b") == 1
-        run_to_end(store, "b", "success", failed_step=True)
-        assert_counted(store, path)
+        assert_upgraded_counts(store, path)
     finally:
         store.close()
 
@@ -170,9 +175,6 @@ def test_a_postgresql_store_at_version_2_is_counted_by_its_migration(pg_url):
     try:
         fill_before_counters(store)
         assert "run_counts" in [m.name for m in store.upgrade()]
-        assert store.counts() == {"success": 2, "failed": 1, "available": 1}
-        assert store.count_step_failed() == 2 and store.count_step_failed("b") == 1
-        run_to_end(store, "b", "success", failed_step=True)
-        assert_counted(store, pg_url)
+        assert_upgraded_counts(store, pg_url)
     finally:
         store.close()
