@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Collection, Union
 
 from runtime.workflow.carry import parse_carry
-from runtime.workflow.credentials import CredentialProblem, substitute_env
 from runtime.workflow.cron import CronError, CronSchedule
 from runtime.workflow.problems import Problems
+from runtime.workflow.webhook_auth import AUTH_FIELDS, WebhookAuth, parse_auth
 from runtime.workflow.yaml_lines import line_of
 
 __all__ = ["WebhookAuth", "WebhookTrigger", "CronTrigger", "Trigger", "parse_triggers", "TRIGGER_KEYS", "CRON_KEYS",
@@ -49,29 +49,8 @@ CRON_KEYS = {"id", "name", "description", "type", "schedule", "timezone", "curso
              "catch_up", "enabled"}
 TYPES = ("webhook", "cron")
 MANUAL = "manual"  # the trigger key of runs started by hand (pyfn trigger)
-AUTH_KEYS = {"type", "credential"}
-AUTH_FIELDS = {"basic": ("username", "password"), "api_key": ("api_key",)}
 REPLIES = {"async": "async", "sync": "sync", "before_start": "async", "after_completion": "sync"}
 _PATH = re.compile(r"[A-Za-z0-9._~-]+(?:/[A-Za-z0-9._~-]+)*")
-
-
-@dataclass
-class WebhookAuth:
-    """How a webhook checks its caller, with the secrets resolved from the credential map.
-
-    ``type`` is ``basic`` (``username`` and ``password``) or ``api_key`` (the
-    ``x-api-key`` header holds ``api_key``). The secrets never appear in a repr.
-
-    Example:
-        >>> WebhookAuth("api_key", "forwarding-key", api_key="k-123")
-        WebhookAuth(type='api_key', credential='forwarding-key')
-    """
-
-    type: str
-    credential: str
-    username: str | None = field(default=None, repr=False)
-    password: str | None = field(default=None, repr=False)
-    api_key: str | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -303,43 +282,4 @@ class _Parser:
         return value
 
     def _auth(self, raw: Any) -> WebhookAuth | None:
-        spec = raw.get("auth")
-        if spec is None:
-            return None
-        line = line_of(raw, "auth")
-        if not isinstance(spec, dict):
-            self.add(line, "auth must be a mapping {type: basic|api_key, credential: NAME}")
-            return None
-        for key in spec:
-            if key not in AUTH_KEYS:
-                self.add(line_of(spec, key), f"unknown key '{key}' in auth (expected type, credential)")
-        kind = spec.get("type")
-        if kind not in AUTH_FIELDS:
-            self.add(line_of(spec, "type") or line, f"auth type must be basic or api_key, not {kind!r}")
-            return None
-        name = spec.get("credential")
-        if not isinstance(name, str) or not name:
-            self.add(line_of(spec, "credential") or line, f"auth needs credential: the name of a {kind} "
-                                                          f"credential in the workflow's credential map")
-            return None
-        values = self._credential(name, kind, line_of(spec, "credential") or line)
-        return WebhookAuth(kind, name, **values) if values is not None else None
-
-    def _credential(self, name: str, kind: str, line: int | None) -> dict | None:
-        if self.credentials is None or name not in self.credentials:
-            where = "the workflow has no credential map (add credentials:)" if self.credentials is None \
-                else f"the credential map has: {', '.join(sorted(self.credentials)) or 'none'}"
-            self.add(line, f"auth credential '{name}' is not defined ({where})")
-            return None
-        try:
-            values = substitute_env(dict(self.credentials[name]), missing=None if self.require_secrets else [])
-        except CredentialProblem as problem:
-            self.add(line, f"auth credential '{name}': {problem}")
-            return None
-        fields = AUTH_FIELDS[kind]
-        missing = [f for f in fields if not isinstance(values.get(f), str) or not values.get(f)]
-        if missing:
-            self.add(line, f"auth credential '{name}' must give {' and '.join(fields)} for {kind} auth "
-                           f"(missing or empty: {', '.join(missing)})")
-            return None
-        return {f: values[f] for f in fields}
+        return parse_auth(raw, self.credentials, self.add, self.require_secrets)
