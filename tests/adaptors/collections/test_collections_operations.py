@@ -1,4 +1,5 @@
-"""The collections operations on a real SQLite run store file: get, set, remove, each, patterns, paging, limits."""
+"""The collections operations on a real run store, a SQLite file and a PostgreSQL database: get, set, remove, each,
+patterns, paging, limits."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from adaptors.collections.store import MAX_KEY_LENGTH, MAX_VALUE_BYTES
 from runtime.store.collections import StoreCollections
 
 
-@pytest.fixture
-def store(tmp_path):
-    """A fresh run store file with an empty ``crm-ids`` collection, plugged in for the test."""
-    store = StoreCollections(tmp_path / "state" / "pyfn.db")
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path):
+    """A fresh run store (SQLite file, PostgreSQL database) with an empty ``crm-ids`` collection, plugged in."""
+    location = tmp_path / "state" / "pyfn.db" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    store = StoreCollections(location)
     store.create("crm-ids")
     with use_store(store):
         yield store
