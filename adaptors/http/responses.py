@@ -21,6 +21,8 @@ import json
 import re
 from typing import Any, Iterator
 
+import msgspec
+
 from .errors import ResponseParseError
 from .pool import Response
 
@@ -28,6 +30,8 @@ __all__ = ["ResponseStream", "has_no_body", "read_body", "read_error_body", "res
 
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 _CHUNK = 64 * 1024
+_UTF8 = ("utf-8", "utf8")
+_DECODE = msgspec.json.Decoder().decode
 
 
 def response_headers(response: Response) -> dict[str, Any]:
@@ -56,7 +60,7 @@ def read_body(response: Response, parse_as: str, method: str) -> Any:
         if parse_as == "base64":
             return base64.b64encode(response.content).decode("ascii")
         if parse_as == "json" or (parse_as == "auto" and "application/json" in content_type):
-            return json.loads(_text(response))
+            return _json(response)
         return _text(response)
     except ValueError as error:
         raise _parse_error(response, parse_as, error) from error
@@ -83,6 +87,18 @@ def _is_empty(response: Response, method: str, explicit: bool) -> bool:
     if response.status_code == 204 or method == "HEAD" or (length or "").strip() == "0":
         return True
     return not response.headers.get("content-type")
+
+
+def _json(response: Response) -> Any:
+    """The JSON body: UTF-8 bytes decoded in one pass by msgspec (exact integers, as ``json``); what it
+    refuses (another charset, invalid UTF-8, a lone surrogate, ``NaN``, a BOM) is read by ``json`` as before."""
+    match = _CHARSET.search(response.headers.get("content-type", ""))
+    if match is None or match.group(1).lower() in _UTF8:
+        try:
+            return _DECODE(response.content)
+        except msgspec.DecodeError:
+            pass
+    return json.loads(_text(response))
 
 
 def _text(response: Response) -> str:

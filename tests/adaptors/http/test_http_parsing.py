@@ -120,3 +120,26 @@ def test_stream_outside_execute_still_reads(config):
         assert len(stream.read()) == 200_000
     finally:
         stream.close()
+
+
+@pytest.mark.parametrize("body, expected", [
+    (b'{"n": 123456789012345678901234567890, "x": 0.1, "s": "\\u00e9\\ud83d\\ude00"}',
+     {"n": 123456789012345678901234567890, "x": 0.1, "s": "é😀"}),
+    (b'{"a": NaN, "a": 1}', {"a": 1}),                   # what only Python's json reads is still read
+    (b'["\\ud800"]', ["\ud800"]),                        # a lone surrogate, as Python's json gives it
+    ('{"name": "Zoë \udcff"}'.encode("utf-8", "surrogateescape"), {"name": "Zoë \ufffd"}),  # bad UTF-8 replaced
+    ("\ufeff[1]".encode("utf-8"), None),                  # a BOM is refused, as before
+])
+def test_json_bodies_read_as_pythons_json_reads_them(api, config, body, expected):
+    api.route("GET", "/j", Response(200, body, {"Content-Type": "application/json"}))
+    if expected is None:
+        with pytest.raises(ResponseParseError):
+            fetch(config, "/j")
+    else:
+        assert fetch(config, "/j") == expected
+
+
+def test_json_in_another_charset_is_decoded_with_it(api, config):
+    body = '{"name": "Ã©"}'.encode("latin-1")  # also valid UTF-8 (for "é"): the charset decides
+    api.route("GET", "/latin", Response(200, body, {"Content-Type": "application/json; charset=ISO-8859-1"}))
+    assert fetch(config, "/latin") == {"name": "Ã©"}
