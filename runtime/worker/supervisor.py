@@ -49,8 +49,9 @@ from runtime.workflow.version import Snapshot
 
 __all__ = ["Limits", "Outcome", "Supervisor", "forkserver_context", "PRELOAD"]
 
+# what every run's process would import otherwise (ctypes: own_group; an import in a run costs it ms)
 PRELOAD = ["runtime.worker.child", "runtime.worker.messages", "runtime.worker.preload", "adaptors.common",
-           "adaptors.http", "jsonschema", "adaptors.common.jsonpath", "yaml"]
+           "adaptors.http", "jsonschema", "adaptors.common.jsonpath", "yaml", "ctypes"]
 _POLL_SECONDS = 0.05
 _ENDS = ("success", "failed", "crashed", "killed")  # how a run's process may say its run ended
 _MAX_READS_PER_POLL = 1000  # a record is two reads (its length, then its body in chunks of 1 MiB)
