@@ -67,13 +67,34 @@ def parse_json(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
         ...
         ValueError: nested deeper than 200 levels
     """
-    try:
-        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
-    except RecursionError:
-        raise ValueError(f"nested deeper than {max_depth} levels") from None
+    value = _parse_large(text) if len(text) >= LARGE_JSON else _UNPARSED
+    if value is _UNPARSED:
+        try:
+            value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        except RecursionError:
+            raise ValueError(f"nested deeper than {max_depth} levels") from None
     if _depth_exceeds(value, text, max_depth):
         raise ValueError(f"nested deeper than {max_depth} levels")
     return value
+
+
+LARGE_JSON = 1 << 16  # characters from which msgspec parses and writes state
+_UNPARSED = object()
+
+
+def _parse_large(text: str | bytes) -> Any:
+    """``text`` parsed by msgspec in one C pass, or ``_UNPARSED`` where the json module must say.
+
+    msgspec reads what ``json.loads`` reads into the same values (exact integers too); what it
+    refuses (``NaN``, a number out of range, a lone surrogate, a BOM, deep nesting, bad JSON) is
+    read again by the json module, which gives pyfn's answer and messages.
+    """
+    import msgspec.json
+
+    try:
+        return msgspec.json.decode(text)
+    except (msgspec.DecodeError, RecursionError):
+        return _UNPARSED
 
 
 def _finite(text: str) -> float:
@@ -96,6 +117,9 @@ def _depth_exceeds(value: Any, text: str | bytes, limit: int) -> bool:
     opening = (b"[", b"{") if isinstance(text, bytes) else ("[", "{")
     if text.count(opening[0]) + text.count(opening[1]) <= limit:  # cannot be deeper: skip the walk
         return False
+    exceeds = _brackets_exceed(text, limit)
+    if exceeds is not None:
+        return exceeds
     level = [value] if type(value) in _CONTAINERS else []
     for depth in range(1, limit + 1):
         if not level:
@@ -108,6 +132,33 @@ def _depth_exceeds(value: Any, text: str | bytes, limit: int) -> bool:
             return bool(children)
         level = list(compress(children, map(_CONTAINERS.__contains__, map(type, children))))
     return False
+
+
+_BRACKETS_AND_QUOTES = b'[]{}"\\'
+_OTHER_BYTES = bytes(byte for byte in range(256) if byte not in _BRACKETS_AND_QUOTES)
+
+
+def _brackets_exceed(text: str | bytes, limit: int) -> bool | None:
+    """``_depth_exceeds`` read from the brackets of the text alone; ``None`` when they cannot tell.
+
+    The text's brackets and quotes are kept (C-level ``bytes.translate``); with no escape and no
+    bracket inside a string, each pass deleting every ``[]`` then every ``{}`` peels one or two
+    levels off the deepest containers. Emptied in ``p`` passes, the nesting is ``p`` to ``2p``
+    containers deep, their items one level more; still there after ``limit`` passes, a container
+    lies deeper than ``limit``. In between (or with escapes), the walk decides.
+    """
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    marks = data.translate(None, _OTHER_BYTES)
+    if b"\\" in marks:
+        return None
+    marks = marks.replace(b'""', b"")
+    if b'"' in marks:
+        return None
+    for passes in range(1, limit + 1):
+        marks = marks.replace(b"[]", b"").replace(b"{}", b"")
+        if not marks:
+            return False if 2 * passes + 1 <= limit else None
+    return True
 
 
 def parse_state_text(text: str, origin: str) -> dict:
@@ -139,10 +190,56 @@ def serialize_output(result: Any) -> str:
         return ""
     if isinstance(result, dict) and ("configuration" in result or "data" in result):
         result = {k: v for k, v in result.items() if k != "configuration"}
+    fast = _write_fast(result)
+    if fast is not None:
+        return fast
     try:  # a step's output is plain JSON already: no need to copy it once more
         return escape_surrogates(json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False))
     except (TypeError, ValueError):
         return escape_surrogates(json.dumps(to_json(result), indent=2, ensure_ascii=False))
+
+
+def _write_fast(result: Any) -> str | None:
+    """``json.dumps(result, indent=2, ensure_ascii=False)`` written by msgspec in C, or ``None``.
+
+    For the plain JSON a step's output is, the two write the same text (separators, escapes, key
+    order), but for some floats: msgspec writes ``1e17``, ``2.5e-8`` and ``0.00001`` where Python
+    writes ``1e+17``, ``2.5e-08`` and ``1e-05``. A text that may hold one (a digit then ``e``, or
+    ``0.0000``, found by C-level searches, then confirmed as a number by ``_NUMBER_DIFFERS``) is left
+    to the json module, as is anything msgspec refuses (a lone surrogate, a key that is neither a
+    string nor a number). Small states keep the json module, which is loaded already.
+    """
+    if type(result) not in (dict, list) or not _looks_large(result):
+        return None
+    import msgspec.json
+
+    try:
+        data = msgspec.json.format(msgspec.json.encode(result), indent=2)
+    except (TypeError, ValueError, UnicodeEncodeError):
+        return None
+    if any(mark in data for mark in _MAY_DIFFER) and _NUMBER_DIFFERS.search(data):
+        return None
+    return data.decode("utf-8")
+
+
+_MAY_DIFFER = (b"0.0000", b'"inf"', b'"-inf"', b'"nan"', *(b"%de" % digit for digit in range(10)))
+# a number value msgspec writes with an exponent or as 0.0000…, or a key it wrote from a float
+_NUMBER_DIFFERS = re.compile(rb'(?:: |\n *)-?(?:[0-9][0-9.]*e|0\.0000)'
+                             rb'|\n *"(?:-?[0-9]*\.[0-9]+(?:e[-+]?[0-9]+)?|-?[0-9]+e[-+]?[0-9]+|-?inf|nan)": ')
+
+
+def _looks_large(result: dict | list) -> bool:
+    """Whether ``result`` holds ``LARGE_JSON / 64`` items or more two levels down (C-level counts only)."""
+    values = result.values() if type(result) is dict else result
+    count = len(result)
+    for value in values:
+        if count >= LARGE_JSON // 64:
+            return True
+        if type(value) in (dict, list):
+            count += len(value)
+            inner = value.values() if type(value) is dict else value
+            count += sum(len(item) for item in inner if type(item) in (dict, list))
+    return count >= LARGE_JSON // 64
 
 
 def escape_surrogates(text: str) -> str:
