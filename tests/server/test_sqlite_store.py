@@ -8,6 +8,8 @@ import fcntl
 import os
 import sqlite3
 import stat
+import threading
+import time
 
 import pytest
 
@@ -52,6 +54,20 @@ def test_the_lock_file_names_the_server_holding_the_store(tmp_path):
     second.close()
 
 
+def test_a_long_holder_is_named_by_the_first_200_bytes_of_the_lock_file(tmp_path):
+    path = str(tmp_path / "pyfn.db")
+    first, second = SQLiteStore(path), SQLiteStore(path)
+    first.register_worker("w" * 300)
+    try:
+        with pytest.raises(StoreBusy) as refused:
+            second.register_worker("w-2")
+        holder = f"pid {os.getpid()}, worker {'w' * 300}"[:200]
+        assert str(refused.value) == f"{path} is in use by another pyfn serve ({holder})"
+    finally:
+        first.close()
+        second.close()
+
+
 @pytest.mark.parametrize("content, holder", [(b"", "another process"), (b"\xffold pid", "\ufffdold pid")])
 def test_a_lock_held_by_a_process_that_wrote_nothing_readable_is_still_refused(tmp_path, content, holder):
     path = str(tmp_path / "pyfn.db")
@@ -68,6 +84,33 @@ def test_a_lock_held_by_a_process_that_wrote_nothing_readable_is_still_refused(t
         os.close(fd)
 
 
+def test_a_serving_store_copies_its_log_into_the_database_file_without_a_writer_doing_it(tmp_path):
+    # far fewer pages than the writers' backstop: only the checkpoint thread of the registered server copies them
+    path = str(tmp_path / "pyfn.db")
+    store = SQLiteStore(path)
+    store.register_worker("w-1")
+    try:
+        for _ in range(10):
+            finished_run(store)
+        deadline = time.monotonic() + 30
+        while os.path.getsize(path) < 10 * 4000 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert os.path.getsize(path) >= 10 * 4000, "the runs' inputs are in the database file, not only in its log"
+    finally:
+        store.close()
+
+
+def test_a_store_not_serving_leaves_its_log_to_the_writers(tmp_path):
+    path = str(tmp_path / "pyfn.db")
+    store = SQLiteStore(path)
+    try:
+        for _ in range(10):
+            finished_run(store)
+        assert os.path.getsize(path) < 10 * 4000, "below SQLite's own checkpoint threshold: still in the log"
+    finally:
+        store.close()
+
+
 def test_a_memory_store_registers_without_a_lock_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     store = SQLiteStore(":memory:")
@@ -76,6 +119,65 @@ def test_a_memory_store_registers_without_a_lock_file(tmp_path, monkeypatch):
     assert store.server_running(), "the store knows its own server"
     assert os.listdir(tmp_path) == []
     store.close()
+
+
+def test_a_memory_store_is_never_served_by_another_process(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a lock file held beside a file named ':memory:' is not the memory store's
+    fd = os.open(":memory:-lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    store = SQLiteStore(":memory:")
+    try:
+        assert not store.server_running()
+    finally:
+        store.close()
+        os.close(fd)
+
+
+def test_wait_for_under_a_second_still_waits_for_the_end(tmp_path):
+    store = SQLiteStore(str(tmp_path / "pyfn.db"))
+    store.accept("wf", "hook", {"data": {}})
+    claimed = store.claim("w-1")
+    with store._lock:  # the run ends as soon as the waiter lets go of the store
+        finisher = threading.Thread(target=store.finish, args=(claimed.id, "success"))
+        finisher.start()
+        assert store.wait_for(claimed.id, timeout=0.9).state == "success"
+    finisher.join()
+    store.close()
+
+
+def test_commits_are_synced_to_the_disk_only_when_asked(tmp_path):
+    for fsync, synchronous in ((False, 1), (True, 2)):  # NORMAL: through a crash; FULL: through a power cut
+        store = SQLiteStore(str(tmp_path / f"{fsync}.db"), fsync=fsync)
+        assert store.fsyncs_commits is fsync
+        assert store._db.execute("PRAGMA synchronous").fetchone()[0] == synchronous
+        store.close()
+    store = SQLiteStore(str(tmp_path / "default.db"))
+    assert not store.fsyncs_commits
+    store.close()
+
+
+def test_a_batch_keeps_all_of_its_writes_or_none(tmp_path):
+    store = SQLiteStore(str(tmp_path / "pyfn.db"))
+    with store.batch():
+        store.accept("wf", None, {"data": 1})
+        store.accept("wf", None, {"data": 2})
+    with pytest.raises(RuntimeError):
+        with store.batch():
+            store.accept("wf", None, {"data": 3})
+            raise RuntimeError("the run's process died mid-burst")
+    assert store.counts() == {"available": 2}
+    store.close()
+
+
+def test_a_serving_store_closed_twice_lets_the_next_server_in(tmp_path):
+    path = str(tmp_path / "pyfn.db")
+    store = SQLiteStore(path)
+    store.register_worker("w-1")
+    store.close()
+    store.close()
+    after = SQLiteStore(path)
+    after.register_worker("w-2")
+    after.close()
 
 
 def test_a_memory_store_purge_spares_the_work_order_holding_the_cursor():

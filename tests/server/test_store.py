@@ -413,6 +413,12 @@ def test_a_cron_firing_and_a_delivery_run_in_the_order_they_came(store):
     assert [claim_and_end(store).id for _ in range(2)] == [fired.run_id, delivered.run_id]
 
 
+def test_a_delivery_and_a_later_cron_firing_run_in_the_order_they_came(store):
+    delivered = store.accept("wf", "hook", {"data": 1})
+    fired = store.fire_cron("wf", "nightly", "2024-05-02T02:00:00.000000Z", {"data": 2})
+    assert [claim_and_end(store).id for _ in range(2)] == [delivered.run_id, fired.run_id]
+
+
 def test_last_output_is_the_cursor_of_the_latest_successful_run(store):
     assert store.last_output("wf") is None and store.last_output("wf", "fetch") is None
     for n, state in ((1, "success"), (2, "success"), (3, "failed")):
@@ -608,6 +614,18 @@ def test_an_ambiguous_prefix_names_the_runs_or_work_orders_it_matches(store):
     assert head == f"'{prefix}' matches several work orders"
     named = listed.split(", ")
     assert len(named) >= 2 and named == sorted(named) and set(named) <= set(orders)
+
+
+def test_a_prefix_does_not_match_the_ids_that_start_with_the_next_character(store):
+    # a run alone under its two-character prefix, and a run under the prefix one character after it
+    accepted: list = []
+    alone = None
+    while alone is None and len(accepted) < 2000:
+        accepted.append(store.accept("wf", "hook", {"data": 1}))
+        heads = [a.run_id[:2] for a in accepted]
+        alone = next((a for a, head in zip(accepted, heads)
+                      if heads.count(head) == 1 and head[0] + chr(ord(head[1]) + 1) in heads), None)
+    assert store.get_run(alone.run_id[:2]).run.id == alone.run_id
 
 
 def test_a_run_summary_counts_its_failed_steps_and_names_the_version_it_ran(store):

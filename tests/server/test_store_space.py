@@ -4,7 +4,9 @@ takes it, saying so, and from then on a purge gives the space back to the file s
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
+import time
 
 import requests
 
@@ -52,6 +54,28 @@ def test_an_old_store_is_switched_once_then_a_purge_gives_the_space_back(tmp_pat
         store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         assert os.path.getsize(path) < before / 4
         assert store.counts() == {"success": 1}
+    finally:
+        store.close()
+
+
+def test_the_switch_says_the_file_size_before_and_after_and_how_long_it_took(tmp_path):
+    path = str(tmp_path / "pyfn.db")
+    made_before_auto_vacuum(path)
+    store = SQLiteStore(path)  # not serving: no checkpoint thread changes the file meanwhile
+    try:
+        fill(store, 300)
+        before = os.path.getsize(path)
+        said: list[str] = []
+        began = time.monotonic()
+        store.upgrade_storage(said.append)
+        took = time.monotonic() - began
+        after = os.path.getsize(path)
+        assert before >= 2**20 and after >= 2**20, "sizes of a MiB or more: the figures say something"
+        assert said[0] == (f"store {path} ({before / 2**20:,.0f} MiB) was made before auto_vacuum: switching it to "
+                           "incremental (one VACUUM, a rewrite of the file; the server starts after it)")
+        assert said[1].startswith(f"store {path} now gives purged space back: {after / 2**20:,.0f} MiB after VACUUM (")
+        seconds = float(re.fullmatch(r".*after VACUUM \((\d+\.\d) s\)", said[1]).group(1))
+        assert seconds <= took + 0.05
     finally:
         store.close()
 
