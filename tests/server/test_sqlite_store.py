@@ -180,6 +180,33 @@ def test_a_serving_store_closed_twice_lets_the_next_server_in(tmp_path):
     after.close()
 
 
+def test_where_a_store_is_and_which_backend_opens_it(tmp_path):
+    from runtime.store import is_database_url, open_store, store_location
+
+    assert is_database_url("postgres://pyfn@db/pyfn") and is_database_url("postgresql://pyfn@db/pyfn")
+    assert not is_database_url(tmp_path / "pyfn.db") and not is_database_url(None)
+    assert store_location(None, tmp_path) == tmp_path / "state" / "pyfn.db"
+    assert store_location("postgresql://pyfn@db/pyfn", tmp_path) == "postgresql://pyfn@db/pyfn"
+    assert store_location(str(tmp_path / "x.db"), tmp_path) == tmp_path / "x.db"
+    store = open_store(f"sqlite:///{tmp_path}/s.db", fsync=True)  # sqlite:////absolute
+    assert store.path == f"{tmp_path}/s.db" and store.fsyncs_commits and os.path.exists(store.path)
+    store.close()
+
+
+def test_the_store_file_is_private_in_folders_made_for_it(tmp_path):
+    from runtime.store import private_file
+
+    path = tmp_path / "a" / "b" / "pyfn.db"
+    private_file(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o644)  # made by an older pyfn
+    private_file(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o400)  # private already: left as it is
+    private_file(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o400
+
+
 def test_a_memory_store_purge_spares_the_work_order_holding_the_cursor():
     store = SQLiteStore(":memory:")
     cursor = finished_run(store)
