@@ -277,3 +277,13 @@ def test_like_prefix_takes_percent_underscore_and_backslash_literally():
     assert matching("a\\") == ["a\\b"]
     assert matching("ab") == ["ab%1", "abX2", "ab_2", "abc1"]
     db.close()
+
+
+def test_a_run_cannot_finish_in_a_state_that_is_not_final(tmp_path):
+    store = SQLiteStore(str(tmp_path / "pyfn.db"))
+    store.accept("wf", "hook", {"data": {}})
+    claimed = store.claim("w-1")
+    with pytest.raises(ValueError) as refused:
+        store.finish(claimed.id, "started")
+    assert str(refused.value) == "'started' is not a final run state"
+    store.close()
