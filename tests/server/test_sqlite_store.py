@@ -191,6 +191,9 @@ def test_where_a_store_is_and_which_backend_opens_it(tmp_path):
     store = open_store(f"sqlite:///{tmp_path}/s.db", fsync=True)  # sqlite:////absolute
     assert store.path == f"{tmp_path}/s.db" and store.fsyncs_commits and os.path.exists(store.path)
     store.close()
+    store = open_store(tmp_path / "plain.db")
+    assert not store.fsyncs_commits
+    store.close()
 
 
 def test_the_store_file_is_private_in_folders_made_for_it(tmp_path):

@@ -413,6 +413,12 @@ def test_a_cron_firing_and_a_delivery_run_in_the_order_they_came(store):
     assert [claim_and_end(store).id for _ in range(2)] == [fired.run_id, delivered.run_id]
 
 
+def test_the_backend_is_the_one_the_location_names(store, store_location):
+    from runtime.store import is_database_url
+
+    assert type(store).__name__ == ("PostgresStore" if is_database_url(store_location) else "SQLiteStore")
+
+
 def test_a_delivery_and_a_later_cron_firing_run_in_the_order_they_came(store):
     delivered = store.accept("wf", "hook", {"data": 1})
     fired = store.fire_cron("wf", "nightly", "2024-05-02T02:00:00.000000Z", {"data": 2})
