@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from runtime.schema_quick import plainly_valid
+
 __all__ = ["configuration_problems", "schema_problems", "unknown_key_problems"]
 
 _PLACEHOLDER = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
@@ -31,6 +33,8 @@ def configuration_problems(configuration: Any, schema: dict | None, placeholders
 
 def schema_problems(configuration: Any, schema: dict, placeholders: bool = False) -> list[str]:
     """What JSON Schema finds wrong, as ``configuration.key: message``, sorted."""
+    if plainly_valid(configuration or {}, schema):
+        return []  # proved without loading jsonschema, the largest part of an http job's start
     import jsonschema  # only steps whose adaptor publishes a schema pay for it
 
     problems = []
