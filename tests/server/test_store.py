@@ -364,6 +364,7 @@ def test_max_concurrency_is_enforced_at_claim_time(store):
     limits = {"pair": 2, "free": 5}  # two limited workflows: one row each in the limits
     taken = [store.claim("w-1", limits) for _ in range(3)]
     assert [c.workflow for c in taken] == ["pair", "pair", "free"] and taken[2].id == other.run_id
+    assert store.get_run(taken[0].id).run.worker == "w-1", "a run claimed under a limit records its worker"
     assert store.claim("w-1", limits) is None, "pair has 2 running"
     store.finish(taken[0].id, "success")
     assert store.claim("w-1", limits).workflow == "pair"
