@@ -90,3 +90,14 @@ def test_two_runs_setting_the_same_keys_at_once_last_writer_wins_and_no_other_ke
         for round_ in range(ROUNDS):
             assert items[f"{writer}-{round_}-007"] == {"key": f"{writer}-{round_}-007", "writer": writer,
                                                         "round": round_}
+
+
+def test_items_set_through_a_postgresql_url_are_in_that_database(pg_store, pg_url, tmp_path, monkeypatch):
+    import psycopg
+
+    monkeypatch.chdir(tmp_path)  # a store that took the URL for a file path would create it here
+    run(collections.set("crm-ids", "case-1", {"crm_id": 7}))
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute("SELECT collection, key, value FROM collection_items").fetchall()
+    assert rows == [("crm-ids", "case-1", '{"crm_id":7}')]
+    assert list(tmp_path.iterdir()) == []
