@@ -17,6 +17,15 @@ Start it in-process (tests)::
 or as a server: ``pyfn commcare serve [--host 127.0.0.1] [--port 8000] [--seed 1000] [--domain demo]``
 (also ``python -m hq_simulator serve``).
 
+**Generated cases** (large pulls): ``--generate-cases N [--generate-seed S]`` (in Python
+``CommCareSimulator(generate_cases=N, generate_seed=S)``) serves N read-only cases computed from
+their position and the seed when asked, never stored, so a million-case pull needs no more memory
+than a small one. They are served by the same code and in the same shape as stored cases (v0.5
+list and detail with ``indexed_on_start``/offset paging, filters, orders and related cases; v2
+list with its cursor, by id, ids and external id): households and their patients, unique
+``indexed_on`` in case order. Forms are not generated, a form with case blocks is a processing
+failure, and a state file cannot be combined with it. See ``hq_simulator.cases.generated``.
+
 Defaults shared by the demo, the docs and the tests: domain ``demo``; user
 ``demo@example.com``, password ``demo``, API key ``demo-api-key``
 (``Authorization: ApiKey demo@example.com:demo-api-key``, or Basic); app id

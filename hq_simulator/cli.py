@@ -73,6 +73,11 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on; 0 picks a free one."),
     seed: int = typer.Option(1000, help="Number of cases in the generated demo project (same number, same "
                                         "data); 0 for users, locations and the app only."),
+    generate_cases: int = typer.Option(None, "--generate-cases", help="Serve N generated, read-only cases instead "
+                                       "of the seeded ones: each computed from its position and --generate-seed "
+                                       "when asked, never stored (a million cases in the memory of a few)."),
+    generate_seed: int = typer.Option(1, "--generate-seed", help="Seed of the generated cases (same seed, same "
+                                                                 "cases)."),
     domain: str = typer.Option(DEFAULT_DOMAIN, help="Project space name: URLs are /a/<domain>/..."),
     state_file: str = typer.Option(None, "--state-file", help="JSON file to load at start (instead of seeding, "
                                                               "when it exists) and to save at exit."),
@@ -98,8 +103,13 @@ def serve(
         CommCare HQ simulator listening on http://127.0.0.1:8000
     """
     started = time.monotonic()
-    hq = CommCareSimulator(seed=seed, host=host, port=port, domain=domain, state_file=state_file,
-                           forwarding_speedup=forwarding_speedup, forwarding_timeout=forwarding_timeout)
+    try:
+        hq = CommCareSimulator(seed=seed, host=host, port=port, domain=domain, state_file=state_file,
+                               forwarding_speedup=forwarding_speedup, forwarding_timeout=forwarding_timeout,
+                               generate_cases=generate_cases, generate_seed=generate_seed)
+    except ValueError as error:
+        typer.echo(f"Cannot serve: {error}", err=True)
+        raise typer.Exit(2) from None
     seconds = time.monotonic() - started
     faults = {k: v for k, v in {"latency": latency, "error_rate": error_rate, "rate_limit": rate_limit}.items()
               if v not in (None, 0, 0.0)}

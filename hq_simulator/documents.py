@@ -27,7 +27,7 @@ from . import dates
 
 __all__ = ["Clock", "SortedIndex", "Store"]
 
-_SELECTION_CACHE_SIZE = 16
+SELECTION_CACHE_SIZE = 16
 
 
 class Clock:
@@ -126,6 +126,8 @@ class Store:
         >>> ids
         []
     """
+
+    read_only_cases: str | None = None  # the processing failure of a form with case blocks, if cases are read-only
 
     def __init__(self, domain: str) -> None:
         self.domain = domain
@@ -309,7 +311,7 @@ class Store:
         if desc:
             pairs.reverse()
         selection = ([key for key, _ in pairs], [doc_id for _, doc_id in pairs])
-        if len(self._selections) >= _SELECTION_CACHE_SIZE:
+        if len(self._selections) >= SELECTION_CACHE_SIZE:
             self._selections.pop(next(iter(self._selections)))
         self._selections[cache_key] = selection
         return selection

@@ -19,6 +19,7 @@ from . import (admin, data_file, directory, fixtures, forms, forms_api, importer
                ucr)
 from .auth import Accounts
 from .cases import records, v05_api, v2_reads, v2_writes
+from .cases.generated import CaseGenerator, GeneratedStore
 from .documents import Store
 from .faults import Faults
 from .forwarding import Forwarding
@@ -51,6 +52,9 @@ class CommCareSimulator:
         state_file: a JSON file to load at start (if it exists, instead of seeding) and save at stop.
         forwarding_speedup: simulated seconds per real second for forwarding retries (3600: 1 h -> 1 s).
         forwarding_timeout: seconds a forwarding request may take before it counts as a timeout.
+        generate_cases: serve this many generated, read-only cases (see :mod:`.cases.generated`) instead of
+            seeded ones: case ``i`` is computed from ``i`` and ``generate_seed`` when asked, never stored,
+            so a million cases take the memory of a few. The users, locations and app are seeded as for 0.
 
     Example:
         >>> hq = CommCareSimulator(seed=0).start()
@@ -61,12 +65,16 @@ class CommCareSimulator:
 
     def __init__(self, seed: int | None = None, *, host: str = "127.0.0.1", port: int = 0,
                  domain: str = DEFAULT_DOMAIN, state_file: str | None = None,
-                 forwarding_speedup: float = 3600.0, forwarding_timeout: float = 10.0) -> None:
+                 forwarding_speedup: float = 3600.0, forwarding_timeout: float = 10.0,
+                 generate_cases: int | None = None, generate_seed: int = 1) -> None:
+        if generate_cases is not None and (generate_cases < 0 or state_file):
+            raise ValueError("generate_cases must be 0 or more, and generated cases are not saved to a state file")
         self.domain, self.host, self.port, self.state_file = domain, host, port, state_file
         self.accounts = Accounts()
         self.demo_account = self.accounts.add(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_API_KEY, [domain],
                                               user_id="d3m0d3m0d3m0d3m0d3m0d3m0d3m0d3m0")
-        self.store = Store(domain)
+        generator = None if generate_cases is None else CaseGenerator(generate_cases, generate_seed, domain, [])
+        self.store = Store(domain) if generator is None else GeneratedStore(domain, generator)
         self.directory = directory.Directory(domain, self.accounts)
         self.directory.add_web_user(self.demo_account)
         self.fixtures = fixtures.LookupTables(domain)
@@ -83,7 +91,9 @@ class CommCareSimulator:
         if state_file and os.path.exists(state_file):
             data_file.load(self, state_file)
         else:
-            seed_project(self, seed or 0)
+            seed_project(self, 0 if generator else seed or 0)
+        if generator is not None:
+            generator.owners = sorted(self.directory.users) or generator.owners
 
     # -- life cycle ----------------------------------------------------------------------------
 

@@ -115,6 +115,8 @@ def apply_blocks(store, blocks: list[CaseBlock], form_id: str, user_id: str, rec
         >>> apply_blocks(Store("demo"), [CaseBlock("c", update={"x": "1"})], "f", "u", 0)[0]["properties"]
         {'x': '1'}
     """
+    if blocks and store.read_only_cases:
+        raise CaseFailure(store.read_only_cases)
     staged: dict[str, dict] = {}
     for block in blocks:
         staged[block.case_id] = _apply_block(store, staged, block, form_id, user_id, received)
