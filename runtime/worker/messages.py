@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import struct
 from dataclasses import dataclass, fields
 from typing import Any
@@ -209,9 +210,12 @@ class Inbox:
         self.connection, self.limit = connection, limit
         self.fd = connection.fileno()
         self.header, self.body, self.size = bytearray(), bytearray(), None
+        self.poller = select.poll()  # registered once: multiprocessing's poll builds a selector per call
+        self.poller.register(self.fd, select.POLLIN)
 
     def poll(self, timeout: float = 0) -> bool:
-        return self.connection.poll(timeout)
+        """Whether a read would not wait (data, or the other end closed), waiting up to ``timeout`` seconds."""
+        return bool(self.poller.poll(timeout * 1000))
 
     def read(self) -> Message | None:
         """One read (call it when :meth:`poll` says so): the record it completes, or ``None`` while one arrives.

@@ -5,7 +5,7 @@ a clean interpreter, started once, that has already imported the runtime and the
 adaptors and forks a child per run in a few milliseconds. The server process
 itself (threads, an event loop, a database connection) is never forked.
 
-While the child runs, the supervisor reads its pipe (see ``runtime.worker.child``)
+While the child runs, the supervisor (``runtime.worker.watch``) reads its pipe (see ``runtime.worker.child``)
 and writes steps and logs to the store, and every 50 ms checks the limits:
 
 - past ``timeout_ms`` → SIGKILL, ``killed`` with error type ``TimeoutError``;
@@ -39,12 +39,10 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from runtime import defaults
-from runtime.store import ClaimedRun, RawJSON, RunStore
+from runtime.store import ClaimedRun, RunStore
 from runtime.worker.child import RunRequest, main as child_main
-from runtime.worker.confine import forkserver_environment, kill_group, tree_resident_bytes
-from runtime.worker.collections_relay import answer
-from runtime.worker.messages import (BadMessage, Channel, CollectionAnswer, CollectionCall, Done, Inbox, LogLine,
-                                     Message, MessageTooLarge, Started, StepCompleted, StepStarted)
+from runtime.worker.confine import forkserver_environment, kill_group
+from runtime.worker.watch import Outcome, Watch
 from runtime.workflow.version import Snapshot
 
 __all__ = ["Limits", "Outcome", "Supervisor", "forkserver_context", "PRELOAD"]
@@ -52,9 +50,6 @@ __all__ = ["Limits", "Outcome", "Supervisor", "forkserver_context", "PRELOAD"]
 # what every run's process would import otherwise (ctypes: own_group; an import in a run costs it ms)
 PRELOAD = ["runtime.worker.child", "runtime.worker.messages", "runtime.worker.preload", "adaptors.common",
            "adaptors.http", "jsonschema", "adaptors.common.jsonpath", "yaml", "ctypes"]
-_POLL_SECONDS = 0.05
-_ENDS = ("success", "failed", "crashed", "killed")  # how a run's process may say its run ended
-_MAX_READS_PER_POLL = 1000  # a record is two reads (its length, then its body in chunks of 1 MiB)
 
 
 @dataclass(frozen=True)
@@ -74,22 +69,6 @@ class Limits:
     @property
     def memory_bytes(self) -> int:
         return self.memory_mb * 1024 * 1024
-
-
-@dataclass
-class Outcome:
-    """How a run ended; ``aborted`` means the server stopped it (shutdown) and it must be queued again.
-
-    Example:
-        >>> Outcome("killed", "OOMError").aborted
-        False
-    """
-
-    state: str
-    error_type: str | None = None
-    final_state: RawJSON | None = None
-    webhook_response: dict | None = None
-    aborted: bool = False
 
 
 def forkserver_context(workflow_paths: list[str] = (), env_names: Iterable[str] = ()) -> Any:
@@ -152,7 +131,7 @@ class Supervisor:
                              _variables(snapshot))
         process, receiver = self.sandbox.start(request) if self.sandbox is not None else self._fork(request)
         try:
-            return _Watch(self, claimed.id, process, receiver, abort, persist,
+            return Watch(self, claimed.id, process, receiver, abort, persist,
                           snapshot.version if snapshot else None).until_done()
         finally:
             receiver.close()
@@ -172,125 +151,6 @@ class Supervisor:
             process.start()
         sender.close()
         return process, receiver
-
-
-class _Watch:
-    """The supervision loop of one child process."""
-
-    def __init__(self, supervisor: Supervisor, run_id: str, process: Any, receiver: Any, abort: threading.Event,
-                 persist: bool = True, version: str | None = None):
-        self.store, self.limits, self.persist = supervisor.store, supervisor.limits, persist
-        self.collections = supervisor.collections
-        self.run_id, self.process, self.abort = run_id, process, abort
-        self.receiver, self.inbox = Channel(receiver), Inbox(receiver, self.limits.message_mb * 1024 * 1024)
-        self.started = time.monotonic()
-        self.outcome: Outcome | None = None
-        self.closed = False
-        self.version = version  # the workflow's version the run executes
-
-    def until_done(self) -> Outcome:
-        while self.outcome is None:
-            if self.closed:
-                self.process.join(timeout=1)
-                return self._exited()
-            if self.inbox.poll(_POLL_SECONDS):
-                self._drain()
-            if self.outcome is None:
-                self.outcome = self._check_limits()
-        return self.outcome
-
-    def _drain(self) -> None:
-        """Record the messages waiting on the pipe (up to a bound) in one store transaction; a collections
-        call (last: the child waits for its answer) is answered after it, as the collections have a
-        connection of their own."""
-        messages: list[Message] = []
-        refused: BadMessage | None = None
-        for _ in range(_MAX_READS_PER_POLL):
-            try:
-                message = self.inbox.read()
-            except (EOFError, OSError):
-                self.closed = True
-                break
-            except BadMessage as error:
-                refused = error
-                break
-            if message is not None:
-                messages.append(message)
-                if isinstance(message, (Done, CollectionCall)):
-                    break
-            if not self.inbox.poll(0):
-                break
-        call = messages.pop() if messages and isinstance(messages[-1], CollectionCall) else None
-        with self.store.batch():
-            self._record(messages)
-        if refused is not None:
-            self._refuse(refused)
-        elif call is not None:
-            self._handle(call)
-
-    def _record(self, messages: list[Message]) -> None:
-        logs: list[tuple[str, str]] = []
-        for message in messages:
-            if isinstance(message, LogLine):
-                logs.append((message.at, message.line))
-            else:
-                self.store.append_logs(self.run_id, logs)
-                logs = []
-                self._handle(message)
-        self.store.append_logs(self.run_id, logs)
-
-    def _refuse(self, error: BadMessage) -> None:
-        """The run's process sent what the server does not read: it is killed and its run crashed."""
-        if isinstance(error, MessageTooLarge):
-            self._kill(f"CRITICAL ERROR! The run's process sent {error}: keep big data in a collection "
-                       f"and return a smaller state (or log less at once)")
-        else:
-            self._kill(f"CRITICAL ERROR! The run's process sent what pyfn cannot read ({error})")
-        self.outcome = Outcome("crashed", "ExitError")
-
-    def _handle(self, message: Message) -> None:
-        if isinstance(message, Started):
-            self.store.started(self.run_id, self.version)
-        elif isinstance(message, StepStarted):
-            input_state = _raw(message.input_json) if self.persist else None
-            self.store.step_started(self.run_id, message.step, input_state, at=message.at)
-        elif isinstance(message, StepCompleted):
-            output = _raw(message.output_json) if self.persist else None
-            self.store.step_finished(self.run_id, message.step, output, _raw(message.error_json), at=message.at)
-        elif isinstance(message, CollectionCall):
-            self.receiver.send(answer(self.collections, message) if self.collections is not None else
-                               CollectionAnswer(error=["CollectionsUnavailable", "This server keeps no collections",
-                                                       None]))
-        elif isinstance(message, Done):
-            state = message.state if message.state in _ENDS else "crashed"  # a hostile job cannot claim "lost"
-            self.outcome = Outcome(state, message.error_type, _raw(message.final_json), message.webhook_response)
-
-    def _check_limits(self) -> Outcome | None:
-        if self.abort.is_set():
-            self._kill("CRITICAL ERROR! The server is shutting down: run stopped, it will run again")
-            return Outcome("lost", "LostError", aborted=True)
-        elapsed_ms = (time.monotonic() - self.started) * 1000
-        if self.limits.timeout_ms and elapsed_ms > self.limits.timeout_ms:
-            self._kill(f"CRITICAL ERROR! Workflow failed to return within {self.limits.timeout_ms}ms")
-            return Outcome("killed", "TimeoutError")
-        rss = tree_resident_bytes(self.process.pid)
-        if self.limits.memory_mb and rss is not None and rss > self.limits.memory_bytes:
-            self._kill(f"CRITICAL ERROR! Run exceeded maximum memory usage "
-                       f"({rss // 1048576} MB > {self.limits.memory_mb} MB)")
-            return Outcome("killed", "OOMError")
-        return None
-
-    def _kill(self, reason: str) -> None:
-        kill_group(self.process.pid)
-        self.process.kill()
-        self.process.join(timeout=2)
-        self.store.append_logs(self.run_id, [f"[R/T] ✘ {reason}"])
-
-    def _exited(self) -> Outcome:
-        code = self.process.exitcode
-        self.store.append_logs(self.run_id, [f"[R/T] ✘ CRITICAL ERROR! The run's process exited "
-                                             f"(exit code {code}) without reporting an outcome"])
-        return Outcome("crashed", "ExitError")
 
 
 _LAUNCH_LOCK = threading.Lock()
@@ -324,6 +184,3 @@ def _variables(snapshot: Snapshot | None) -> dict[str, str] | None:
         return None
     return {name: os.environ[name] for name in snapshot.env_names if name in os.environ}
 
-
-def _raw(text: str | None) -> RawJSON | None:
-    return None if text is None else RawJSON(text)

@@ -58,6 +58,19 @@ def hog(state):
 
 fn(hog)
 """
+CHATTY_HOG_JOB = """
+import time
+
+def hog(state):
+    kept, began = [], time.monotonic()
+    while time.monotonic() < began + 30:  # log lines without a pause, and pass the limit after a while
+        print("holding", len(kept) * 300, "MB")
+        if not kept and time.monotonic() > began + 0.5:
+            kept.append(bytearray(300 * 1024 * 1024))
+    return state
+
+fn(hog)
+"""
 STORE_JOB = """
 def peek(state):
     return {**state, "data": {"head": open(state["data"]["db"], "rb").read(16).decode("latin-1")}}
@@ -142,13 +155,14 @@ def project(tmp_path):
         "other.yaml": _workflow("other", "environment.py", "    configuration: other\n"),
         "fork.yaml": _workflow("fork", "fork.py"),
         "hog.yaml": _workflow("hog", "hog.py"),
+        "chatty.yaml": _workflow("chatty", "chatty.py"),
         "peek.yaml": _workflow("peek", "peek.py"),
         "remember.yaml": _workflow("remember", "remember.py"),
         "attack.yaml": _workflow("attack", "attack.py"),
         "flood.yaml": _workflow("flood", "flood.py"),
         "grow.yaml": _workflow("grow", "grow.py"),
         "credentials.yaml": "own: {apiKey: '${CONFINE_OWN_KEY}'}\nother: {apiKey: '${CONFINE_OTHER_KEY}'}\n",
-    }, {"environment.py": ENVIRONMENT_JOB, "fork.py": FORK_JOB, "hog.py": HOG_JOB, "peek.py": STORE_JOB,
+    }, {"environment.py": ENVIRONMENT_JOB, "fork.py": FORK_JOB, "hog.py": HOG_JOB, "chatty.py": CHATTY_HOG_JOB, "peek.py": STORE_JOB,
                                                                    "remember.py": COLLECTIONS_JOB,
                                                                    "attack.py": PICKLE_JOB, "flood.py": OVERSIZE_JOB,
                                                                    "grow.py": BIG_STATE_JOB})
@@ -195,6 +209,12 @@ def test_a_memory_hogging_subprocess_kills_its_run_and_dies_with_it(server_facto
     run = finished_run(server, server.post("hog", {"pidfile": str(pidfile)}).json()["run_id"])
     assert (run.run.state, run.run.error_type) == ("killed", "OOMError")
     wait_until(lambda: _gone(int(pidfile.read_text())), timeout=10, message="the hog outlived its run")
+
+
+def test_a_run_logging_without_a_pause_is_still_checked_and_killed_over_its_memory(server_factory, project):
+    server = _serve(server_factory, project, "--memory-mb", "200", "--run-timeout-ms", "0")
+    run = finished_run(server, server.post("chatty", {}).json()["run_id"])
+    assert (run.run.state, run.run.error_type) == ("killed", "OOMError"), run.logs[-3:]
 
 
 def test_a_job_writing_a_pickle_on_its_pipe_crashes_its_run_and_runs_nothing_in_the_server(server_factory,
