@@ -2,8 +2,8 @@
 
 The worker's supervisor starts :func:`main` through the forkserver (see
 ``runtime.worker.supervisor``). The child never touches the run store: it
-sends records (``runtime.worker.messages``) on its end of a pipe and the
-supervisor records them; a job's collections calls go over the same pipe and the
+sends records (``runtime.worker.messages``) on its end of a pipe, a few bundles
+per run (``runtime.worker.outbox``), and the supervisor records them; a job's collections calls go over the same pipe and the
 supervisor answers them (``runtime.worker.collections_relay``).
 
 | message | when |
@@ -52,7 +52,8 @@ from runtime.state_file import escape_surrogates
 from runtime.store import now_iso
 from runtime.worker.confine import confine, own_group
 from runtime.worker.collections_relay import RelayedCollections
-from runtime.worker.messages import Channel, Done, LogLine, Started, StepCompleted, StepStarted
+from runtime.worker.messages import Done, LogLine, Started, StepCompleted, StepStarted
+from runtime.worker.outbox import Outbox
 from runtime.worker.preload import keep_only, plan_for
 
 __all__ = ["RunRequest", "main", "run", "execute"]
@@ -106,10 +107,10 @@ def run(request: RunRequest, conn: Any) -> None:
     _confine(request)
     for sig in (signal.SIGINT, signal.SIGTERM):  # the server decides when a run stops
         signal.signal(sig, signal.SIG_IGN)
-    channel = Channel(conn)
+    outbox = Outbox(conn)
     try:
-        channel.send(Started())
-        channel.send(execute(request, channel))
+        outbox.send(Started())
+        outbox.send(execute(request, outbox))
     except (BrokenPipeError, EOFError, OSError):
         pass  # the server is gone: nobody to report to
     finally:

@@ -8,7 +8,9 @@ operation is a :class:`CollectionCall` the supervisor answers with a
 :class:`CollectionAnswer` on the same pipe (``runtime.worker.collections_relay``):
 the run's process never holds a handle to the run store.
 
-On the pipe each record is JSON (:func:`encode`, :func:`decode`), never a pickle:
+On the pipe each record is JSON (:func:`encode`, :func:`decode`), never a pickle; the run's process sends
+its records in bundles, a JSON list of records per write (:func:`encode_bundle`, :func:`decode_bundle`,
+``runtime.worker.outbox``):
 a hostile job that writes on its end can make the supervisor read a bad record
 (:class:`BadMessage`), never run code. The supervisor reads through an :class:`Inbox`: a
 chunk at a time, never waiting on a half-sent record, and never a record longer than its
@@ -29,7 +31,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 __all__ = ["Started", "LogLine", "StepStarted", "StepCompleted", "Done", "CollectionCall", "CollectionAnswer",
-           "Message", "BadMessage", "MessageTooLarge", "encode", "decode", "Channel", "Inbox"]
+           "Message", "BadMessage", "MessageTooLarge", "encode", "decode", "encode_bundle", "decode_bundle", "Channel",
+           "Inbox"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +131,38 @@ class MessageTooLarge(BadMessage):
 
 def encode(message: Message) -> bytes:
     """``message`` as the JSON bytes the pipe carries: ``[kind, {field: value}]``."""
-    values = {field.name: getattr(message, field.name) for field in fields(message)}
-    return json.dumps([type(message).__name__, values], separators=(",", ":")).encode()
+    return json.dumps(_pair(message), separators=(",", ":")).encode()
+
+
+def encode_bundle(messages: list[Message]) -> bytes:
+    """``messages`` as one JSON record of the pipe: ``[[kind, {field: value}], ...]``."""
+    return json.dumps([_pair(message) for message in messages], separators=(",", ":")).encode()
+
+
+def _pair(message: Message) -> list:
+    return [type(message).__name__, {field.name: getattr(message, field.name) for field in fields(message)}]
+
+
+def decode_bundle(data: bytes) -> list[Message]:
+    """The records a bundle holds (a single record is a bundle of one); :class:`BadMessage` if it holds other
+    things, or goes on past a :class:`CollectionCall` (the run waits for its answer) or a :class:`Done`.
+
+    Example:
+        >>> decode_bundle(encode_bundle([Started(), Done("success")]))
+        [Started(), Done(state='success', error_type=None, final_json=None, webhook_response=None)]
+        >>> decode_bundle(b'[["Done",{"state":"success"}],["Started",{}]]')
+        Traceback (most recent call last):
+        ...
+        runtime.worker.messages.BadMessage: a bundle going on past its Done
+    """
+    pairs = _json(data)
+    if not isinstance(pairs, list) or not pairs or not isinstance(pairs[0], list):
+        return [_message(pairs)]
+    messages = [_message(pair) for pair in pairs]
+    for message in messages[:-1]:
+        if isinstance(message, (CollectionCall, Done)):
+            raise BadMessage(f"a bundle going on past its {type(message).__name__}")
+    return messages
 
 
 def decode(data: bytes) -> Message:
@@ -141,8 +174,20 @@ def decode(data: bytes) -> Message:
         ...
         runtime.worker.messages.BadMessage: Done.state is not a str
     """
+    return _message(_json(data))
+
+
+def _json(data: bytes) -> Any:
     try:
-        kind, values = json.loads(data)
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise BadMessage("not a message of the run's process") from None
+
+
+def _message(pair: Any) -> Message:
+    """The record of a decoded ``[kind, {field: value}]`` pair (see :func:`decode`)."""
+    try:
+        kind, values = pair
         cls = _KINDS[kind]
         expected = {field.name: field.type for field in fields(cls)}
     except (ValueError, TypeError, KeyError, UnicodeDecodeError):
@@ -197,7 +242,7 @@ class Inbox:
         >>> left, right = multiprocessing.Pipe()
         >>> Channel(left).send(Started()); inbox = Inbox(right, 1024)
         >>> [inbox.read() for _ in range(2) if inbox.poll(1)]
-        [None, Started()]
+        [None, [Started()]]
         >>> left.send_bytes(b"x" * 2000)
         >>> try:
         ...     inbox.read()
@@ -217,8 +262,9 @@ class Inbox:
         """Whether a read would not wait (data, or the other end closed), waiting up to ``timeout`` seconds."""
         return bool(self.poller.poll(timeout * 1000))
 
-    def read(self) -> Message | None:
-        """One read (call it when :meth:`poll` says so): the record it completes, or ``None`` while one arrives.
+    def read(self) -> list[Message] | None:
+        """One read (call it when :meth:`poll` says so): the records of the bundle it completes (see
+        :func:`decode_bundle`), or ``None`` while one arrives.
 
         ``EOFError`` when the other end closed; :class:`MessageTooLarge`, :class:`BadMessage`.
         """
@@ -237,7 +283,7 @@ class Inbox:
         if len(self.body) < self.size:
             return None
         body, self.body, self.size = self.body, bytearray(), None
-        return decode(body)
+        return decode_bundle(body)
 
 
 def _read(fd: int, count: int) -> bytes:

@@ -75,23 +75,23 @@ class Watch:
         return self.outcome
 
     def _drain(self) -> None:
-        """Record the messages waiting on the pipe (up to a bound) in one store transaction; a collections
+        """Record the bundles waiting on the pipe (up to a bound) in one store transaction; a collections
         call (last: the child waits for its answer) is answered after it, as the collections have a
         connection of their own."""
         messages: list[Message] = []
         refused: BadMessage | None = None
         for _ in range(_MAX_READS_PER_POLL):
             try:
-                message = self.inbox.read()
+                bundle = self.inbox.read()
             except (EOFError, OSError):
                 self.closed = True
                 break
             except BadMessage as error:
                 refused = error
                 break
-            if message is not None:
-                messages.append(message)
-                if isinstance(message, (Done, CollectionCall)):
+            if bundle is not None:
+                messages += bundle
+                if isinstance(bundle[-1], (Done, CollectionCall)):  # only ever last (decode_bundle)
                     break
             if not self.inbox.poll(0):
                 break

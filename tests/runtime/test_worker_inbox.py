@@ -17,8 +17,8 @@ def _read_while(inbox: Inbox, writing: threading.Thread) -> list:
     seen = []
     while writing.is_alive() or inbox.poll(0):
         if inbox.poll(0.05):
-            seen.append(inbox.read())
-    return [message for message in seen if message is not None]
+            seen += inbox.read() or []  # the records of a bundle it completed, or none yet
+    return seen
 
 
 def _read_now(inbox: Inbox) -> None:

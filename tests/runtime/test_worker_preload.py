@@ -24,14 +24,14 @@ SCRIPT = textwrap.dedent("""
     for name in PRELOAD:
         __import__(name)
     from runtime.worker.child import RunRequest, main
-    from runtime.worker.messages import Channel
+    from runtime.worker.messages import decode_bundle
     before = set(sys.modules)
     receiver, sender = multiprocessing.Pipe()
     main(RunRequest("run-1", sys.argv[1], json.dumps({"data": {"id": "f-1"}})), sender)
     messages = []
     try:
         while True:
-            messages.append(Channel(receiver).recv())
+            messages += decode_bundle(receiver.recv_bytes())
     except EOFError:  # main closed its end once done
         pass
     print(json.dumps({"imported": sorted(set(sys.modules) - before), "end": repr(messages[-1])}))
