@@ -3,7 +3,8 @@
 - ``destination``: ``runtime.testing.DestinationAPI`` (it sets ``TCP_NODELAY`` on every accepted
   socket, so keep-alive clients never wait on a 40 ms delayed ACK) with one bench route,
   ``GET /items?id=N`` answering ``{"id": N, "name": "item-N", "tags": [...]}``.
-- ``hq --cases N``: the CommCare HQ simulator seeded with ``N`` cases.
+- ``hq --cases N``: the CommCare HQ simulator seeded with ``N`` cases (``--generated``: ``N``
+  generated cases, computed when asked, for pulls larger than the simulator could hold).
 
 ``python bench/servers.py destination`` prints the URL on its first line, then serves until its
 stdin closes or it gets SIGTERM. :func:`serve` does that from Python.
@@ -61,10 +62,10 @@ def _run_destination() -> None:
         _announce_and_wait(api.url)
 
 
-def _run_hq(cases: int) -> None:
+def _run_hq(cases: int, generated: bool) -> None:
     from hq_simulator import CommCareSimulator
 
-    with CommCareSimulator(seed=cases) as hq:
+    with CommCareSimulator(**({"generate_cases": cases} if generated else {"seed": cases})) as hq:
         _announce_and_wait(hq.url)
 
 
@@ -80,11 +81,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("kind", choices=["destination", "hq"])
     parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--generated", action="store_true", help="serve generated cases (hq only)")
     options = parser.parse_args()
     if options.kind == "destination":
         _run_destination()
     else:
-        _run_hq(options.cases)
+        _run_hq(options.cases, options.generated)
 
 
 if __name__ == "__main__":
