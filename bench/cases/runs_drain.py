@@ -18,6 +18,7 @@ from ..race import ROOT, Check, Context, Outcome
 __all__ = ["run"]
 
 SCRIPT = ROOT / "bench" / "webhook_ingest.py"
+OVERHEAD = ROOT / "bench" / "run_overhead.py"
 BEFORE = 72.0  # runs/s before this round (2 workers on 2 cores)
 TARGET = 4 * BEFORE
 
@@ -37,7 +38,9 @@ def run(ctx: Context, count: int = 3_000) -> Outcome:
     rate, cpu = samples[len(samples) // 2]
     load = " ".join(f"{value:.1f}" for value in os.getloadavg())
     ctx.log(f"  runs_drain: {rate:,.1f} runs/s, {cpu:.1f} ms CPU per delivery and run (load {load})")
+    parts = run_process([sys.executable, str(OVERHEAD)], cwd=ROOT).output.strip().splitlines()[-1]
+    ctx.log(f"  runs_drain: {parts}")
     checks = [Check(f"≥ {TARGET:.0f} runs/s (4× {BEFORE:.0f})", f"{rate:,.1f} runs/s = {rate / BEFORE:.2f}× before",
                     rate >= TARGET)]
     return Outcome(f"runs completed per second, delivery to success ({count:,} runs, {os.cpu_count()} workers)",
-                   checks=checks, note=f"CPU per delivery and run, whole server: {cpu:.1f} ms; load average {load}")
+                   checks=checks, note=f"CPU per delivery and run, whole server: {cpu:.1f} ms; load average {load}; {parts}")
