@@ -43,6 +43,7 @@ const cases = {
   parseCsvCb: async () => c.parseCsv('a,b\n1,2\n3,4', { chunkSize: 1 }, (s, rows) => ({ ...s, got: [...(s.got || []), rows] }))(S()),
   validate: async () => c.validate({ type: 'object', required: ['zzz'] }, '$.data.obj')(S()),
   cursor: async () => c.cursor(3, { key: 'page' })(S()),
+  // runs after `cursor` in this process: the key 'page' set there persists, as in a run
   cursorDefault: async () => c.cursor('2024-01-02T03:04:05.000Z')(S()),
 };
 const out = {};

@@ -26,6 +26,12 @@ def S():
             "references": [{"foo": "first"}, {"foo": "second"}], "index": 5}
 
 
+def _after(operation):
+    """A fresh state, once ``operation`` has run on another one earlier in the same run."""
+    operation(S())
+    return S()
+
+
 def _seen(key):
     return fn(lambda s: {**s, "seen": [*(s.get("seen") or []), key(s["data"])]})
 
@@ -68,7 +74,9 @@ CASES = {
                                       lambda s, rows: {**s, "got": [*(s.get("got") or []), rows]})(S()),
     "validate": lambda: c.validate({"type": "object", "required": ["zzz"]}, "$.data.obj")(S()),
     "cursor": lambda: c.cursor(3, {"key": "page"})(S()),
-    "cursorDefault": lambda: c.cursor("2024-01-02T03:04:05.000Z")(S()),
+    # Recorded right after "cursor" in the same process: OpenFn's cursor key lives for the
+    # whole run, so this one is stored under "page" too. Run both, in that order.
+    "cursorDefault": lambda: c.cursor("2024-01-02T03:04:05.000Z")(_after(c.cursor(3, {"key": "page"}))),
 }
 
 
