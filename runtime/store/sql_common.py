@@ -19,9 +19,11 @@ from runtime.store import sql_writes as writes
 from runtime.store.records import (FINAL_STATES, Accepted, AmbiguousId, Purged, RunDetail, RunSummary, StepRecord,
                                    to_json_text)
 
-PURGE_BATCH = 100  # work orders per purge transaction: ~20 ms of the write lock each at 1M runs (bench: history)
+PURGE_BATCH = 20  # work orders in a purge's first transaction; then sized to take about PURGE_SECONDS
+PURGE_SECONDS = 0.01  # of the write lock per purge transaction (bench: history)
+PURGE_LIMITS = (5, 1000)
 
-__all__ = ["SQLStoreBase", "RUN_COLUMNS", "FROM_RUNS", "STEP_FAILED", "like_prefix", "load", "dump"]
+__all__ = ["SQLStoreBase", "next_batch", "RUN_COLUMNS", "FROM_RUNS", "STEP_FAILED", "like_prefix", "load", "dump"]
 
 RUN_COLUMNS = ("r.id, r.work_order_id, r.workflow, w.trigger, r.state, r.error_type, r.attempt, r.worker, "
                "r.inserted_at, r.claimed_at, r.started_at, r.finished_at, r.cause, r.start_step, r.available_at, "
@@ -58,7 +60,9 @@ class SQLStoreBase:
     _dialect: writes.Dialect  # how the shared write rules speak to the backend
     # the runs counted by (workflow, state, step_failed): rows of ``n`` to add up, kept by the schema's triggers
     _counters = "run_counts"
-    _purge_yields = False  # one writer at a time (SQLite): pause between purge batches as long as each took
+    # pause between purge transactions, as a share of the time each took: one writer at a time in SQLite,
+    # other writers go on in PostgreSQL (the pause leaves them the cores)
+    _purge_pause = 0.25
 
     def _query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         raise NotImplementedError
@@ -187,17 +191,33 @@ class SQLStoreBase:
 
     def purge(self, workflow: str, *, history_before: str | None = None,
               dataclips_before: str | None = None) -> Purged:
-        # in transactions of PURGE_BATCH work orders: a delivery arriving meanwhile waits for one batch at most
+        # in short transactions (about PURGE_SECONDS each, sized by how long the last one took): a delivery
+        # arriving meanwhile waits for one of them at most
         if not (history_before or dataclips_before):
             return Purged(0, 0)
         spared = self._kept(workflow)
         deleted = wiped = 0
+        limit = PURGE_BATCH
         while True:
             began = time.monotonic()
-            batch = self._write(writes.purge, self._dialect, workflow, history_before, dataclips_before, PURGE_BATCH,
+            batch = self._write(writes.purge, self._dialect, workflow, history_before, dataclips_before, limit,
                                 spared)
+            took = time.monotonic() - began
             deleted, wiped = deleted + batch.deleted, wiped + batch.wiped
-            if batch.deleted < PURGE_BATCH and batch.wiped < PURGE_BATCH:
+            if batch.deleted < limit and batch.wiped < limit:
                 return Purged(deleted, wiped)
-            if self._purge_yields:  # the write lock is not fair: leave it to the deliveries waiting for it
-                time.sleep(min(time.monotonic() - began, 0.05))
+            limit = next_batch(limit, took)
+            # the write lock is not fair (SQLite), and the cores are shared: leave room to the deliveries
+            time.sleep(min(took * self._purge_pause, 0.05))
+
+
+def next_batch(limit: int, took: float) -> int:
+    """The next purge transaction's size in work orders: aimed at :data:`PURGE_SECONDS`, at most doubled or
+    halved at a time, within ``PURGE_LIMITS``.
+
+    Example:
+        >>> next_batch(100, 0.005), next_batch(100, 0.04), next_batch(100, 0.01)
+        (200, 50, 100)
+    """
+    aimed = int(limit * PURGE_SECONDS / max(took, 1e-4))
+    return max(PURGE_LIMITS[0], min(PURGE_LIMITS[1], limit * 2, max(limit // 2, aimed)))

@@ -196,9 +196,10 @@ SELECT kept FROM (
   FROM (SELECT DISTINCT s.step FROM steps s JOIN runs r ON r.id = s.run_id
         WHERE r.workflow = :wf AND r.state = 'success') k) AS keep
 WHERE kept IS NOT NULL"""
-# the workflow's work orders that ended before :before, unfinished ones and the cron cursor's spared
+# the workflow's work orders that ended before :before, unfinished ones and the cron cursor's spared; only those
+# made before it are read (an index range: a purge never reads the history it keeps)
 _ENDED_BEFORE = f"""
-SELECT w.id FROM work_orders w WHERE w.workflow = :wf {{extra}}
+SELECT w.id FROM work_orders w WHERE w.workflow = :wf AND w.created_at < :before {{extra}}
 AND NOT EXISTS (SELECT 1 FROM runs u WHERE u.work_order_id = w.id AND u.state IN {UNFINISHED})
 AND COALESCE((SELECT MAX(COALESCE(f.finished_at, f.inserted_at)) FROM runs f WHERE f.work_order_id = w.id),
              w.created_at) < :before

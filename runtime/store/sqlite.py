@@ -37,7 +37,7 @@ from runtime.store.sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 __all__ = ["SQLiteStore"]
 
 _POLL_SECONDS = 0.25
-_VACUUM_PAGES = 2000  # pages returned to the file system per step of the incremental vacuum
+_VACUUM_PAGES = 256  # pages returned to the file system per step of the incremental vacuum (1 MiB)
 
 
 class SQLiteStore(SQLStoreBase, RunStore):
@@ -230,12 +230,14 @@ class SQLiteStore(SQLStoreBase, RunStore):
             (mode,), = self._db.execute("PRAGMA auto_vacuum").fetchall()
         free = None
         while mode == 2:  # INCREMENTAL
+            began = time.monotonic()
             with self._lock:
                 (left,), = self._db.execute("PRAGMA freelist_count").fetchall()
                 if not left or left == free:
                     return
                 self._db.execute(f"PRAGMA incremental_vacuum({_VACUUM_PAGES})").fetchall()
             free = left
+            time.sleep(min(time.monotonic() - began, 0.05))  # the write lock is not fair: leave it to deliveries
 
     # -- reading -----------------------------------------------------------------------------
     def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
@@ -245,7 +247,7 @@ class SQLiteStore(SQLStoreBase, RunStore):
     _query = _read
     _ops = ops
     _dialect = ops.DIALECT
-    _purge_yields = True
+    _purge_pause = 1.0
 
     @staticmethod
     def _filters(**filters: Any) -> tuple[str, tuple]:

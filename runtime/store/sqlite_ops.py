@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS cron_firings (
   workflow TEXT NOT NULL, trigger TEXT NOT NULL, scheduled_at TEXT NOT NULL, work_order_id TEXT,
   fired_at TEXT NOT NULL, PRIMARY KEY (workflow, trigger, scheduled_at));
 """
-# the history's pages (newest first, filtered by workflow and/or state) each read one index in order
+# the history's pages (newest first, filtered by workflow and/or state) each read one index in order; a purge
+# reads only the work orders made before its cutoff (work_orders_created)
 INDEXES = """
 DROP INDEX IF EXISTS runs_queue;
 CREATE INDEX IF NOT EXISTS runs_claim ON runs (state, priority, available_at);
@@ -61,6 +62,7 @@ CREATE INDEX IF NOT EXISTS runs_workflow_state ON runs (workflow, state, finishe
 CREATE INDEX IF NOT EXISTS runs_newest ON runs (inserted_at, attempt);
 CREATE INDEX IF NOT EXISTS runs_state_newest ON runs (state, inserted_at, attempt);
 CREATE INDEX IF NOT EXISTS runs_workflow_state_newest ON runs (workflow, state, inserted_at, attempt);
+CREATE INDEX IF NOT EXISTS work_orders_created ON work_orders (workflow, created_at);
 """
 # columns added after the first release: (table, column, definition)
 ADDED_COLUMNS = (("work_orders", "wiped_at", "TEXT"), ("runs", "available_at", "TEXT"),
