@@ -3,6 +3,7 @@
     .venv/bin/python bench/run.py                  # every case, 5 runs per side
     .venv/bin/python bench/run.py --runs 3 --only cold_start,each_fn --no-append
     .venv/bin/python bench/run.py --only ingest_floor,history   # run only when named
+    .venv/bin/python bench/run.py --only history --sizes 10000,100000 --pg-sizes 0
 
 The peers are installed on first use (``bench/peers.py``). Each case checks that pyfn and its peer
 reach the same final state (or extract the same rows) before timing them, and stops loudly if not.
@@ -13,6 +14,7 @@ The table, with the machine's description, is appended to ``bench/results.md`` u
 from __future__ import annotations
 
 import argparse
+import os
 import compileall
 import sys
 import tempfile
@@ -32,7 +34,13 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=5, help="timed runs per side (default 5)")
     parser.add_argument("--only", default="", help=f"comma-separated cases among: {', '.join(CASES)}")
     parser.add_argument("--no-append", action="store_true", help="do not append the table to bench/results.md")
+    parser.add_argument("--sizes", help="history case: the SQLite store's sizes (default 10000,100000,1000000)")
+    parser.add_argument("--pg-sizes", help="history case: the PostgreSQL store's sizes (0: none)")
     options = parser.parse_args(argv)
+    for variable, sizes in (("PYFN_BENCH_HISTORY_SIZES", options.sizes), ("PYFN_BENCH_HISTORY_PG_SIZES",
+                                                                         options.pg_sizes)):
+        if sizes:
+            os.environ[variable] = sizes
     options.cases = ([c.strip() for c in options.only.split(",") if c.strip()]
                      or [c for c in CASES if c not in ON_REQUEST])
     unknown = set(options.cases) - set(CASES)

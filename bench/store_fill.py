@@ -9,10 +9,14 @@ Each run is one work order (trigger ``forms``, a small input), one run (``succes
 seconds old, and the rows go in oldest first, as a server writes them. The schema is the store's own
 (the product opens the store first and creates or migrates it); the rows are made by the database
 itself in one statement per table per 250,000 runs (SQLite: a recursive ``WITH``, PostgreSQL:
-``generate_series``), with ids in the store's form, spread as its random ones. In SQLite the indexes
-and triggers are dropped meanwhile and remade once at the end, the journal is off during the load,
-and the counters are counted afresh (``runtime.store.sqlite_ops.recount``); in PostgreSQL likewise
-the indexes, and the triggers (foreign keys, counters) are off during the load
+``generate_series``), with ids in the store's form, spread as its random ones. The three tables load
+side by side, one thread and connection each (SQLite and PostgreSQL work without holding Python's lock).
+In SQLite runs load into the store itself, with its indexes and triggers dropped meanwhile and remade
+once at the end; work orders and steps load into files of their own beside it, each with its table's
+indexes, and are copied in whole (SQLite's transfer of b-trees into an empty table; row by row if the
+store already held some); the journal is off during the load, and the counters are counted afresh
+(``runtime.store.sqlite_ops.recount``). In PostgreSQL the indexes no constraint needs are dropped and
+remade at the end (side by side), the triggers (foreign keys, counters) are off during the load
 (``session_replication_role``: the user must be a superuser), then the counters are counted afresh
 (``runtime.store.postgres_ops.recount``). Calling it again on the same store adds N more, older ones.
 
@@ -123,28 +127,82 @@ def _batches(held: int, count: int):
         yield held + offset, held + min(offset + BATCH, count) - 1
 
 
+def _sqlite_fast(db: sqlite3.Connection, cache_mib: int = 256) -> None:
+    db.execute("PRAGMA journal_mode=OFF")  # a failed load leaves a broken file: it is only a bench's
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute(f"PRAGMA cache_size=-{cache_mib * 1024}")
+    db.execute("PRAGMA temp_store=MEMORY")
+
+
+def _load_table(path: str, statement: str, batches: list[tuple[int, int]], newest: int, remade: list[str]) -> None:
+    """One table's rows made in the file at ``path`` (its own connection: tables load side by side, the
+    GIL released while SQLite works), then its ``remade`` indexes."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        _sqlite_fast(db)
+        db.execute("BEGIN")
+        for first, last in batches:
+            db.execute(statement, {"first": first, "last": last, "newest": newest})
+        for sql in remade:
+            db.execute(sql)
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
+def _bare_part(path: str) -> None:
+    """A file with the store's schema and none of its own indexes or triggers (only the keys' ones)."""
+    from runtime.store import open_store
+
+    open_store(path).close()
+    db = sqlite3.connect(path, isolation_level=None)
+    for kind, name in db.execute("SELECT type, name FROM sqlite_master WHERE type IN ('index', 'trigger') "
+                                 "AND sql IS NOT NULL").fetchall():
+        db.execute(f"DROP {kind} {name}")
+    db.close()
+
+
 def _fill_sqlite(path: str, count: int, workflows: tuple[str, ...], newest: int) -> int:
+    """Runs load into the store itself while work orders and steps load into files of their own beside it,
+    in three threads; those two tables are then copied in whole (SQLite's transfer of an empty table's
+    b-trees, row by row if the store already held some)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from runtime.store.sqlite_ops import recount
 
-    statements = _sqlite_rows(workflows)
-
-    db = sqlite3.connect(path, isolation_level=None)
+    work_orders, runs, steps = _sqlite_rows(workflows)
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    parts = [f"{path}.fill-work_orders", f"{path}.fill-steps"]
     try:
-        db.execute("PRAGMA journal_mode=OFF")  # a failed load leaves a broken file: it is only a bench's
-        db.execute("PRAGMA synchronous=OFF")
-        db.execute("PRAGMA cache_size=-524288")
-        db.execute("PRAGMA temp_store=MEMORY")
-        remade = [sql for (sql,) in db.execute("SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
-                                               "AND sql IS NOT NULL ORDER BY type")]
-        for kind, name in db.execute("SELECT type, name FROM sqlite_master WHERE type IN ('index', 'trigger') "
-                                     "AND sql IS NOT NULL").fetchall():
+        _sqlite_fast(db)
+        remade = {kind: [sql for (sql,) in db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = ? AND tbl_name LIKE ? AND sql IS NOT NULL", kind)]
+            for kind in (("index", "runs"), ("index", "work_orders"), ("index", "steps"), ("trigger", "%"))}
+        for kind, name in db.execute("SELECT type, name FROM sqlite_master WHERE (type = 'trigger' OR type = "
+                                     "'index' AND tbl_name = 'runs') AND sql IS NOT NULL").fetchall():
             db.execute(f"DROP {kind} {name}")  # remade once at the end: far faster than kept up row by row
         (held,), = db.execute("SELECT COUNT(*) FROM runs").fetchall()
+        batches = list(_batches(held, count))
+        db.close()
+        for part in parts:
+            _bare_part(part)
+        with ThreadPoolExecutor(3) as pool:
+            # each table's indexes made where it loads: the copy takes them along
+            loads = [pool.submit(_load_table, path, runs, batches, newest, remade["index", "runs"]),
+                     pool.submit(_load_table, parts[0], work_orders, batches, newest, remade["index", "work_orders"]),
+                     pool.submit(_load_table, parts[1], steps, batches, newest, remade["index", "steps"])]
+            for load in loads:
+                load.result()
+        db = sqlite3.connect(path, isolation_level=None)
+        _sqlite_fast(db)
+        for part, table in zip(parts, ("work_orders", "steps")):
+            db.execute(f"ATTACH DATABASE ? AS {table}_part", (part,))
+            db.execute("BEGIN")
+            db.execute(f"INSERT INTO main.{table} SELECT * FROM {table}_part.{table}")
+            db.execute("COMMIT")
+            db.execute(f"DETACH DATABASE {table}_part")
         db.execute("BEGIN")
-        for first, last in _batches(held, count):
-            for statement in statements:
-                db.execute(statement, {"first": first, "last": last, "newest": newest})
-        for sql in remade:
+        for sql in remade["trigger", "%"]:
             db.execute(sql)
         recount(db)
         db.execute("COMMIT")
@@ -153,31 +211,50 @@ def _fill_sqlite(path: str, count: int, workflows: tuple[str, ...], newest: int)
         return total
     finally:
         db.close()
+        for part in parts:
+            Path(part).unlink(missing_ok=True)
 
 
-def _fill_postgres(url: str, count: int, workflows: tuple[str, ...], newest: int) -> int:
+def _pg_rows(url: str, statement: str, batches: list[tuple[int, int]], params: dict) -> None:
+    """One table's rows, on a connection of its own (the tables load side by side), keys and counters off."""
     from runtime.store.pgconn import connect
-    from runtime.store.postgres_ops import recount
 
     with connect(url) as conn:
-        (held,), = conn.execute("SELECT COUNT(*) FROM runs").fetchall()
-        salt = f"{random.getrandbits(64):x}"
-        remade = [sql for (sql,) in conn.execute(_INDEXES).fetchall()]
-        for (name,) in conn.execute(_INDEXES.replace("indexdef", "indexname")).fetchall():
-            conn.execute(f"DROP INDEX {name}")  # remade once at the end
-        for first, last in _batches(held, count):
+        for first, last in batches:
             with conn.transaction():
                 conn.execute("SET LOCAL synchronous_commit = off")
                 conn.execute("SET LOCAL session_replication_role = replica")  # no triggers: keys, counters
-                params = {"first": first, "last": last, "newest": newest, "workflows": list(workflows),
-                          "salt": salt}
-                for statement in _POSTGRES_ROWS:
-                    conn.execute(statement, params)
-        for sql in remade:
-            conn.execute(sql)
+                conn.execute(statement, {**params, "first": first, "last": last})
+
+
+def _pg_run(url: str, sql: str) -> None:
+    from runtime.store.pgconn import connect
+
+    with connect(url) as conn:
+        conn.execute(sql)
+
+
+def _fill_postgres(url: str, count: int, workflows: tuple[str, ...], newest: int) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from runtime.store.pgconn import connect
+    from runtime.store.postgres_ops import recount
+
+    with connect(url) as conn, ThreadPoolExecutor(3) as pool:
+        (held,), = conn.execute("SELECT COUNT(*) FROM runs").fetchall()
+        params = {"newest": newest, "workflows": list(workflows), "salt": f"{random.getrandbits(64):x}"}
+        remade = [sql for (sql,) in conn.execute(_INDEXES).fetchall()]
+        for (name,) in conn.execute(_INDEXES.replace("indexdef", "indexname")).fetchall():
+            conn.execute(f"DROP INDEX {name}")  # remade once at the end
+        batches = list(_batches(held, count))
+        for done in [pool.submit(_pg_rows, url, statement, batches, params) for statement in _POSTGRES_ROWS]:
+            done.result()
+        for done in [pool.submit(_pg_run, url, sql) for sql in remade]:
+            done.result()
         recount(conn)
-        for table in ("work_orders", "runs", "steps"):
-            conn.execute(f"VACUUM ANALYZE {table}")
+        tables = ("work_orders", "runs", "steps")
+        for done in [pool.submit(_pg_run, url, f"VACUUM ANALYZE {table}") for table in tables]:
+            done.result()
         (total,), = conn.execute("SELECT COUNT(*) FROM runs").fetchall()
         return total
 

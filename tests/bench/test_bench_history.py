@@ -29,7 +29,18 @@ def filled(tmp_path_factory) -> Path:
     return path
 
 
-def test_the_generated_history_reads_back(filled):
+def _sqlite_schema(path) -> list[str]:
+    db = sqlite3.connect(path)
+    try:
+        return sorted(f"{kind} {name}: {sql}" for kind, name, sql in db.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_stat%'"))
+    finally:
+        db.close()
+
+
+def test_the_generated_history_reads_back(filled, tmp_path):
+    open_store(tmp_path / "fresh.db").close()
+    assert _sqlite_schema(filled) == _sqlite_schema(tmp_path / "fresh.db")  # every index and trigger made again
     store = open_store(filled)
     try:
         assert store.counts() == {"success": 2_700, "failed": 300}
@@ -138,3 +149,16 @@ def test_the_postgresql_generator_fills_a_store_the_product_reads(pg_url, postgr
     finally:
         store.close()
         postgres_cluster.drop_database(fresh)
+
+
+def test_a_purge_reads_only_the_work_orders_made_before_its_cutoff(filled):
+    from runtime.store.sql_writes import _ENDED_BEFORE
+    from runtime.store.sqlite_ops import DIALECT
+
+    sql = (_ENDED_BEFORE.replace("{extra}", "").replace("{any_kept}", DIALECT.any_of.replace(":ids", ":kept"))
+           .replace("{skip_locked}", ""))
+    db = sqlite3.connect(filled)
+    plan = " | ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", {
+        "wf": "ingest", "before": "2000-01-01", "limit": 10, "kept": "[]"}))
+    db.close()
+    assert "SEARCH w USING INDEX work_orders_created (workflow=? AND created_at<?)" in plan, plan
