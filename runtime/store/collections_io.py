@@ -48,7 +48,13 @@ def read_file(path: str | Path) -> Iterator[tuple[str, str]]:
             first = handle.read(1)
         handle.seek(0)
         if first == "{" and path.suffix == ".json":
-            for key, value in json.load(handle).items():
+            try:
+                whole = json.load(handle)
+            except ValueError as exc:
+                raise InvalidQuery(f"{path} is not one JSON object {{key: value}}: {exc}",
+                                   fix="Write one object in a .json file, or one {\"key\": ..., \"value\": ...} "
+                                       "per line in a .jsonl file") from None
+            for key, value in whole.items():
                 yield check_key(key), encode_value(value, key)
             return
         yield from read_lines(handle, str(path))

@@ -66,6 +66,10 @@ def test_errors_are_one_clear_line_with_a_hint_and_exit_1(pyfn, project, write):
     assert result.code == 1 and "bad.jsonl line 2 is not an object with \"key\" and \"value\"" in result.stderr
     too_long = pyfn("collections", "set", "facilities", "k" * 256, "1", "-p", project)
     assert too_long.code == 1 and "the limit is 255" in too_long.stderr
+    lines_in_json = write("lines.json", '{"key": "a", "value": 1}\n{"key": "b", "value": 2}\n')
+    result = pyfn("collections", "import", "facilities", lines_in_json, "-p", project)
+    assert result.code == 1 and "lines.json is not one JSON object" in result.stderr and ".jsonl" in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_delete_removes_the_collection_and_its_items(pyfn, project):
