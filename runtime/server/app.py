@@ -39,6 +39,7 @@ from starlette.routing import Route
 from runtime import defaults
 from runtime.logger import Logger, format_duration
 from runtime.store import Accepted, RunStore
+from runtime.server.group_commit import GroupCommit
 from runtime.server.payload import BadBody, BodyTooLarge, JSONAnswer, input_state, parse_body, read_body
 from runtime.server.webhooks import authorised, challenge, dedupe_key
 from runtime.workflow.live import LiveProject, as_live
@@ -115,6 +116,7 @@ class _Webhooks:
                  settings: AppSettings, replies: _Replies | None = None, metrics: Any = None):
         self.live, self.store, self.wake, self.log, self.settings = as_live(project), store, wake, log, settings
         self.replies, self.metrics = replies, metrics
+        self.group = GroupCommit(store)
 
     @property
     def project(self) -> Project:
@@ -153,7 +155,7 @@ class _Webhooks:
         state = input_state(data, request.method, request.url.path, request.headers.items(),
                             request.url.query)
         try:
-            accepted = self.store.accept(hook.workflow, hook.trigger.path, state, dedupe_key(hook.trigger, data))
+            accepted = await self.group.accept(hook.workflow, hook.trigger.path, state, dedupe_key(hook.trigger, data))
         except Exception as exc:  # noqa: BLE001 - not stored: a 5xx makes the sender retry
             self.log.error(f"could not store a delivery to {request.url.path}: {type(exc).__name__}: {exc}")
             return JSONAnswer({"error": "The delivery could not be stored; retry later"}, status_code=503)
