@@ -147,6 +147,10 @@ def test_one_store_is_shared_by_threads(sqlite_store):
     assert got == ["1"]
 
 
+def test_a_writer_waits_up_to_30_seconds_for_another_to_finish(sqlite_store):
+    assert sqlite_store._rows("PRAGMA busy_timeout") == [(30000,)]
+
+
 def test_reads_do_not_wait_for_a_writer_holding_the_lock(sqlite_store):
     sqlite_store.set_many("crm-ids", [("k", "1")])
     writer = sqlite3.connect(sqlite_store.location, isolation_level=None)
