@@ -196,3 +196,32 @@ def test_two_servers_firing_one_schedule_at_once_create_one_work_order(stores):
         thread.join()
     assert sum(1 for result in fired if result is not None) == 1
     assert stores[2].counts() == {"available": 1}
+
+
+def test_run_now_makes_a_waiting_retry_claimable_and_nothing_else(stores):
+    store = stores[0]
+    accepted = store.accept("wf", "hook", {"data": {}})
+    first = store.claim("w-1")
+    store.started(first.id)
+    assert not store.run_now(first.id), "running"
+    store.finish(first.id, "failed", "JobError", retry_at="2999-01-01T00:00:00.000000Z")
+    retry = store.get_run(accepted.work_order_id).run
+    assert not store.run_now(first.id), "ended"
+    assert store.claim("w-1") is None
+    assert store.run_now(retry.id)
+    assert not store.run_now(retry.id), "already claimable"
+    assert stores[1].claim("w-2").id == retry.id
+
+
+def test_member_versions_are_those_recorded_by_live_members_only(stores):
+    for n, store in enumerate(stores):
+        store.register_worker(f"w-{n}", kind="worker")
+    stores[0].record_versions("w-0", {"forms": "3f2c9a0b1d4e", "cases": "aa"})
+    stores[1].record_versions("w-1", {"forms": "77"})
+    stores[2].record_versions("w-1", {"forms": "78"})  # the latest record wins
+    assert stores[2].member_versions() == {"w-0": {"forms": "3f2c9a0b1d4e", "cases": "aa"}, "w-1": {"forms": "78"}}
+    stores[1].lost_after_s = 0.2
+    assert stores[1].heartbeat("w-1")
+    wait_until(lambda: list(stores[0].member_versions()) == ["w-0"], message="w-1 never went stale")
+    stores[0].unregister_worker("w-0")
+    assert stores[2].member_versions() == {} and [row[0] for row in stores[2].live_workers()] == ["w-2"]
