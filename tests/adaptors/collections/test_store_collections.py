@@ -3,6 +3,7 @@ names, locations, administration, the connection, cursors, the WHERE clause and 
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -10,8 +11,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from adaptors.collections import CollectionExists, CollectionNotFound, InvalidKey, InvalidQuery
-from adaptors.collections.store import Query
+from adaptors.collections import CollectionExists, CollectionNotFound, InvalidKey, InvalidQuery, ValueTooLarge
+from adaptors.collections.store import MAX_VALUE_BYTES, Query
 from runtime.store.collections import CollectionInfo, StoreCollections, _text, check_name
 from runtime.store.collections_io import batches, item_line, read_file, read_lines
 from runtime.store.collections_sql import POSTGRES, SQLITE, decode_cursor, encode_cursor, where_clause
@@ -304,3 +305,13 @@ def test_item_line_and_batches():
     assert list(batches(range(5), 2)) == [[0, 1], [2, 3], [4]]
     assert list(batches([])) == []
     assert [len(b) for b in batches(range(2001))] == [1000, 1000, 1]
+
+
+def test_an_oversized_value_read_from_a_file_names_its_key(tmp_path):
+    big = "x" * MAX_VALUE_BYTES
+    with pytest.raises(ValueTooLarge, match=r"^The value of collection key 'big-1' is "):
+        list(read_lines([json.dumps({"key": "big-1", "value": big})]))
+    obj = tmp_path / "items.json"
+    obj.write_text(json.dumps({"big-2": big}), encoding="utf-8")
+    with pytest.raises(ValueTooLarge, match=r"^The value of collection key 'big-2' is "):
+        list(read_file(obj))
