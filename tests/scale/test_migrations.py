@@ -78,3 +78,14 @@ def test_opening_a_store_migrates_it_and_opening_it_again_is_harmless(pg_url):
     assert second.upgrade() == []
     first.close()
     second.close()
+
+
+def test_a_migration_found_applied_at_its_turn_is_skipped_and_the_later_ones_still_run(pg_url):
+    # what a process sees when another applied version 90 between its pending() and its turn: the version
+    # is in the list it is working through but recorded by the time it holds the lock
+    seen_twice = [Migration(90, "first", "CREATE TABLE first_one (n integer)"),
+                  Migration(90, "again", "CREATE TABLE never_made (n integer)"),
+                  Migration(91, "after", "CREATE TABLE after_one (n integer)")]
+    with connect(pg_url) as conn:
+        assert [(m.version, m.name) for m in upgrade(conn, seen_twice)] == [(90, "first"), (91, "after")]
+        assert {"first_one", "after_one"} <= tables(conn) and "never_made" not in tables(conn)
