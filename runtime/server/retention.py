@@ -45,8 +45,10 @@ def cutoffs(policy: RunPolicy, now: _dt.datetime) -> tuple[str | None, str | Non
     return before(policy.history_days), before(policy.keep_dataclips_days)
 
 
-def enforce(store: RunStore, plans: dict[str, Workflow], now: _dt.datetime) -> dict[str, Purged]:
+def enforce(store: RunStore, plans: dict[str, Workflow], now: _dt.datetime,
+            stop: threading.Event | None = None) -> dict[str, Purged]:
     """Apply every workflow's retention as of ``now``; what was done, by workflow (only where something was).
+    Once ``stop`` is set, the purge under way ends after its current transaction and no other begins.
 
     Example::
 
@@ -54,10 +56,10 @@ def enforce(store: RunStore, plans: dict[str, Workflow], now: _dt.datetime) -> d
     """
     done = {}
     for name, plan in plans.items():
-        if plan.policy.retains_everything:
+        if plan.policy.retains_everything or (stop is not None and stop.is_set()):
             continue
         history_before, dataclips_before = cutoffs(plan.policy, now)
-        purged = store.purge(name, history_before=history_before, dataclips_before=dataclips_before)
+        purged = store.purge(name, history_before=history_before, dataclips_before=dataclips_before, stop=stop)
         if purged.deleted or purged.wiped:
             done[name] = purged
     return done
@@ -94,7 +96,7 @@ class Housekeeper:
     def run_once(self) -> dict[str, Purged]:
         """Enforce retention now and log what was deleted or wiped."""
         try:
-            done = enforce(self.store, self.plans, self.clock.now())
+            done = enforce(self.store, self.plans, self.clock.now(), self._stop)
         except Exception as exc:  # noqa: BLE001 - retried at the next interval
             self.log.error(f"retention cleanup failed: {type(exc).__name__}: {exc}")
             return {}

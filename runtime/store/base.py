@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Callable, Mapping, Sequence
@@ -211,7 +212,7 @@ class RunStore(ABC):
 
     @abstractmethod
     def purge(self, workflow: str, *, history_before: str | None = None,
-              dataclips_before: str | None = None) -> Purged:
+              dataclips_before: str | None = None, stop: threading.Event | None = None) -> Purged:
         """Enforce retention on the workflow's finished work orders whose last run ended before a time.
 
         Before ``history_before``: delete the work order, its runs, steps and
@@ -220,6 +221,10 @@ class RunStore(ABC):
         ``wiped_at``. Work orders with an unfinished run are never touched, nor
         those holding the cron cursor (the latest successful run, and the
         latest successful output of each step).
+
+        The work is done in short transactions; once ``stop`` is set (a server
+        shutting down), no further one begins: what was purged stays purged,
+        and the next purge goes on from there.
         """
 
     @abstractmethod

@@ -12,6 +12,7 @@ A backend provides ``_query(sql, params)`` (SQL written with ``?`` placeholders)
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import Any, Sequence
 
@@ -190,7 +191,7 @@ class SQLStoreBase:
         return self._write(writes.kept, self._dialect, workflow)
 
     def purge(self, workflow: str, *, history_before: str | None = None,
-              dataclips_before: str | None = None) -> Purged:
+              dataclips_before: str | None = None, stop: threading.Event | None = None) -> Purged:
         # in short transactions (about PURGE_SECONDS each, sized by how long the last one took): a delivery
         # arriving meanwhile waits for one of them at most
         if not (history_before or dataclips_before):
@@ -204,7 +205,7 @@ class SQLStoreBase:
                                 spared)
             took = time.monotonic() - began
             deleted, wiped = deleted + batch.deleted, wiped + batch.wiped
-            if batch.deleted < limit and batch.wiped < limit:
+            if (batch.deleted < limit and batch.wiped < limit) or (stop is not None and stop.is_set()):
                 return Purged(deleted, wiped)
             limit = next_batch(limit, took)
             # the write lock is not fair (SQLite), and the cores are shared: leave room to the deliveries

@@ -206,9 +206,10 @@ class SQLiteStore(SQLStoreBase, RunStore):
             return [(run_id, new_id) for run_id in lost if (new_id := self.lose(run_id))]
 
     def purge(self, workflow: str, *, history_before: str | None = None,
-              dataclips_before: str | None = None) -> Purged:
+              dataclips_before: str | None = None, stop: threading.Event | None = None) -> Purged:
         """Purge in batches (see the base class), then give the freed pages back to the file system."""
-        purged = super().purge(workflow, history_before=history_before, dataclips_before=dataclips_before)
+        purged = super().purge(workflow, history_before=history_before, dataclips_before=dataclips_before,
+                               stop=stop)
         if purged.deleted or purged.wiped:
             self._return_space()
         return purged

@@ -592,6 +592,21 @@ def test_a_purge_of_more_than_one_batch_deletes_and_wipes_them_all(store):
     assert store.counts("deleted") == {} and store.counts("wiped") == {"failed": PURGE_BATCH + 20}
 
 
+def test_a_stopped_purge_ends_after_its_current_transaction_and_the_next_one_goes_on(store):
+    import threading
+
+    from runtime.store.sql_common import PURGE_BATCH
+
+    for _ in range(PURGE_BATCH + 20):
+        store.accept("wf", "hook", {"data": {}})
+        claim_and_end(store, "failed")
+    far, stop = "2999-01-01T00:00:00.000000Z", threading.Event()
+    stop.set()  # a server shutting down: the transaction under way finishes, no other begins
+    assert store.purge("wf", history_before=far, stop=stop) == Purged(deleted=PURGE_BATCH, wiped=0)
+    assert store.counts("wf") == {"failed": 20}
+    assert store.purge("wf", history_before=far) == Purged(deleted=20, wiped=0)
+
+
 def test_list_runs_gives_fifty_by_default(store):
     for _ in range(51):
         store.accept("wf", "hook", {"data": {}})
