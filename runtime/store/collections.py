@@ -55,7 +55,7 @@ def check_name(name: Any) -> str:
         >>> check_name("crm-ids")
         'crm-ids'
     """
-    if not isinstance(name, str) or not _NAME.match(name) or len(name) > MAX_KEY_LENGTH:
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or len(name) > MAX_KEY_LENGTH:
         raise InvalidKey(f"Not a collection name: {name!r}",
                          fix="Name collections with letters, digits, '-', '_' and '.' (crm-ids)")
     return name

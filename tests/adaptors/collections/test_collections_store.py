@@ -68,7 +68,8 @@ def test_collection_names_that_are_accepted(name):
     assert check_name(name) == name
 
 
-@pytest.mark.parametrize("name", ["", "-a", ".a", "_a", "a b", "a/b", "a*", "é", "a" * (MAX_KEY_LENGTH + 1), 7, None])
+@pytest.mark.parametrize("name", ["", "-a", ".a", "_a", "a b", "a/b", "a*", "é", "a\n", "a" * (MAX_KEY_LENGTH + 1),
+                                  7, None])
 def test_collection_names_that_are_refused_say_how_to_name_one(store, name):
     with pytest.raises(InvalidKey) as caught:
         store.create(name)
