@@ -6,6 +6,7 @@ parametrised store suite in ``tests/server/test_store.py``.)
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 
@@ -225,3 +226,20 @@ def test_member_versions_are_those_recorded_by_live_members_only(stores):
     wait_until(lambda: list(stores[0].member_versions()) == ["w-0"], message="w-1 never went stale")
     stores[0].unregister_worker("w-0")
     assert stores[2].member_versions() == {} and [row[0] for row in stores[2].live_workers()] == ["w-2"]
+
+
+def test_times_read_back_are_utc_whatever_the_local_zone(stores, monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # 5 h 30 ahead of UTC
+    time.tzset()
+    try:
+        accepted = stores[0].accept("wf", "hook", {"data": 1})
+        stores[0].append_logs(accepted.run_id, ["stamped here"])
+        detail = stores[1].get_run(accepted.run_id)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    for stamp in (detail.run.inserted_at, detail.logs[0][0]):
+        assert stamp.endswith("Z")
+        at = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+        assert abs((now - at).total_seconds()) < 3600, f"{stamp} is not UTC (now {now})"
