@@ -7,7 +7,7 @@ import json
 import os
 import sqlite3
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -315,3 +315,87 @@ def test_an_oversized_value_read_from_a_file_names_its_key(tmp_path):
     obj.write_text(json.dumps({"big-2": big}), encoding="utf-8")
     with pytest.raises(ValueTooLarge, match=r"^The value of collection key 'big-2' is "):
         list(read_file(obj))
+
+
+def test_a_json_file_of_lines_is_refused_with_what_to_do(tmp_path):
+    as_lines = tmp_path / "one.json"  # JSON lines start with { too, but a .json file is read as one object
+    as_lines.write_text('{"key": "a", "value": 1}\n{"key": "b", "value": 2}\n', encoding="utf-8")
+    with pytest.raises(InvalidQuery, match="one.json is not one JSON object") as caught:
+        list(read_file(as_lines))
+    assert ".jsonl" in caught.value.fix
+
+
+# -- on both databases -------------------------------------------------------------------------------------------
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path):
+    """A fresh store (SQLite file or PostgreSQL database) with no collection."""
+    location = tmp_path / "state" / "pyfn.db" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    opened = StoreCollections(location)
+    yield opened
+    opened.close()
+
+
+def keys(store, pattern, **bounds):
+    return [key for key, *_ in store.iterate("c", Query(key=pattern, **bounds))]
+
+
+def test_every_operation_on_a_missing_collection_names_it_and_how_to_create_it(store):
+    for call in (lambda: store.delete("nope"), lambda: store.require("nope"), lambda: store.get("nope", "k"),
+                 lambda: store.set_many("nope", [("k", "1")]), lambda: store.remove("nope", Query(key="*")),
+                 lambda: store.page("nope", Query(key="*"), 10)):
+        with pytest.raises(CollectionNotFound) as caught:
+            call()
+        assert "Collection 'nope' not found" in str(caught.value)
+        assert "pyfn collections create nope" in caught.value.fix
+    with pytest.raises(CollectionNotFound):
+        store.require(7)  # not a name at all
+    store.create("here")
+    store.require("here")
+
+
+def test_patterns_match_only_what_they_say_whatever_the_special_characters(store):
+    store.create("c")
+    names = ["a%b", "a_b", "axb", "a\\b", "a?b", "a[b", "a[]b", "ab", "b", "a%", "a"]
+    store.set_many("c", [(name, "1") for name in names])
+    assert keys(store, "a%*") == ["a%", "a%b"]
+    assert keys(store, "a_*") == ["a_b"]
+    assert keys(store, "a\\*") == ["a\\b"]
+    assert keys(store, "a?*") == ["a?b"]  # ? is no wildcard
+    assert keys(store, "a[*") == ["a[]b", "a[b"]
+    assert keys(store, "a*b") == sorted(n for n in names if n.startswith("a") and n.endswith("b") and len(n) >= 2)
+    assert keys(store, "*b") == sorted(n for n in names if n.endswith("b"))
+    assert keys(store, "*") == sorted(names)
+    assert keys(store, "a?b") == ["a?b"] and keys(store, "a_b") == ["a_b"] and keys(store, "zz") == []
+
+
+def test_time_bounds_exclude_the_moment_itself_and_keep_what_is_inside(store):
+    store.create("c")
+    store.set_many("c", [("k", "1")])
+    (_, _, created, updated), = store.iterate("c", Query(key="*"))
+    for column, moment in (("created", created), ("updated", updated)):
+        at = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        before, after = (_iso(at - timedelta(milliseconds=1)), _iso(at + timedelta(milliseconds=1)))
+        assert keys(store, "*", **{f"{column}_after": moment}) == []
+        assert keys(store, "*", **{f"{column}_before": moment}) == []
+        assert keys(store, "*", **{f"{column}_after": before, f"{column}_before": after}) == ["k"]
+        assert keys(store, "*", **{f"{column}_after": after}) == [] and keys(store, "*", **{f"{column}_before": before}) == []
+
+
+def _iso(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_pages_follow_each_other_through_a_prefix_and_stop(store):
+    store.create("c")
+    store.set_many("c", [(f"p-{i:02}", str(i)) for i in range(7)] + [("o", "0"), ("q", "0")])
+    page = store.page("c", Query(key="p-*"), 3)
+    seen = [key for key, *_ in page.items]
+    while page.cursor:
+        assert decode_cursor(page.cursor) == seen[-1]
+        page = store.page("c", Query(key="p-*", cursor=page.cursor), 3)
+        seen += [key for key, *_ in page.items]
+    assert seen == [f"p-{i:02}" for i in range(7)]
+    one = store.page("c", Query(key="*"), 100)
+    assert one.cursor is None and len(one.items) == 9
+    exact = store.page("c", Query(key="*"), 9)
+    assert exact.cursor is None and len(exact.items) == 9
