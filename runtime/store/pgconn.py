@@ -174,6 +174,7 @@ class Listener:
 
     def _listen(self, conn: psycopg.Connection) -> None:
         listening: set[str] = set()
+        self._changed.set()  # a new connection listens on nothing yet: every channel, again after a reconnect
         while not self._stop.is_set():
             if self._changed.is_set():
                 self._changed.clear()

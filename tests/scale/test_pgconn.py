@@ -100,3 +100,18 @@ def test_a_listener_calls_each_channels_callbacks_with_the_payload(pg_url):
     listener.close()
     assert not listener._thread.is_alive()
 
+
+def test_a_listener_that_lost_its_connection_tells_every_callback_and_listens_again(pg_url):
+    listener = Listener(pg_url)
+    heard: "queue.Queue[tuple[str, str | None]]" = queue.Queue()
+    listener.on("first", lambda payload: heard.put(("first", payload)))
+    listener.on("second", lambda payload: heard.put(("second", payload)))
+    assert listener.connected.wait(30)
+    with connect(pg_url) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                     "AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()")
+        assert sorted(heard.get(timeout=30) for _ in range(2)) == [("first", None), ("second", None)]
+        assert listener.connected.wait(30)
+        conn.execute("SELECT pg_notify('second', 'back')")
+        assert heard.get(timeout=30) == ("second", "back")
+    listener.close()
