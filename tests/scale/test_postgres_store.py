@@ -243,3 +243,43 @@ def test_times_read_back_are_utc_whatever_the_local_zone(stores, monkeypatch):
         assert stamp.endswith("Z")
         at = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
         assert abs((now - at).total_seconds()) < 3600, f"{stamp} is not UTC (now {now})"
+
+
+def test_a_member_is_a_server_by_default_and_stays_fresh_for_30_seconds(pg_url):
+    store = PostgresStore(pg_url)
+    store.register_worker("plain")
+    assert [row[:2] for row in store.live_workers()] == [("plain", "server")]
+    assert store._execute("SELECT lost_after_s FROM workers WHERE id = 'plain'") == [(30.0,)]
+    store.close()
+
+
+def test_closing_a_store_removes_only_the_members_it_still_has(stores):
+    first, second, watcher = stores
+    first.register_worker("kept-then-left")
+    first.register_worker("still-here")
+    first.unregister_worker("kept-then-left")
+    second.register_worker("kept-then-left")  # the same id, now another process's
+    first.close()
+    assert [row[0] for row in watcher.live_workers()] == ["kept-then-left"]
+
+
+def test_a_run_accepted_without_a_priority_is_in_line_with_priority_one(stores):
+    plain = stores[0].accept("wf", "hook", {"data": 1})
+    stores[0].accept("wf", "hook", {"data": 2}, priority=1)
+    assert stores[1].claim("w").id == plain.run_id, "equal priority: arrival order"
+
+
+def test_wait_for_is_woken_by_each_end_it_waits_for(stores, monkeypatch):
+    waiter, worker = stores[0], stores[1]
+    monkeypatch.setattr("runtime.store.postgres._POLL_SECONDS", 3600)  # only the notification can wake it
+    for n in range(2):
+        accepted = waiter.accept("wf", "hook", {"data": n})
+        claimed = worker.claim("w")
+        assert waiter.wait_for(accepted.run_id, timeout=0.05).state == "claimed"
+        waiter._listener.connected.wait(5)
+        timer = threading.Timer(0.3, worker.finish, args=(claimed.id, "success"))
+        started = time.monotonic()
+        timer.start()
+        assert waiter.wait_for(accepted.run_id, timeout=30).state == "success"
+        assert time.monotonic() - started < 25, f"end {n + 1} woke it, not the timeout"
+        timer.join()
