@@ -283,3 +283,19 @@ def test_wait_for_is_woken_by_each_end_it_waits_for(stores, monkeypatch):
         assert waiter.wait_for(accepted.run_id, timeout=30).state == "success"
         assert time.monotonic() - started < 25, f"end {n + 1} woke it, not the timeout"
         timer.join()
+
+
+def test_wait_for_under_a_second_still_waits_for_the_end(stores, monkeypatch):
+    waiter, worker = stores[0], stores[1]
+    accepted = waiter.accept("wf", "hook", {"data": 1})
+    claimed = worker.claim("w")
+    read = waiter._summary
+
+    def read_then_end(run_id):  # the run ends just after the waiter read it unfinished
+        summary = read(run_id)
+        if summary.state == "claimed":
+            worker.finish(claimed.id, "success")
+        return summary
+
+    monkeypatch.setattr(waiter, "_summary", read_then_end)
+    assert waiter.wait_for(accepted.run_id, timeout=0.9).state == "success"
