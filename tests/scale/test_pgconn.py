@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import threading
 import time
 
 import psycopg
@@ -30,7 +31,7 @@ def test_a_pool_reuses_its_connections_and_never_hands_out_more_than_its_size(pg
         assert conn.info.backend_pid == first, "an idle connection is used again"
     with pool.connection() as one, pool.connection() as two:
         assert one.info.backend_pid != two.info.backend_pid
-        with pytest.raises(psycopg.OperationalError, match=r"no free connection to the run store within 0\.2s"):
+        with pytest.raises(psycopg.OperationalError, match=r"^no free connection to the run store within 0\.2s$"):
             with pool.connection():
                 pass
     with pool.connection() as one, pool.connection() as two:
@@ -81,7 +82,7 @@ def test_a_closed_pool_closes_its_connections_and_refuses_more(pg_url):
         pool.close()
         assert idle.closed and not busy.closed
     assert busy.closed, "a connection in use when the pool closed is closed when it comes back"
-    with pytest.raises(psycopg.OperationalError, match="the run store is closed"):
+    with pytest.raises(psycopg.OperationalError, match="^the run store is closed$"):
         with pool.connection():
             pass
 
@@ -93,6 +94,8 @@ def test_a_listener_calls_each_channels_callbacks_with_the_payload(pg_url):
     listener.on("first", lambda payload: heard.put(("first", payload)))
     listener.on("second", lambda payload: heard.put(("second", payload)))
     assert listener.connected.wait(30)
+    threads = [thread for thread in threading.enumerate() if thread.name == "pyfn-store-listener"]
+    assert threads and all(thread.daemon for thread in threads), "a listener left open never keeps a process alive"
     with connect(pg_url) as conn:
         conn.execute("SELECT pg_notify('first', 'a'), pg_notify('other', 'x'), pg_notify('second', 'b')")
         conn.execute("SELECT pg_notify('first', 'c')")
@@ -115,3 +118,9 @@ def test_a_listener_that_lost_its_connection_tells_every_callback_and_listens_ag
         conn.execute("SELECT pg_notify('second', 'back')")
         assert heard.get(timeout=30) == ("second", "back")
     listener.close()
+
+
+def test_closing_a_listener_that_never_listened_does_nothing(pg_url):
+    listener = Listener(pg_url)
+    listener.close()
+    assert not listener.connected.is_set()
