@@ -51,6 +51,9 @@ def test_a_closed_or_unfinished_connection_is_not_handed_out_again(pg_url):
     with pool.connection() as conn:
         assert conn.info.backend_pid not in (closed, unfinished)
         assert conn.execute("SELECT 1").fetchone() == (1,)
+    conn.close()  # closed while it waited in the pool
+    with pool.connection() as again:
+        assert not again.closed and again.execute("SELECT 1").fetchone() == (1,)
     pool.close()
 
 
