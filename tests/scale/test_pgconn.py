@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -127,3 +128,14 @@ def test_closing_a_listener_that_never_listened_does_nothing(pg_url):
     listener = Listener(pg_url)
     listener.close()
     assert not listener.connected.is_set()
+
+
+def test_a_pool_holds_ten_connections_by_default(pg_url):
+    pool = Pool(pg_url, wait_seconds=0.2)
+    with contextlib.ExitStack() as held:
+        pids = {held.enter_context(pool.connection()).info.backend_pid for _ in range(10)}
+        assert len(pids) == 10
+        with pytest.raises(psycopg.OperationalError, match="no free connection"):
+            with pool.connection():
+                pass
+    pool.close()

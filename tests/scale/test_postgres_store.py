@@ -10,6 +10,7 @@ import datetime
 import threading
 import time
 
+import psycopg
 import pytest
 
 from runtime.store import open_store
@@ -299,3 +300,30 @@ def test_wait_for_under_a_second_still_waits_for_the_end(stores, monkeypatch):
 
     monkeypatch.setattr(waiter, "_summary", read_then_end)
     assert waiter.wait_for(accepted.run_id, timeout=0.9).state == "success"
+
+
+@pytest.mark.parametrize("size", [None, 2])
+def test_a_store_opens_at_most_ten_connections_or_its_pool_size(pg_url, size):
+    store = PostgresStore(pg_url) if size is None else PostgresStore(pg_url, pool_size=size)
+    store._pool.wait_seconds = 0.2
+    holders = 10 if size is None else size
+    holding, done = threading.Barrier(holders + 1), threading.Event()
+
+    def hold():
+        with store._pool.connection():
+            holding.wait()
+            done.wait(30)
+
+    threads = [threading.Thread(target=hold) for _ in range(holders)]
+    for thread in threads:
+        thread.start()
+    holding.wait(30)
+    try:
+        with pytest.raises(psycopg.OperationalError, match="no free connection"):
+            with store._pool.connection():
+                pass
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
+    store.close()
