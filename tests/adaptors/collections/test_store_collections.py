@@ -322,7 +322,8 @@ def test_a_json_file_of_lines_is_refused_with_what_to_do(tmp_path):
     as_lines.write_text('{"key": "a", "value": 1}\n{"key": "b", "value": 2}\n', encoding="utf-8")
     with pytest.raises(InvalidQuery, match="one.json is not one JSON object") as caught:
         list(read_file(as_lines))
-    assert ".jsonl" in caught.value.fix
+    assert caught.value.fix == ('Write one object in a .json file, or one {"key": ..., "value": ...} per line '
+                                'in a .jsonl file')
 
 
 # -- on both databases -------------------------------------------------------------------------------------------
