@@ -327,3 +327,13 @@ def test_a_store_opens_at_most_ten_connections_or_its_pool_size(pg_url, size):
         for thread in threads:
             thread.join()
     store.close()
+
+
+def test_waiting_again_and_again_subscribes_to_run_ends_once(stores):
+    from runtime.store.postgres_ops import ENDED
+
+    waiter = stores[0]
+    accepted = waiter.accept("wf", "hook", {"data": 1})
+    for _ in range(5):  # a sync webhook waits once per delivery: one subscription for the store's life
+        assert waiter.wait_for(accepted.run_id, timeout=0.01).state == "available"
+    assert waiter._listener._callbacks[ENDED] == [waiter._wake_waiters]
