@@ -117,6 +117,9 @@ class _Webhooks:
         self.live, self.store, self.wake, self.log, self.settings = as_live(project), store, wake, log, settings
         self.replies, self.metrics = replies, metrics
         self.group = GroupCommit(store)
+        if replies is not None:  # a sync delivery's reply is expected inside the transaction storing it
+            self.group = GroupCommit(store, expect=lambda accepted: replies.expect(accepted.run_id),
+                                     forget=lambda accepted: replies.take(accepted.run_id))
 
     @property
     def project(self) -> Project:
@@ -155,14 +158,13 @@ class _Webhooks:
         state = input_state(data, request.method, request.url.path, request.headers.items(),
                             request.url.query)
         try:
-            accepted = await self.group.accept(hook.workflow, hook.trigger.path, state, dedupe_key(hook.trigger, data))
+            accepted = await self.group.accept(hook.workflow, hook.trigger.path, state, dedupe_key(hook.trigger, data),
+                                               sync=hook.trigger.reply == "sync")  # its reply expected before any worker can end it
         except Exception as exc:  # noqa: BLE001 - not stored: a 5xx makes the sender retry
             self.log.error(f"could not store a delivery to {request.url.path}: {type(exc).__name__}: {exc}")
             return JSONAnswer({"error": "The delivery could not be stored; retry later"}, status_code=503)
         if accepted.duplicate:
             return _ids(accepted, 200, duplicate=True)
-        if hook.trigger.reply == "sync" and self.replies:
-            self.replies.expect(accepted.run_id)  # before any worker can end it
         self.wake()
         if hook.trigger.reply == "sync":
             return await self._sync_reply(accepted)

@@ -24,7 +24,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Callable
 
 from runtime.store import Accepted, RunStore
 
@@ -32,34 +32,50 @@ __all__ = ["GroupCommit"]
 
 
 class GroupCommit:
-    """Accepts deliveries into ``store`` in groups, one transaction per turn of the event loop."""
+    """Accepts deliveries into ``store`` in groups, one transaction per turn of the event loop.
 
-    def __init__(self, store: RunStore):
-        self.store = store
-        self._pending: list[tuple[tuple, asyncio.Future]] = []
+    ``expect(accepted)`` is called for each new delivery accepted with ``sync=True`` inside the transaction
+    that stores it, before its commit: no worker can end the run before its reply is expected. If that
+    transaction is rolled back, ``forget(accepted)`` undoes it (the deliveries are then stored one by one).
+    """
+
+    def __init__(self, store: RunStore, expect: Callable[[Accepted], None] | None = None,
+                 forget: Callable[[Accepted], None] | None = None):
+        self.store, self.expect, self.forget = store, expect, forget
+        self._pending: list[tuple[tuple, bool, asyncio.Future]] = []
 
     async def accept(self, workflow: str, trigger: str | None, input_state: Any,
-                     dedupe_key: str | None = None) -> Accepted:
+                     dedupe_key: str | None = None, *, sync: bool = False) -> Accepted:
         """:meth:`RunStore.accept`, answered once the transaction holding it has committed."""
         loop = asyncio.get_running_loop()
         done = loop.create_future()
-        self._pending.append(((workflow, trigger, input_state, dedupe_key), done))
+        self._pending.append(((workflow, trigger, input_state, dedupe_key), sync, done))
         if len(self._pending) == 1:  # the first of this turn: commit after the others of the turn joined
             loop.call_soon(self._commit)
         return await done
 
     def _commit(self) -> None:
         group, self._pending = self._pending, []
+        expected: list[Accepted] = []
         try:
             with self.store.batch():
-                outcomes = [self.store.accept(*delivery) for delivery, _ in group]
+                outcomes = [self._accept(delivery, sync, expected) for delivery, sync, _ in group]
         except Exception:  # noqa: BLE001 - nothing of the group was committed: each on its own
-            for delivery, done in group:
-                _settle(done, lambda: self.store.accept(*delivery))
+            for accepted in expected:
+                self.forget(accepted)
+            for delivery, sync, done in group:
+                _settle(done, lambda: self._accept(delivery, sync, []))
             return
-        for (_, done), accepted in zip(group, outcomes):
+        for (_, _, done), accepted in zip(group, outcomes):
             if not done.done():
                 done.set_result(accepted)
+
+    def _accept(self, delivery: tuple, sync: bool, expected: list[Accepted]) -> Accepted:
+        accepted = self.store.accept(*delivery)
+        if sync and not accepted.duplicate and self.expect is not None:
+            self.expect(accepted)
+            expected.append(accepted)
+        return accepted
 
 
 def _settle(done: asyncio.Future, accept) -> None:

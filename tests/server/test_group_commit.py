@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -73,4 +74,50 @@ def test_a_dedupe_key_seen_earlier_in_the_same_group_answers_the_first_deliverys
     assert not first.duplicate and all(accepted.duplicate for accepted in again)
     assert {(accepted.work_order_id, accepted.run_id) for accepted in again} == {(first.work_order_id, first.run_id)}
     assert store.counts() == {"available": 1}
+    store.close()
+
+
+def test_a_sync_deliverys_reply_is_expected_before_the_commit_that_lets_a_worker_end_its_run(tmp_path):
+    store = open_store(str(tmp_path / "pyfn.db"))
+    events, real_batch = [], store.batch
+
+    @contextmanager
+    def batch():
+        with real_batch():
+            yield
+        events.append("committed")  # from here a worker could claim the runs and end them
+
+    store.batch = batch
+    group = GroupCommit(store, expect=lambda accepted: events.append(("expect", accepted.run_id)),
+                        forget=lambda accepted: events.append(("forget", accepted.run_id)))
+
+    async def deliver():
+        return await asyncio.gather(group.accept("wf", "forms", {"data": 1}, sync=True),
+                                    group.accept("wf", "forms", {"data": 2}),  # async: nothing to expect
+                                    group.accept("wf", "forms", {"data": 3}, "k", sync=True),
+                                    group.accept("wf", "forms", {"data": 4}, "k", sync=True))  # a duplicate
+
+    first, _, third, duplicate = asyncio.run(deliver())
+    assert duplicate.duplicate and events == [("expect", first.run_id), ("expect", third.run_id), "committed"]
+    store.close()
+
+
+def test_a_group_rolled_back_forgets_the_replies_it_expected_and_expects_them_again_one_by_one(tmp_path):
+    store = open_store(str(tmp_path / "pyfn.db"))
+    store.accept("wf", "forms", {"data": "first"})
+    refusing = sqlite3.connect(tmp_path / "pyfn.db", isolation_level=None)
+    refusing.execute("CREATE TRIGGER refuse BEFORE INSERT ON work_orders WHEN new.input LIKE '%poison%' "
+                     "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    refusing.close()
+    expected = set()
+    group = GroupCommit(store, expect=lambda accepted: expected.add(accepted.run_id),
+                        forget=lambda accepted: expected.remove(accepted.run_id))
+
+    async def deliver():
+        return await asyncio.gather(*(group.accept("wf", "forms", {"data": data}, sync=True)
+                                      for data in ("a", "poison")), return_exceptions=True)
+
+    stored, refused = asyncio.run(deliver())
+    assert isinstance(refused, sqlite3.IntegrityError) and expected == {stored.run_id}
+    assert store.get_run(stored.run_id).input["data"] == "a"
     store.close()
