@@ -116,10 +116,10 @@ class _Webhooks:
                  settings: AppSettings, replies: _Replies | None = None, metrics: Any = None):
         self.live, self.store, self.wake, self.log, self.settings = as_live(project), store, wake, log, settings
         self.replies, self.metrics = replies, metrics
-        self.group = GroupCommit(store)
-        if replies is not None:  # a sync delivery's reply is expected inside the transaction storing it
-            self.group = GroupCommit(store, expect=lambda accepted: replies.expect(accepted.run_id),
-                                     forget=lambda accepted: replies.take(accepted.run_id))
+        # a sync delivery's reply is expected inside the transaction storing it, before any worker can end its run
+        self.group = (GroupCommit(store) if replies is None else
+                      GroupCommit(store, expect=lambda accepted: replies.expect(accepted.run_id),
+                                  forget=lambda accepted: replies.take(accepted.run_id)))
 
     @property
     def project(self) -> Project:
@@ -159,7 +159,7 @@ class _Webhooks:
                             request.url.query)
         try:
             accepted = await self.group.accept(hook.workflow, hook.trigger.path, state, dedupe_key(hook.trigger, data),
-                                               sync=hook.trigger.reply == "sync")  # its reply expected before any worker can end it
+                                               sync=hook.trigger.reply == "sync")
         except Exception as exc:  # noqa: BLE001 - not stored: a 5xx makes the sender retry
             self.log.error(f"could not store a delivery to {request.url.path}: {type(exc).__name__}: {exc}")
             return JSONAnswer({"error": "The delivery could not be stored; retry later"}, status_code=503)
