@@ -208,8 +208,12 @@ class SQLStoreBase:
             if (batch.deleted < limit and batch.wiped < limit) or (stop is not None and stop.is_set()):
                 return Purged(deleted, wiped)
             limit = next_batch(limit, took)
-            # the write lock is not fair (SQLite), and the cores are shared: leave room to the deliveries
-            time.sleep(min(took * self._purge_pause, 0.05))
+            self._pause_after(took)
+
+    def _pause_after(self, took: float) -> None:
+        """After a housekeeping transaction that took ``took`` s: the write lock is not fair (SQLite), and the
+        cores are shared: leave room to the deliveries (a share of that time, at most 50 ms)."""
+        time.sleep(min(took * self._purge_pause, 0.05))
 
 
 def next_batch(limit: int, took: float) -> int:

@@ -23,7 +23,6 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from runtime.store import sql_writes as writes
@@ -238,7 +237,7 @@ class SQLiteStore(SQLStoreBase, RunStore):
                     return
                 self._db.execute(f"PRAGMA incremental_vacuum({_VACUUM_PAGES})").fetchall()
             free = left
-            time.sleep(min(time.monotonic() - began, 0.05))  # the write lock is not fair: leave it to deliveries
+            self._pause_after(time.monotonic() - began)
 
     # -- reading -----------------------------------------------------------------------------
     def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
