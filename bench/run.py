@@ -14,8 +14,8 @@ The table, with the machine's description, is appended to ``bench/results.md`` u
 from __future__ import annotations
 
 import argparse
-import os
 import compileall
+import os
 import sys
 import tempfile
 from pathlib import Path

@@ -100,7 +100,8 @@ def _ingest_ratio(project: Path, location: str, empty: str) -> tuple[float, floa
             for store, port in ports.items():
                 rate, each = ingest(port, BURST)
                 rates[store].append(rate)
-                latencies += each if store == empty else []
+                if store == empty:
+                    latencies += each
     finally:
         for server in servers:
             server.terminate()
@@ -115,10 +116,10 @@ class _Watch:
     def __init__(self, location: str, keep: int):
         import threading
 
-        from runtime.store import open_store
+        from runtime.store import is_database_url, open_store
 
         self.store, self.keep, self.done = open_store(location), keep, threading.Event()
-        self.sqlite = None if location.startswith("postgresql://") else location
+        self.sqlite = None if is_database_url(location) else location
         self.thread = threading.Thread(target=self._poll, daemon=True)
         self.thread.start()
 
