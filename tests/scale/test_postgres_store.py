@@ -110,20 +110,6 @@ def test_a_queued_run_wakes_a_subscriber_in_another_process_at_once(stores):
     assert woken.wait(30), "subscribers are only ever called by a notification"
 
 
-def test_wait_for_sees_a_run_finished_by_another_process(stores, monkeypatch):
-    waiter, worker = stores[0], stores[1]
-    accepted = waiter.accept("wf", "hook", {"data": 1})
-    claimed = worker.claim("w")
-    assert waiter.wait_for(accepted.run_id, timeout=0.05).state == "claimed"
-    waiter._listener.connected.wait(5)
-    monkeypatch.setattr("runtime.store.postgres._POLL_SECONDS", 3600)  # only the notification can wake it
-    timer = threading.Timer(0.3, worker.finish, args=(claimed.id, "success"))
-    started = time.monotonic()
-    timer.start()
-    summary = waiter.wait_for(accepted.run_id, timeout=30)
-    assert summary.state == "success" and time.monotonic() - started < 25, "woken by the end, not the timeout"
-
-
 def test_log_lines_with_nul_characters_are_kept(stores):
     store = stores[0]
     run_id = store.accept("wf", "hook", {"data": 1}).run_id
@@ -270,7 +256,7 @@ def test_a_run_accepted_without_a_priority_is_in_line_with_priority_one(stores):
     assert stores[1].claim("w").id == plain.run_id, "equal priority: arrival order"
 
 
-def test_wait_for_is_woken_by_each_end_it_waits_for(stores, monkeypatch):
+def test_wait_for_is_woken_by_each_end_of_a_run_finished_by_another_process(stores, monkeypatch):
     waiter, worker = stores[0], stores[1]
     monkeypatch.setattr("runtime.store.postgres._POLL_SECONDS", 3600)  # only the notification can wake it
     for n in range(2):

@@ -43,13 +43,19 @@ def test_concurrent_deliveries_are_all_stored_and_each_is_committed_before_its_a
     assert stored == list(range(200)) and sum(app.store.counts().values()) == 200
 
 
-def test_a_delivery_the_store_refuses_does_not_refuse_the_others_of_its_group(tmp_path):
+def refusing_store(tmp_path):
+    """A SQLite store whose database refuses any delivery holding the word ``poison`` (a trigger)."""
     store = open_store(str(tmp_path / "pyfn.db"))
     store.accept("wf", "forms", {"data": "first"})  # the file and its schema exist
     refusing = sqlite3.connect(tmp_path / "pyfn.db", isolation_level=None)
     refusing.execute("CREATE TRIGGER refuse BEFORE INSERT ON work_orders WHEN new.input LIKE '%poison%' "
                      "BEGIN SELECT RAISE(ABORT, 'refused'); END")
     refusing.close()
+    return store
+
+
+def test_a_delivery_the_store_refuses_does_not_refuse_the_others_of_its_group(tmp_path):
+    store = refusing_store(tmp_path)
     group = GroupCommit(store)
 
     async def deliver():
@@ -103,12 +109,7 @@ def test_a_sync_deliverys_reply_is_expected_before_the_commit_that_lets_a_worker
 
 
 def test_a_group_rolled_back_forgets_the_replies_it_expected_and_expects_them_again_one_by_one(tmp_path):
-    store = open_store(str(tmp_path / "pyfn.db"))
-    store.accept("wf", "forms", {"data": "first"})
-    refusing = sqlite3.connect(tmp_path / "pyfn.db", isolation_level=None)
-    refusing.execute("CREATE TRIGGER refuse BEFORE INSERT ON work_orders WHEN new.input LIKE '%poison%' "
-                     "BEGIN SELECT RAISE(ABORT, 'refused'); END")
-    refusing.close()
+    store = refusing_store(tmp_path)
     expected = set()
     group = GroupCommit(store, expect=lambda accepted: expected.add(accepted.run_id),
                         forget=lambda accepted: expected.remove(accepted.run_id))

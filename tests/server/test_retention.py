@@ -125,30 +125,3 @@ def check_zero_persistence(store, run_id, failing_work_order, server):
     assert f"Cannot retry: run {run_id} cannot be retried: its input is no longer stored (wiped at " in retried.stdout
     answer = requests.get(f"{server.url}/health", timeout=5)
     assert answer.status_code == 200
-
-
-
-def test_a_cleanup_stopped_by_the_server_begins_no_other_workflows_purge(tmp_path):
-    import datetime as dt
-    import threading
-    from types import SimpleNamespace
-
-    from runtime.server.retention import enforce
-    from runtime.store import open_store
-    from runtime.workflow.policy import RunPolicy
-
-    store = open_store(tmp_path / "pyfn.db")
-    try:
-        for workflow in ("a", "a", "b", "b"):  # each workflow's later run holds its cron cursor
-            store.accept(workflow, "hook", {"data": {}})
-            claimed = store.claim("w1")
-            store.started(claimed.id)
-            store.finish(claimed.id, "success")
-        plans = {name: SimpleNamespace(policy=RunPolicy(history_days=1)) for name in ("a", "b")}
-        later, stop = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30), threading.Event()
-        stop.set()
-        assert enforce(store, plans, later, stop) == {}
-        assert store.counts("a") == {"success": 2} and store.counts("b") == {"success": 2}
-        assert {name: purged.deleted for name, purged in enforce(store, plans, later).items()} == {"a": 1, "b": 1}
-    finally:
-        store.close()

@@ -593,8 +593,6 @@ def test_a_purge_of_more_than_one_batch_deletes_and_wipes_them_all(store):
 
 
 def test_a_stopped_purge_ends_after_its_current_transaction_and_the_next_one_goes_on(store):
-    import threading
-
     from runtime.store.sql_common import PURGE_BATCH
 
     for _ in range(PURGE_BATCH + 20):
@@ -605,6 +603,24 @@ def test_a_stopped_purge_ends_after_its_current_transaction_and_the_next_one_goe
     assert store.purge("wf", history_before=far, stop=stop) == Purged(deleted=PURGE_BATCH, wiped=0)
     assert store.counts("wf") == {"failed": 20}
     assert store.purge("wf", history_before=far) == Purged(deleted=20, wiped=0)
+
+
+def test_a_cleanup_stopped_by_the_server_begins_no_other_workflows_purge(store):
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from runtime.server.retention import enforce
+    from runtime.workflow.policy import RunPolicy
+
+    for workflow in ("a", "a", "b", "b"):  # each workflow's later run holds its cron cursor
+        store.accept(workflow, "hook", {"data": {}})
+        claim_and_end(store)
+    plans = {name: SimpleNamespace(policy=RunPolicy(history_days=1)) for name in ("a", "b")}
+    later, stop = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30), threading.Event()
+    stop.set()
+    assert enforce(store, plans, later, stop) == {}
+    assert store.counts("a") == {"success": 2} and store.counts("b") == {"success": 2}
+    assert {name: purged.deleted for name, purged in enforce(store, plans, later).items()} == {"a": 1, "b": 1}
 
 
 def test_list_runs_gives_fifty_by_default(store):
