@@ -9,6 +9,7 @@ device or pipe (``/dev/stdout``) is written into, never replaced.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -91,10 +92,15 @@ def _parse_large(text: str | bytes) -> Any:
     """
     import msgspec.json
 
+    collecting = gc.isenabled()
+    gc.disable()  # a parse makes no cycles: no collection need look at its values as they come
     try:
         return msgspec.json.decode(text)
     except (msgspec.DecodeError, RecursionError):
         return _UNPARSED
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _finite(text: str) -> float:
@@ -114,9 +120,10 @@ def _depth_exceeds(value: Any, text: str | bytes, limit: int) -> bool:
     Walked level by level, the children of a level gathered and sorted by C-level iterators: a
     state of 100,000 records is checked in a few milliseconds, not one Python step per value.
     """
-    opening = (b"[", b"{") if isinstance(text, bytes) else ("[", "{")
-    if text.count(opening[0]) + text.count(opening[1]) <= limit:  # cannot be deeper: skip the walk
-        return False
+    if len(text) < LARGE_JSON:  # a large text's brackets are counted once its other bytes are gone
+        opening = (b"[", b"{") if isinstance(text, bytes) else ("[", "{")
+        if text.count(opening[0]) + text.count(opening[1]) <= limit:  # cannot be deeper: skip the walk
+            return False
     exceeds = _brackets_exceed(text, limit)
     if exceeds is not None:
         return exceeds
@@ -149,11 +156,11 @@ def _brackets_exceed(text: str | bytes, limit: int) -> bool | None:
     """
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     marks = data.translate(None, _OTHER_BYTES)
-    if b"\\" in marks:
+    if marks.count(b"[") + marks.count(b"{") <= limit:  # cannot be deeper
+        return False
+    if b"\\" in marks or marks.count(b'"') != 2 * marks.count(b'""'):  # not every string is a bare ""
         return None
-    marks = marks.replace(b'""', b"")
-    if b'"' in marks:
-        return None
+    marks = marks.translate(None, b'"')
     for passes in range(1, limit + 1):
         marks = marks.replace(b"[]", b"").replace(b"{}", b"")
         if not marks:

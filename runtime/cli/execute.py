@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from dataclasses import dataclass
@@ -76,6 +77,13 @@ class _LazyCollections:
 
 def run_execute(args: ExecuteArgs) -> int:
     """Run ``pyfn execute``; return the exit code."""
+    try:
+        return _run(args)
+    finally:
+        gc.unfreeze()  # the input frozen for the run (``_input_state``) is the collector's again
+
+
+def _run(args: ExecuteArgs) -> int:
     started = time.perf_counter()
     try:
         # with -O, standard output carries the final state alone: every log line goes to stderr
@@ -154,6 +162,9 @@ def _input_state(args: ExecuteArgs, loggers: Loggers, plan: Plan, cache: StepCac
     else:
         state = default_state()
         cli.info("No state provided - using default state", state)
+    # a parse makes no cycles: while the job runs, the collector need not walk the input (and what
+    # was loaded before it) again and again
+    gc.freeze()
     return hand_over(state)  # parsed here, held by no one: the first step need not copy it
 
 
