@@ -19,7 +19,7 @@ from contextlib import nullcontext
 from typing import Any, NamedTuple
 
 import adaptors
-from adaptors.collections.store import use_store
+from adaptors.collections.plug import use_store
 
 from runtime import events
 from runtime.context import RunContext

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-from decimal import Decimal
+import sys
 from typing import Any
 
 from runtime.errors import SerializationError
@@ -165,7 +165,8 @@ def _convert(value: Any, path: str = "state") -> Any:
         return [_convert(v, f"{path}[{i}]") for i, v in enumerate(sorted(value, key=repr))]
     if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
         return _iso(value)
-    if isinstance(value, Decimal):
+    decimal = sys.modules.get("decimal")  # a Decimal exists only once decimal is loaded: not loaded for it
+    if decimal is not None and isinstance(value, decimal.Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     raise SerializationError(
         f"{path} holds a {type(value).__name__} value, which cannot be written as JSON",

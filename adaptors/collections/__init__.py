@@ -24,14 +24,57 @@ Differences from OpenFn:
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from .errors import (CollectionError, CollectionExists, CollectionNotFound, CollectionsUnavailable, InvalidKey,
-                     InvalidQuery, ValueTooLarge)
-from .operations import each, get, remove, set  # noqa: A004 - OpenFn's names
-from .store import MAX_KEY_LENGTH, MAX_VALUE_BYTES, CollectionStore, Query, use_store
+from .plug import use_store
 
 __all__ = ["collections", "get", "set", "remove", "each"]
 
-collections = SimpleNamespace(get=get, set=set, remove=remove, each=each,
-                              __doc__="OpenFn's collections namespace: collections.get/set/remove/each.")
+_OPERATIONS = ("get", "set", "remove", "each")
+# what this package gives by name, loaded from its module on first use (PEP 562)
+_LAZY = {**dict.fromkeys(_OPERATIONS, "operations"),
+         **dict.fromkeys(("CollectionError", "CollectionExists", "CollectionNotFound", "CollectionsUnavailable",
+                          "InvalidKey", "InvalidQuery", "ValueTooLarge"), "errors"),
+         **dict.fromkeys(("MAX_KEY_LENGTH", "MAX_VALUE_BYTES", "CollectionStore", "Query"), "store")}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+class _Collections:
+    """OpenFn's collections namespace: collections.get/set/remove/each.
+
+    Every job has it in scope; the operations are loaded when a job first asks for one.
+
+    Example:
+        >>> collections.get.__module__
+        'adaptors.collections.operations'
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in _OPERATIONS:
+            raise AttributeError(f"collections has no operation {name!r} (it has {', '.join(_OPERATIONS)})")
+        return __getattr__(name)
+
+    def __dir__(self) -> list[str]:
+        return list(_OPERATIONS)
+
+    def __repr__(self) -> str:
+        return f"<collections namespace: {', '.join(_OPERATIONS)}>"
+
+
+collections = _Collections()
+
+if TYPE_CHECKING:
+    from .errors import (CollectionError, CollectionExists, CollectionNotFound, CollectionsUnavailable, InvalidKey,
+                         InvalidQuery, ValueTooLarge)
+    from .operations import each, get, remove, set  # noqa: A004 - OpenFn's names
+    from .store import MAX_KEY_LENGTH, MAX_VALUE_BYTES, CollectionStore, Query

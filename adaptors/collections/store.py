@@ -21,13 +21,12 @@ Example:
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Iterator, Protocol
 
 from .errors import CollectionsUnavailable, InvalidKey, InvalidQuery, ValueTooLarge
+from .plug import current_store, use_store
 
 __all__ = ["CollectionStore", "Query", "Page", "current_store", "use_store", "active_store", "check_key",
            "check_pattern", "encode_value", "parse_query", "iterate", "time_bounds", "MAX_KEY_LENGTH", "MAX_VALUE_BYTES", "PAGE_SIZE"]
@@ -93,25 +92,6 @@ class CollectionStore(Protocol):
 
     def remove(self, name: str, query: Query) -> int:
         """Delete every match of ``query`` (its limit and cursor ignored); how many."""
-
-
-current_store: ContextVar[CollectionStore | None] = ContextVar("pyfn_collections_store", default=None)
-
-
-@contextmanager
-def use_store(store: CollectionStore) -> Iterator[CollectionStore]:
-    """Make ``store`` the collections of the code run inside the ``with`` (a run, a test).
-
-    Example::
-
-        with use_store(my_store):
-            execute_plan(plan, state, ctx)
-    """
-    token = current_store.set(store)
-    try:
-        yield store
-    finally:
-        current_store.reset(token)
 
 
 def active_store() -> CollectionStore:

@@ -38,6 +38,14 @@ def test_clean_removes_configuration_and_converts_values():
                                 "t": [1, 2], "nan": None, "3": "x"}}
 
 
+def test_decimals_become_json_numbers():
+    """A job's ``Decimal`` (a money amount, a database value) is written as the number it holds."""
+    from decimal import Decimal
+
+    assert to_json({"data": {"whole": Decimal("12.000"), "part": Decimal("2.5")}}) == \
+        {"data": {"whole": 12, "part": 2.5}}
+
+
 def test_unserialisable_value_names_its_key_path():
     with pytest.raises(SerializationError) as info:
         to_json({"data": {"rows": [{"ok": 1}, {"bad": object()}]}})
