@@ -16,8 +16,9 @@ same path and parameters raises ``PaginationLoopError`` instead of looping forev
   the next run resumes.
 - ``LinkPager``: follows a relative ``next_page`` link (report data).
 
-``pages()`` runs a pager through ``client.call`` with progress reporting; ``drain()`` either keeps
-every document or hands each page to an ``each_page`` callback and forgets it.
+``pages()`` runs a pager through ``client.fetch`` with progress reporting, asking for the next page
+while the caller handles this one; ``drain()`` either keeps every document or hands each page to
+an ``each_page`` callback and forgets it.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from typing import Any, Callable, Iterator
 
 from adaptors.http.urls import parse_query
 
-from .client import Reply, call, local_path
+from .client import Reply, fetch, local_path
 from .errors import PaginationLoopError
+from .prefetch import ReadAhead
 from .progress import Progress
 
 __all__ = ["CursorPager", "Drained", "IndexedOnPager", "LinkPager", "OffsetPager", "Pager", "canonical_time",
@@ -237,16 +239,28 @@ class Drained:
 
 
 def pages(state: dict, pager: Pager, label: str, progress: bool = True) -> Iterator[tuple[list, Reply]]:
-    """Yield ``(documents, reply)`` per page until the pager is finished, reporting progress."""
+    """Yield ``(documents, reply)`` per page until the pager is finished, reporting progress.
+
+    While the caller handles a page, the next one is already being asked for (on one helper
+    thread: HQ composes it meanwhile); it is read, and its errors raised, only when asked for, after
+    this page, so the caller sees pages, log lines and errors in the order of a one-by-one walk.
+    """
     bar = Progress(label, progress)
+    ahead = ReadAhead(state)
     try:
-        while not pager.finished:
-            path, query = pager.request()
-            reply = call(state, "GET", path, query=query)
+        path, query = pager.request()
+        answer = fetch(state, "GET", path, query=query)
+        while True:
+            reply = answer.read()
             docs = pager.advance(reply.data)
             bar.page(len(docs) if isinstance(docs, list) else 1, pager.total)
+            following = ahead.ask(pager)
             yield docs, reply
+            if following is None:
+                return
+            answer = following.result()
     finally:
+        ahead.close()
         bar.done()
 
 
