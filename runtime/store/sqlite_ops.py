@@ -51,14 +51,18 @@ CREATE TABLE IF NOT EXISTS cron_firings (
   fired_at TEXT NOT NULL, PRIMARY KEY (workflow, trigger, scheduled_at));
 """
 # the history's pages (newest first, filtered by workflow and/or state) each read one index in order; a purge
-# reads only the work orders made before its cutoff (work_orders_created)
+# reads only the work orders made before its cutoff (work_orders_created). The queue (runs_available) and the
+# latest success of a workflow (runs_workflow_success, for last_success/last_output and the cron cursor) are
+# partial indexes: the queue's stays as small as the backlog, and a delivery's new run is not written to the other
 INDEXES = """
 DROP INDEX IF EXISTS runs_queue;
-CREATE INDEX IF NOT EXISTS runs_claim ON runs (state, priority, available_at);
+DROP INDEX IF EXISTS runs_claim;
+CREATE INDEX IF NOT EXISTS runs_available ON runs (state, priority, available_at) WHERE state = 'available';
 CREATE INDEX IF NOT EXISTS runs_work_order ON runs (work_order_id);
 DROP INDEX IF EXISTS runs_workflow;
 CREATE INDEX IF NOT EXISTS runs_workflow_newest ON runs (workflow, inserted_at, attempt);
-CREATE INDEX IF NOT EXISTS runs_workflow_state ON runs (workflow, state, finished_at);
+DROP INDEX IF EXISTS runs_workflow_state;
+CREATE INDEX IF NOT EXISTS runs_workflow_success ON runs (workflow, finished_at) WHERE state = 'success';
 CREATE INDEX IF NOT EXISTS runs_newest ON runs (inserted_at, attempt);
 CREATE INDEX IF NOT EXISTS runs_state_newest ON runs (state, inserted_at, attempt);
 CREATE INDEX IF NOT EXISTS runs_workflow_state_newest ON runs (workflow, state, inserted_at, attempt);

@@ -162,3 +162,18 @@ def test_a_purge_reads_only_the_work_orders_made_before_its_cutoff(filled):
         "wf": "ingest", "before": "2000-01-01", "limit": 10, "kept": "[]"}))
     db.close()
     assert "SEARCH w USING INDEX work_orders_created (workflow=? AND created_at<?)" in plan, plan
+
+
+@pytest.mark.parametrize("sql,index", [
+    ("SELECT r.id FROM runs r WHERE r.state = 'available' AND r.available_at <= '9999' "
+     "ORDER BY r.priority, r.available_at LIMIT 1", "runs_available (state=?)"),
+    ("SELECT final_state FROM runs r WHERE r.workflow = 'ingest' AND r.state = 'success' "
+     "ORDER BY r.finished_at DESC LIMIT 1", "runs_workflow_success (workflow=?)")])
+def test_the_queue_and_the_latest_success_are_read_from_partial_indexes(filled, sql, index):
+    # a delivery's new run enters the queue's index (as small as the backlog) and not the successes' one
+    db = sqlite3.connect(filled)
+    plan = " | ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}"))
+    partial = {name: sql for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'")}
+    db.close()
+    assert f"SEARCH r USING INDEX {index}" in plan and "TEMP B-TREE" not in plan, plan
+    assert " WHERE state = " in partial[index.split()[0]]
