@@ -10,17 +10,23 @@ and a ``User-Agent``, unless the job sets them; a header given ``None`` is not s
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 import urllib3
-from urllib3.util import Timeout
+from urllib3.util import Retry, Timeout
 
 __all__ = ["Pool", "Response", "DEFAULT_HEADERS"]
 
 DEFAULT_HEADERS = {"User-Agent": "pyfn", "Accept-Encoding": "gzip, deflate", "Accept": "*/*"}
 _POOL_SIZE = 10
+_NO_TLS: dict[str, Any] = {}
+_NO_RETRIES = Retry(False, redirect=False)  # what ``retries=False`` becomes, built once
+# scheme, authority, then path and query (the fragment left out); anything else goes through urlsplit
+_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#\\\s@]*)((?:[/?][^#\s\x00-\x1f\\]*)?)(?:#.*)?\Z", re.DOTALL)
 
 
 class Response:
@@ -84,12 +90,11 @@ class Pool:
             urllib3.exceptions.HTTPError: the request could not be sent or answered.
             ValueError: a URL or header ``http.client`` refuses.
         """
-        parts = urlsplit(url)
-        pool = self._pool(parts.scheme, parts.hostname, parts.port, tls or {})
-        target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+        scheme, host, port, target = _split(url)
+        pool = self._pool(scheme, host, port, tls or _NO_TLS)
         if timeout not in self._timeouts:
             self._timeouts[timeout] = Timeout(connect=timeout, read=timeout)
-        raw = pool.urlopen(method, target, body=body, headers=merge_headers(headers), retries=False,
+        raw = pool.urlopen(method, target, body=body, headers=merge_headers(headers), retries=_NO_RETRIES,
                            redirect=False, assert_same_host=False, timeout=self._timeouts[timeout],
                            preload_content=not stream, decode_content=True)
         return Response(raw)
@@ -116,6 +121,23 @@ class Pool:
                 pool = urllib3.HTTPSConnectionPool(host, port, maxsize=_POOL_SIZE, **_tls_kwargs(verify, cert))
             self._pools[key] = pool
         return pool
+
+
+def _split(url: str) -> tuple[str, str | None, int | None, str]:
+    """``(scheme, host, port, target)`` of ``url`` as ``urlsplit`` gives them, the origin's parse cached."""
+    match = _URL.match(url)
+    if match is None:
+        parts = urlsplit(url)
+        return parts.scheme, parts.hostname, parts.port, (parts.path or "/") + ("?" + parts.query if parts.query else "")
+    scheme, host, port = _origin(match.group(1), match.group(2))
+    path, _, query = match.group(3).partition("?")
+    return scheme, host, port, (path or "/") + ("?" + query if query else "")
+
+
+@functools.lru_cache(maxsize=64)
+def _origin(scheme: str, netloc: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(f"{scheme}://{netloc}")
+    return parts.scheme, parts.hostname, parts.port
 
 
 def merge_headers(headers: dict[str, Any]) -> dict[str, str]:

@@ -66,9 +66,10 @@ def send(pool: Pool, call: Call) -> Response:
         RequestError: any other transport failure.
     """
     try:
-        with warnings.catch_warnings():
-            if call.tls.get("verify") is False:
-                warnings.simplefilter("ignore", wire.InsecureRequestWarning)
+        if call.tls.get("verify") is not False:
+            return _follow(pool, call)
+        with warnings.catch_warnings():  # copies the filter list: only where it is needed
+            warnings.simplefilter("ignore", wire.InsecureRequestWarning)
             return _follow(pool, call)
     except (wire.HTTPError, ValueError) as error:
         raise translate(error, call) from error

@@ -13,6 +13,7 @@ keys; values are encoded like Node's ``querystring`` (``%20`` for a space).
 
 from __future__ import annotations
 
+import functools
 import json
 import posixpath
 import re
@@ -36,6 +37,16 @@ def resolve_url(path: Any, base_url: str | None) -> tuple[str, dict[str, Any]]:
             ``base_url``'s, or a URL that is not http(s).
     """
     path = "" if path is None else str(path)
+    if base_url is None or isinstance(base_url, str):
+        full, query_string = _resolve(path, base_url)
+    else:
+        full, query_string = _resolve.__wrapped__(path, base_url)
+    return full, parse_query(query_string) if query_string else {}
+
+
+@functools.lru_cache(maxsize=256)
+def _resolve(path: str, base_url: str | None) -> tuple[str, str]:
+    """The normalised URL and its raw query string (a job sends the same path again and again)."""
     _assert_url(path, base_url)
     if _ABSOLUTE.match(path):
         if base_url and origin(path) != origin(base_url):
@@ -47,7 +58,7 @@ def resolve_url(path: Any, base_url: str | None) -> tuple[str, dict[str, Any]]:
         full = path
     else:
         full = _join(str(base_url), path)
-    return _normalize(full), parse_query(urlsplit(full).query)
+    return _normalize(full), urlsplit(full).query
 
 
 def _assert_url(path: str, base_url: str | None) -> None:
@@ -122,8 +133,14 @@ def encode_query(query: dict[str, Any]) -> str:
 
 def with_query(url: str, query: dict[str, Any]) -> str:
     """``url`` with its query string replaced by ``query`` encoded (none when empty)."""
+    query_string = encode_query(query)
+    return _without_query(url) + ("?" + query_string if query_string else "")
+
+
+@functools.lru_cache(maxsize=256)
+def _without_query(url: str) -> str:
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, encode_query(query), ""))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 def _scalar(value: Any) -> str:
@@ -139,4 +156,7 @@ def _scalar(value: Any) -> str:
 
 
 def _escape(text: Any) -> str:
-    return quote(str(text), safe="!'()*~")
+    text = str(text)
+    if text.isascii() and text.isalnum():
+        return text  # nothing to quote (the common id or page number)
+    return quote(text, safe="!'()*~")

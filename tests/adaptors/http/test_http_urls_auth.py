@@ -28,6 +28,23 @@ def test_url_query_is_parsed_like_node_querystring():
     assert resolve_url("/x?a=1&a=2&b=&c=a+b", "http://h")[1] == {"a": ["1", "2"], "b": "", "c": "a b"}
 
 
+def test_each_call_gets_its_own_parsed_query():
+    first = resolve_url("/x?a=1", "http://h")[1]
+    first["a"] = "changed"
+    assert resolve_url("/x?a=1", "http://h")[1] == {"a": "1"}
+
+
+def test_sent_request_target_of_unusual_urls(api):
+    """No path sends ``/``; the fragment is never sent; credentials in the URL are not the host."""
+    api.route("GET", "/", {"ok": True})
+    api.route("GET", "/p", {"ok": True})
+    host = api.url.split("://", 1)[1]
+    for url, path, query in [(f"{api.url}?a=1#frag", "/", "a=1"), (f"{api.url}/p?#x", "/p", ""),
+                             (f"http://u:p@{host}/p?b=2", "/p", "b=2")]:
+        execute(get(url))({})
+        assert (api.last.path, api.last.query_string) == (path, query)
+
+
 def test_encode_query():
     assert encode_query({"a": [1, 2], "b": "x y", "c": None, "d": False, "e": 1.0,
                          "f": {"k": 1}}) == "a=1&a=2&b=x%20y&c=&d=false&e=1&f=%7B%22k%22%3A1%7D"
