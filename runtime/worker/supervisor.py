@@ -47,9 +47,11 @@ from runtime.workflow.version import Snapshot
 
 __all__ = ["Limits", "Outcome", "Supervisor", "forkserver_context", "PRELOAD"]
 
-# what every run's process would import otherwise (ctypes: own_group; an import in a run costs it ms)
+# what every run's process would import otherwise (ctypes: own_group; multiprocessing.popen_forkserver: the
+# pipe's end handed to the run is unpickled with it, before the run starts; an import in a run costs it ms)
 PRELOAD = ["runtime.worker.child", "runtime.worker.messages", "runtime.worker.preload", "adaptors.common",
-           "adaptors.http", "jsonschema", "adaptors.common.jsonpath", "yaml", "ctypes"]
+           "adaptors.http", "jsonschema", "adaptors.common.jsonpath", "yaml", "ctypes",
+           "multiprocessing.popen_forkserver"]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ steps:
 """
 
 # In a fresh interpreter: import what the forkserver preloads, then run one run as its process does
-# (child.main: own process group, confinement, execute, report), and print what it imported meanwhile.
+# (child.main: own process group, confinement, execute, report), and print what it imported meanwhile; then
+# the modules the forkserver's child must import to unpickle the run it is handed (its target, the pipe's end).
 SCRIPT = textwrap.dedent("""
     import json, multiprocessing, sys
     from runtime.worker.supervisor import PRELOAD
@@ -34,7 +35,23 @@ SCRIPT = textwrap.dedent("""
             messages += decode_bundle(receiver.recv_bytes())
     except EOFError:  # main closed its end once done
         pass
-    print(json.dumps({"imported": sorted(set(sys.modules) - before), "end": repr(messages[-1])}))
+    imported = sorted(set(sys.modules) - before)
+    # what the forkserver unpickles for the run's process before main starts: the modules its pickle names
+    import io, pickletools
+    from multiprocessing import context, popen_forkserver, reduction
+    spawning = popen_forkserver.Popen.__new__(popen_forkserver.Popen)
+    spawning._fds = []
+    process = multiprocessing.get_context("forkserver").Process(target=main, args=(RunRequest("run-2", sys.argv[1], "{}"),
+                                                                                   multiprocessing.Pipe()[1]))
+    context.set_spawning_popen(spawning)
+    try:
+        pickled = io.BytesIO()
+        reduction.ForkingPickler(pickled, 2).dump(process)  # protocol 2: each class as a GLOBAL "module name"
+    finally:
+        context.set_spawning_popen(None)
+    named = {arg.split(" ")[0] for op, arg, _ in pickletools.genops(pickled.getvalue()) if op.name == "GLOBAL"}
+    print(json.dumps({"imported": imported, "end": repr(messages[-1]), "named": sorted(named),
+                      "unpickling_imports": sorted(named - before)}))
 """)
 
 
@@ -47,3 +64,5 @@ def test_a_run_process_imports_no_module_the_forkserver_did_not_preload(tmp_path
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["end"].startswith("Done(state='success'")
     assert report["imported"] == []
+    assert "runtime.worker.child" in report["named"]  # the pickle was read: main is named in it
+    assert report["unpickling_imports"] == []
