@@ -152,6 +152,20 @@ class Masker:
             return value
         return self._scrub(value)
 
+    def shows_in(self, json_text: str) -> bool:
+        """Whether a secret may show in ``json_text``, JSON written by pyfn (``scrub`` the value if so).
+
+        Strings are searched as JSON escapes them; a lone surrogate, which pyfn writes as ``\\udXXX``,
+        is in no secret (``secret_forms`` needs text UTF-8 can encode).
+
+        Example:
+            >>> masker = Masker()
+            >>> _ = masker.add_secrets(["s3cr/et"])
+            >>> masker.shows_in('{"data": "s3cr/et"}'), masker.shows_in('{"data": "ok"}')
+            (True, False)
+        """
+        return self._in_json is not None and self._in_json.search(json_text) is not None
+
     def _may_hold_secret(self, value: Any) -> bool:
         try:
             text = json.dumps(value, ensure_ascii=False, check_circular=False)

@@ -25,7 +25,8 @@ from runtime.errors import UsageError
 from runtime.textfile import read_text
 from runtime.state import to_json
 
-__all__ = ["escape_surrogates", "parse_json", "load_state_file", "parse_state_text", "serialize_output", "write_output"]
+__all__ = ["escape_surrogates", "parse_json", "load_state_file", "parse_state_text", "serialize_output", "write_output",
+           "write_output_text"]
 
 
 STDIN = "-"  # the state path that means standard input (``-s -``)
@@ -269,8 +270,12 @@ def write_output(result: Any, path: str | Path) -> Path:
     A regular file (or a new one) is replaced atomically; a symlink is written
     through (its target replaced, the link kept); a device or a pipe is written into.
     """
+    return write_output_text(serialize_output(result), path)
+
+
+def write_output_text(text: str, path: str | Path) -> Path:
+    """Write an output file's ``text`` (:func:`serialize_output`) to ``path`` as :func:`write_output` does."""
     path = Path(path)
-    text = serialize_output(result)
     try:
         mode = path.stat().st_mode  # through any symlink
     except FileNotFoundError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import FunctionType
 from typing import Any, Callable
 
 from .references import expand_references
@@ -50,6 +51,8 @@ def fn(func: Callable[[dict], Any]) -> Operation:
     Example:
         fn(lambda state: {**state, "data": {"count": len(state["data"]["items"])}})
     """
+    if type(func) is FunctionType:
+        return func  # a function of state is the operation as it is: one call less per item of an each
 
     def operation(state: dict) -> Any:
         return func(state)

@@ -14,7 +14,8 @@ from runtime.context import RunContext, RunOptions
 from runtime.errors import PyfnError, StepTimeoutError, UsageError
 from runtime.exits import process_exit
 from runtime.logger import Loggers, LogSink, create_loggers, format_duration
-from runtime.state_file import STDIN, load_state_file, parse_state_text, serialize_output, write_output
+from runtime.secrets import Masker
+from runtime.state_file import STDIN, load_state_file, parse_state_text, serialize_output, write_output_text
 from runtime.plan import Plan, find_step, load_plan
 from runtime.workflow import WORKFLOW_SUFFIXES
 from runtime.report import log_error
@@ -146,6 +147,25 @@ def _prepare_cache(plan: Plan, args: ExecuteArgs, start: str | None) -> StepCach
 
 def _input_state(args: ExecuteArgs, loggers: Loggers, plan: Plan, cache: StepCache | None,
                  start: str | None) -> dict:
+    """The run's input state, read without the cyclic collector and then frozen out of its walks.
+
+    A parse makes no cycles, and the input is held for the whole run: the collector need not walk
+    its values as they come, nor again and again while the job runs (``run_execute`` unfreezes).
+    Frozen before the collector is back on, none of them is ever walked.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        state = _read_input(args, loggers, plan, cache, start)
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+    return hand_over(state)  # parsed here, held by no one: the first step need not copy it
+
+
+def _read_input(args: ExecuteArgs, loggers: Loggers, plan: Plan, cache: StepCache | None,
+                start: str | None) -> dict:
     cli = loggers.cli
     cached = cache.input_for(plan, start) if cache and start else None
     if args.state_text is not None:
@@ -162,10 +182,7 @@ def _input_state(args: ExecuteArgs, loggers: Loggers, plan: Plan, cache: StepCac
     else:
         state = default_state()
         cli.info("No state provided - using default state", state)
-    # a parse makes no cycles: while the job runs, the collector need not walk the input (and what
-    # was loaded before it) again and again
-    gc.freeze()
-    return hand_over(state)  # parsed here, held by no one: the first step need not copy it
+    return state
 
 
 def _load_job_plan(args: ExecuteArgs, loggers: Loggers) -> Plan:
@@ -180,14 +197,14 @@ def _load_job_plan(args: ExecuteArgs, loggers: Loggers) -> Plan:
 
 def _finish(result: Any, args: ExecuteArgs, loggers: Loggers, started: float) -> int:
     cli = loggers.cli
-    result = loggers.masker.scrub(result)  # a secret a job copied into its state stays in the run
     try:
+        text = _output_text(result, loggers.masker)
         if args.output_stdout:
-            sys.stdout.write(serialize_output(result) + "\n")
+            sys.stdout.write(text + "\n")
             sys.stdout.flush()
         else:
             target = args.output_path or args.path.parent / "output.json"
-            write_output(result, target)
+            write_output_text(text, target)
             cli.success(f"State written to {target}")
     except PyfnError as error:
         return _abort(error, loggers, started)
@@ -197,6 +214,17 @@ def _finish(result: Any, args: ExecuteArgs, loggers: Loggers, started: float) ->
     elapsed = format_duration((time.perf_counter() - started) * 1000)
     cli.success(f"Finished in {elapsed}" + ("" if failed else " ✨"))
     return 0
+
+
+def _output_text(result: Any, masker: Masker) -> str:
+    """The output's text, a secret a job copied into its state masked: it stays in the run.
+
+    The text is written first and searched, so a state holding no secret is encoded once.
+    """
+    text = serialize_output(result)
+    if masker.shows_in(text):
+        text = serialize_output(masker.scrub(result))
+    return text
 
 
 def _abort(error: PyfnError, loggers: Loggers, started: float) -> int:

@@ -62,6 +62,21 @@ def test_log_json_masks_too(pyfn, mapping):
     assert SECRET not in result.stdout
 
 
+@pytest.mark.parametrize("to_stdout", [False, True])
+def test_a_secret_a_job_copies_into_its_state_is_masked_in_the_output(pyfn, write, to_stdout):
+    """Written to a file or to standard output, a large output holds no secret."""
+    job = write("job.py", """
+        fn(lambda state: {**state, "data": {"echo": state["configuration"]["token"], "rows": list(range(2000))}})
+    """)
+    state = write("state.json", {"configuration": {"token": SECRET}})
+    result = pyfn("execute", job, "-s", state, *(["-O"] if to_stdout else []))
+    assert result.code == 0, result.output
+    text = result.stdout if to_stdout else (job.parent / "output.json").read_text()
+    output = json.loads(text)
+    assert output["data"]["echo"] == "****" and output["data"]["rows"][-1] == 1999
+    assert SECRET not in result.output and SECRET not in text
+
+
 def test_a_job_that_raises_records_the_error_and_exits_0(pyfn, write):
     job = write("job.py", """
         fn(lambda state: {**state, "data": {"ok": True}})
