@@ -24,7 +24,7 @@ an ``each_page`` callback and forgets it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
@@ -256,6 +256,7 @@ def pages(state: dict, pager: Pager, label: str, progress: bool = True) -> Itera
             bar.page(len(docs) if isinstance(docs, list) else 1, pager.total)
             following = ahead.ask(pager)
             yield docs, reply
+            docs = reply = None  # held no longer than the caller holds them
             if following is None:
                 return
             answer = following.result()
@@ -275,11 +276,13 @@ def drain(state: dict, page_iter: Iterator[tuple[list, Reply]],
     for docs, reply in page_iter:
         outcome.count += len(docs)
         outcome.pages += 1
-        outcome.last = reply
+        outcome.last = replace(reply, data=None)  # what state["response"] shows; not the page
         if each_page is None:
             outcome.docs.extend(docs)
-            continue
-        result = each_page({**outcome.state, "data": docs, "response": reply.meta()})
-        if isinstance(result, dict):
-            outcome.state = {k: v for k, v in result.items() if k != "data"}
+        else:
+            result = each_page({**outcome.state, "data": docs, "response": reply.meta()})
+            if isinstance(result, dict):
+                outcome.state = {k: v for k, v in result.items() if k != "data"}
+            result = None
+        docs = reply = None  # the page goes before the next one is parsed: its memory is reused
     return outcome

@@ -5,11 +5,12 @@ as it found it."""
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 
 import pytest
 
-from adaptors.commcare import fetch_cases, get
+from adaptors.commcare import client, fetch_cases, get
 from adaptors.commcare.errors import CommCareHTTPError
 from runtime.testing.destination import DestinationAPI
 from runtime.testing.recording import Response
@@ -91,6 +92,20 @@ def test_a_job_stopping_on_a_page_leaves_no_request_under_way():
         _pull(hq, each_page)
     asked = len(hq.asked)  # page 2 may have been asked for (then answered and dropped), never page 3
     assert asked in (1, 2) and not _helpers_alive()
+
+
+def test_a_page_the_job_let_go_is_gone_before_the_next_one_is_parsed(monkeypatch):
+    held, counts = [], []  # the job keeps each page; the adaptor must keep none once it moved on
+    read = client.Answer.read
+
+    def spy(answer, *args, **kwargs):
+        if held:  # references to the last page and its first case: the job's, and getrefcount's own
+            counts.append((sys.getrefcount(held[-1]), sys.getrefcount(held[-1][0])))
+        return read(answer, *args, **kwargs)
+
+    monkeypatch.setattr(client.Answer, "read", spy)
+    _pull(_HQ(), lambda state: held.append(state["data"]) or state)  # the state handed back holds the page too
+    assert len(held) == 3 and counts == [(2, 2), (2, 2)]
 
 
 @pytest.mark.parametrize("enabled", [True, False], ids=["collector on", "collector turned off by the job"])
