@@ -28,6 +28,8 @@ from __future__ import annotations
 import ast
 import builtins
 from dataclasses import dataclass
+from functools import cached_property
+from types import CodeType
 from typing import Iterable
 
 from runtime.errors import CompileError
@@ -66,6 +68,16 @@ class CompiledJob:
     source: str
     module: ast.Module
     operations: tuple[OperationSpec, ...]
+
+    @cached_property
+    def module_code(self) -> CodeType:
+        """The module's code object, compiled once (a served workflow's in the forkserver, before runs fork)."""
+        return compile(self.module, self.path, "exec")
+
+    @cached_property
+    def operation_codes(self) -> tuple[CodeType, ...]:
+        """Each operation's expression as a code object, in order, compiled once."""
+        return tuple(compile(ast.Expression(body=op.node), self.path, "eval") for op in self.operations)
 
     def describe(self) -> str:
         """The pipeline as ``pyfn compile`` prints it."""

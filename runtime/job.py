@@ -9,10 +9,10 @@ line so a failure can say "operation 2, ``post`` at line 7".
 
 from __future__ import annotations
 
-import ast
 import builtins
 import logging
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any, Callable
 
 from runtime.classify import classify
@@ -59,14 +59,13 @@ def load_job(job: CompiledJob, namespace: dict[str, Any]) -> list[Operation]:
     for name in shadowing_builtins(namespace):  # the builtin in the job's code, the operation where used as one
         scope[OPERATION_PREFIX + name] = scope.pop(name)
     try:
-        exec(compile(job.module, job.path, "exec"), scope)
+        exec(job.module_code, scope)
     except Exception as exc:
         raise classify(exc, job.path) from exc
-    return [_build(spec, job.path, scope) for spec in job.operations]
+    return [_build(spec, code, job.path, scope) for spec, code in zip(job.operations, job.operation_codes)]
 
 
-def _build(spec, path: str, scope: dict[str, Any]) -> Operation:
-    code = compile(ast.Expression(body=spec.node), path, "eval")
+def _build(spec, code: CodeType, path: str, scope: dict[str, Any]) -> Operation:
     try:
         value = eval(code, scope)
     except Exception as exc:

@@ -97,9 +97,9 @@ def own_group() -> None:
 
 def confine(names: Iterable[str], run_as: str | None = None) -> None:
     """In the run's process, before any job code: only its own variables, and its own user."""
-    kept = run_environment(os.environ, names)
-    os.environ.clear()
-    os.environ.update(kept)
+    keep = {*BASE_ENV, *names}
+    for name in [name for name in os.environ if name not in keep]:  # what is kept is not set again
+        del os.environ[name]
     if run_as:
         _become(run_as)
 

@@ -2,7 +2,7 @@
 
 ``pyfn serve`` names its workflow files in ``PYFN_SERVE_WORKFLOWS`` (a JSON
 list) when it starts the forkserver, which preloads this module: the plans are
-compiled once there, and every forked run inherits them. A run names the
+compiled once there (their jobs down to code objects), and every forked run inherits them. A run names the
 version its worker has loaded (the snapshot's fingerprint, ``runtime.workflow.version``)
 and the files of that version: a cached plan of another version (the project was
 reloaded since the forkserver started) is not used, the run compiles the files it
@@ -34,6 +34,14 @@ __all__ = ["ENV", "keep_only", "plan_for"]
 
 ENV = "PYFN_SERVE_WORKFLOWS"
 _PLANS: dict[str, tuple[str, Workflow]] = {}  # resolved path → (fingerprint, plan)
+_KEYS: dict[str, str] = {}  # a path as given → resolved (a run asks three times; resolving reads the disk)
+
+
+def _key(path: str) -> str:
+    key = _KEYS.get(path)
+    if key is None:
+        key = _KEYS[path] = str(Path(path).resolve())
+    return key
 
 
 def _preload() -> None:
@@ -46,7 +54,10 @@ def _preload() -> None:
             workflow, snap = load_versioned(Path(path), require_secrets=False)
         except Exception:  # noqa: BLE001 - the run loads it again and reports why it fails
             continue
-        _PLANS[str(Path(path).resolve())] = (snap.fingerprint, workflow)
+        for step in workflow.steps.values():
+            if step.job is not None:  # compiled to code objects here once, not in every run's process
+                step.job.module_code, step.job.operation_codes
+        _PLANS[_key(path)] = (snap.fingerprint, workflow)
 
 
 def keep_only(path: str, plan: Workflow | None = None, fingerprint: str | None = None) -> None:
@@ -55,7 +66,7 @@ def keep_only(path: str, plan: Workflow | None = None, fingerprint: str | None =
     A run's process that loaded its plan itself (a sandboxed one: nothing is preloaded there) keeps it, so
     the run does not read the workflow's files again once it has become another user (``--run-as``).
     """
-    key = str(Path(path).resolve())
+    key = _key(path)
     for other in [name for name in _PLANS if name != key]:
         del _PLANS[other]
     if plan is not None:
@@ -69,14 +80,14 @@ def plan_for(path: str, fingerprint: str | None = None, files: Mapping[str, Sequ
     compiled from ``files`` (the texts of that version: resolved path → (kind, text),
     ``runtime.textfile.ReadFiles.texts``), or from the disk when none are given.
     """
-    cached = _PLANS.get(str(Path(path).resolve()))
+    cached = _PLANS.get(_key(path))
     if cached is not None and (fingerprint is None or cached[0] == fingerprint):
         return cached[1]
     if files is None:
         return load_workflow(Path(path), require_secrets=False)
     with serving(ReadFiles(dict(files))):
         workflow = load_workflow(Path(path), require_secrets=False)
-    _PLANS[str(Path(path).resolve())] = (fingerprint or "", workflow)  # the run asks twice (confine, execute)
+    _PLANS[_key(path)] = (fingerprint or "", workflow)  # the run asks twice (confine, execute)
     return workflow
 
 
