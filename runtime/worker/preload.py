@@ -2,7 +2,10 @@
 
 ``pyfn serve`` names its workflow files in ``PYFN_SERVE_WORKFLOWS`` (a JSON
 list) when it starts the forkserver, which preloads this module: the plans are
-compiled once there (their jobs down to code objects), and every forked run inherits them. A run names the
+compiled once there (their jobs down to code objects), with the adaptors they use
+(and jsonschema when an adaptor publishes a configuration schema), and every forked
+run inherits them. Only those: a fork costs more the more memory the forkserver
+holds, so an adaptor only a reloaded workflow uses is imported by its runs. A run names the
 version its worker has loaded (the snapshot's fingerprint, ``runtime.workflow.version``)
 and the files of that version: a cached plan of another version (the project was
 reloaded since the forkserver started) is not used, the run compiles the files it
@@ -57,6 +60,8 @@ def _preload() -> None:
         for step in workflow.steps.values():
             if step.job is not None:  # compiled to code objects here once, not in every run's process
                 step.job.module_code, step.job.operation_codes
+            if getattr(step.adaptor.module, "CONFIGURATION_SCHEMA", None):
+                import jsonschema  # noqa: F401 - the check of its configuration may need it (runtime.config_check)
         _PLANS[_key(path)] = (snap.fingerprint, workflow)
 
 

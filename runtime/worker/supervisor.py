@@ -48,10 +48,12 @@ from runtime.workflow.version import Snapshot
 __all__ = ["Limits", "Outcome", "Supervisor", "forkserver_context", "PRELOAD"]
 
 # what every run's process would import otherwise (ctypes: own_group; multiprocessing.popen_forkserver: the
-# pipe's end handed to the run is unpickled with it, before the run starts; an import in a run costs it ms)
+# pipe's end handed to the run is unpickled with it, before the run starts; an import in a run costs it ms).
+# The adaptors the served workflows use, and jsonschema when one publishes a schema, are imported by
+# runtime.worker.preload as it compiles them: what no workflow uses would make every fork dearer (its
+# cost grows with the forkserver's memory).
 PRELOAD = ["runtime.worker.child", "runtime.worker.messages", "runtime.worker.preload", "adaptors.common",
-           "adaptors.http", "jsonschema", "adaptors.common.jsonpath", "yaml", "ctypes",
-           "multiprocessing.popen_forkserver"]
+           "adaptors.common.jsonpath", "yaml", "ctypes", "multiprocessing.popen_forkserver"]
 
 
 @dataclass(frozen=True)
