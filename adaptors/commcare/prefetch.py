@@ -17,13 +17,14 @@ Example:
 from __future__ import annotations
 
 import contextvars
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from .client import fetch
 from .errors import PaginationLoopError
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     from .paging import Pager
 
 __all__ = ["ReadAhead"]
@@ -41,6 +42,8 @@ class ReadAhead:
         (``PaginationLoopError``) is raised by ``result()``, after the page in hand."""
         if pager.finished:
             return None
+        from concurrent.futures import Future, ThreadPoolExecutor  # loaded by the first pull of two pages
+
         if self.pool is None:
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pyfn-commcare-pages")
         try:
