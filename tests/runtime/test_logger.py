@@ -6,6 +6,7 @@ import json
 import pytest
 
 from runtime.logger import LogSink, Masker, create_loggers, format_duration, parse_log_spec
+from runtime.testing.waiting import wait_until
 
 
 @pytest.mark.parametrize("ms, text", [(0, "0ms"), (123, "123ms"), (1234, "1.234s"), (1200, "1.2s"),
@@ -60,3 +61,15 @@ def test_json_lines():
     assert line["level"] == "info" and line["name"] == "R/T"
     assert line["message"] == ["Starting step", {"a": 1}]
     assert line["time"].isdigit()
+
+
+def test_a_sink_that_flushes_lines_together_still_shows_each_in_the_file_and_errors_at_once(tmp_path):
+    path = tmp_path / "serve.log"
+    with open(path, "w", buffering=1 << 16) as stream:  # a file's own buffer: nothing shows until flushed
+        log = create_loggers("default", LogSink(stream, flush_within_s=0.05)).runtime
+        log.success("delivered 1")
+        log.success("delivered 2")
+        wait_until(lambda: path.read_text() == "[R/T] ✔ delivered 1\n[R/T] ✔ delivered 2\n", timeout=10,
+                   message=f"the lines were never flushed: {path.read_text()!r}")
+        log.error("could not store")  # an error is written out before the call returns
+        assert path.read_text().endswith("[R/T] ✘ could not store\n")
