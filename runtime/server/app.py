@@ -40,10 +40,11 @@ from runtime import defaults
 from runtime.logger import Logger, format_duration
 from runtime.store import Accepted, RunStore
 from runtime.server.group_commit import GroupCommit
-from runtime.server.payload import BadBody, BodyTooLarge, JSONAnswer, input_state, parse_body, read_body
+from runtime.server.payload import (BadBody, BodyTooLarge, JSONAnswer, input_state, parse_body, read_body,
+                                    stored_input)
 from runtime.server.webhooks import authorised, challenge, dedupe_key
 from runtime.workflow.live import LiveProject, as_live
-from runtime.workflow.project import Project
+from runtime.workflow.project import Project, Webhook
 
 __all__ = ["AppSettings", "create_app"]
 
@@ -133,12 +134,12 @@ class _Webhooks:
 
     async def receive(self, request: Request) -> Response:
         started = time.perf_counter()
-        response = await self._answer(request)
-        self._log(request, response, started)
+        hook = self.project.webhooks.get(request.path_params["path"].strip("/"))
+        response = await self._answer(request, hook)
+        self._log(request, response, started, hook.workflow if hook else None)
         return response
 
-    async def _answer(self, request: Request) -> Response:
-        hook = self.project.webhooks.get(request.path_params["path"].strip("/"))
+    async def _answer(self, request: Request, hook: Webhook | None) -> Response:
         if hook is None:
             return JSONAnswer({"error": "Webhook not found"}, status_code=404)
         if not hook.trigger.enabled:
@@ -158,7 +159,9 @@ class _Webhooks:
         state = input_state(data, request.method, request.url.path, request.headers.items(),
                             request.url.query)
         try:
-            accepted = await self.group.accept(hook.workflow, hook.trigger.path, state, dedupe_key(hook.trigger, data),
+            accepted = await self.group.accept(hook.workflow, hook.trigger.path,
+                                               stored_input(state, body, request.headers.get("content-type")),
+                                               dedupe_key(hook.trigger, data),
                                                sync=hook.trigger.reply == "sync")
         except Exception as exc:  # noqa: BLE001 - not stored: a 5xx makes the sender retry
             self.log.error(f"could not store a delivery to {request.url.path}: {type(exc).__name__}: {exc}")
@@ -195,11 +198,10 @@ class _Webhooks:
         body = custom["body"] if "body" in custom else envelope
         return JSONAnswer(body, status_code=status, headers=headers)
 
-    def _log(self, request: Request, response: Response, started: float) -> None:
+    def _log(self, request: Request, response: Response, started: float, workflow: str | None) -> None:
         seconds = time.perf_counter() - started
         if self.metrics is not None:
-            hook = self.project.webhooks.get(request.path_params["path"].strip("/"))
-            self.metrics.delivered(hook.workflow if hook else None, response.status_code, seconds)
+            self.metrics.delivered(workflow, response.status_code, seconds)
         took = format_duration(seconds * 1000)
         text = f"{request.method} {request.url.path} {response.status_code} in {took}"
         run_id = response.headers.get("x-meta-run-id")

@@ -24,13 +24,14 @@ import json
 from typing import Any, AsyncIterator, Iterable
 from urllib.parse import parse_qsl
 
-import anyio
+import asyncio
 from starlette.responses import JSONResponse
 
 from runtime.server.webhooks import SECRET_HEADERS
+from runtime.store import RawJSON
 from runtime.state_file import escape_surrogates, parse_json
 
-__all__ = ["BadBody", "BodyTooLarge", "JSONAnswer", "read_body", "parse_body", "input_state"]
+__all__ = ["BadBody", "BodyTooLarge", "JSONAnswer", "read_body", "parse_body", "input_state", "stored_input"]
 
 
 class JSONAnswer(JSONResponse):
@@ -95,7 +96,7 @@ async def read_body(content_length: str | None, chunks: AsyncIterator[bytes], li
             raise BodyTooLarge()
     received: list[bytes] = []
     try:
-        with anyio.fail_after(timeout_s):
+        with _Deadline(timeout_s):
             size = 0
             async for chunk in chunks:
                 size += len(chunk)
@@ -109,6 +110,36 @@ async def read_body(content_length: str | None, chunks: AsyncIterator[bytes], li
     return b"".join(received)
 
 
+class _Deadline:
+    """Cancels the running task after ``timeout_s`` (``None``: never), seen as :class:`TimeoutError` on leaving.
+
+    One timer on the event loop, armed and cancelled with the block: a body that is already in
+    (nearly every webhook's) costs no cancel scope. The timer can only fire while the task waits
+    inside the block, so its cancellation is delivered there.
+    """
+
+    def __init__(self, timeout_s: float | None):
+        self.timeout_s, self.expired, self.timer = timeout_s, False, None
+
+    def __enter__(self) -> "_Deadline":
+        if self.timeout_s is not None:
+            task = asyncio.current_task()
+            self.timer = asyncio.get_running_loop().call_later(self.timeout_s, self._expire, task)
+        return self
+
+    def _expire(self, task: asyncio.Task) -> None:
+        self.expired = True
+        task.cancel()
+
+    def __exit__(self, kind, error, trace) -> bool:
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.expired and kind is asyncio.CancelledError:
+            asyncio.current_task().uncancel()
+            raise TimeoutError
+        return False
+
+
 def parse_body(body: bytes, content_type: str | None) -> Any:
     """The ``data`` of the input state for a body of ``content_type`` (``{}`` when empty).
 
@@ -119,7 +150,7 @@ def parse_body(body: bytes, content_type: str | None) -> Any:
     media, charset = _media_type(content_type)
     if not body.strip():
         return {}
-    if media in ("application/json", "text/json") or media.endswith("+json"):
+    if _is_json(media):
         try:
             return parse_json(body)
         except ValueError as error:
@@ -129,6 +160,10 @@ def parse_body(body: bytes, content_type: str | None) -> Any:
     if media and not (media.startswith("text/") or media.endswith(("/xml", "+xml"))):
         raise BadBody(f"Unsupported content type {media!r}: send JSON, XML, text or a form", status=415)
     return _text(body, charset)
+
+
+def _is_json(media: str) -> bool:
+    return media in ("application/json", "text/json") or media.endswith("+json")
 
 
 def _media_type(content_type: str | None) -> tuple[str, str]:
@@ -179,3 +214,28 @@ def input_state(data: Any, method: str, path: str, headers: Iterable[tuple[str, 
     request = {"method": method, "path": [part for part in path.split("/") if part], "headers": kept,
                "query_params": _grouped(parse_qsl(query_string, keep_blank_values=True))}
     return {"data": data, "request": request}
+
+
+def stored_input(state: dict, body: bytes, content_type: str | None) -> dict | RawJSON:
+    """The input state as the store is given it: for a JSON body in UTF-8, its own text as ``data``
+    (the store keeps the same value without encoding the parsed body again); else ``state`` itself.
+
+    Call it with a ``body`` that :func:`parse_body` accepted (so its text is valid, strict JSON).
+
+    Example:
+        >>> state = input_state({"id": 1}, "POST", "/i/f", [], "")
+        >>> stored_input(state, b'{"id": 1}', "application/json")
+        '{"data":{"id": 1},"request":{"method":"POST","path":["i","f"],"headers":{},"query_params":{}}}'
+        >>> stored_input(state, b"id=1", "application/x-www-form-urlencoded") is state
+        True
+    """
+    if not _is_json(_media_type(content_type)[0]) or b"\x00" in body or body.startswith(b"\xef\xbb\xbf"):
+        return state  # not JSON, or JSON in UTF-16/32 or with a BOM: encoded again by the store
+    try:
+        text = body.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return state
+    if not text:
+        return state
+    request = escape_surrogates(json.dumps(state["request"], ensure_ascii=False, separators=(",", ":")))
+    return RawJSON(f'{{"data":{text},"request":{request}}}')

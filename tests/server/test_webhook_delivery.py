@@ -132,6 +132,14 @@ def test_a_dedupe_key_seen_before_is_the_same_delivery_and_1_is_not_quoted_1(app
     ("application/x-www-form-urlencoded", b"a=1&b=2&b=3&c=", {"a": "1", "b": ["2", "3"], "c": ""}),
     (None, b"plain words", "plain words"),
     ("application/json", b"  \n ", {}),
+    # a JSON body's own text is stored as the data: spaces, escapes and repeated keys read back alike
+    ("application/json", b' {\n "a" : [1,\t2.50] }\n', {"a": [1, 2.5]}),
+    ("application/json", b'{"a": "\\ud800 \\u00eb", "a": "Zo\xc3\xab"}', {"a": "Zo\u00eb"}),
+    ("application/json", b'["\\ud800", "\\\\", "\\""]', ["\ud800", "\\", '"']),
+    # JSON in UTF-16 or after a BOM is encoded again
+    ("application/json", '{"a": "Zoë"}'.encode("utf-16"), {"a": "Zoë"}),
+    ("application/json", '{"a": 5}'.encode("utf-16-le"), {"a": 5}),
+    ("application/json", b'\xef\xbb\xbf{"a": 4}', {"a": 4}),
 ])
 def test_each_body_becomes_the_data_its_content_type_says(app, content_type, body, data):
     headers = {"Content-Type": content_type} if content_type else {}
