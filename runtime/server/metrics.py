@@ -81,15 +81,20 @@ class Metrics:
                                       ["workflow", "state"], buckets=_RUN_BUCKETS, registry=self.registry)
         self.step_duration = Histogram("pyfn_step_duration_seconds", "Steps of the runs this process ran",
                                        ["workflow"], buckets=_RUN_BUCKETS, registry=self.registry)
+        self._delivery_series: dict[tuple, tuple] = {}  # (workflow, status) -> its counter and histogram
         self.reloads = Counter("pyfn_reloads", "Project reloads applied", registry=self.registry)
         self.reload_failures = Counter("pyfn_reload_failures", "Project reloads refused (invalid change)",
                                        registry=self.registry)
 
     def delivered(self, workflow: str | None, status: int, seconds: float) -> None:
         """Count a webhook delivery and its answer's latency."""
-        name = workflow or "-"
-        self.deliveries.labels(workflow=name, answer=str(status)).inc()
-        self.latency.labels(workflow=name).observe(seconds)
+        counted = self._delivery_series.get((workflow, status))
+        if counted is None:  # the first of its workflow and answer: look its series up once
+            name = workflow or "-"
+            counted = self._delivery_series[(workflow, status)] = (
+                self.deliveries.labels(workflow=name, answer=str(status)), self.latency.labels(workflow=name))
+        counted[0].inc()
+        counted[1].observe(seconds)
 
     def run_ended(self, claimed: ClaimedRun, state: str, seconds: float) -> None:
         """Observe a run's duration and its steps' (read from the store)."""

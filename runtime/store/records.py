@@ -82,7 +82,8 @@ def now_iso() -> str:
         >>> len(now_iso()), now_iso().endswith("Z")
         (27, True)
     """
-    return iso(_dt.datetime.now(_dt.timezone.utc))
+    # what iso() writes for a UTC time of a four-digit year, in half its time (no strftime)
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def iso(moment: _dt.datetime) -> str:
