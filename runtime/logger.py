@@ -9,6 +9,7 @@ anything leaves the process.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import sys
@@ -48,8 +49,9 @@ class LogSink:
 
     Each line is flushed as it is written, unless ``flush_within_s`` is given: then lines are
     flushed together by a thread of the sink's, at most that long after the first of them was
-    written (an error line at once), so a busy server writes its log in a few system calls a
-    second instead of one per line, and a reader of the file still sees each line soon.
+    written (an error line at once, and those still waiting when the process exits), so a busy
+    server writes its log in a few system calls a second instead of one per line, and a reader of
+    the file still sees each line soon.
 
     Example:
         >>> import io
@@ -73,6 +75,7 @@ class LogSink:
         self._unflushed = threading.Event()
         if flush_within_s is not None:
             threading.Thread(target=self._flush_soon, name="pyfn-log-flush", daemon=True).start()
+            atexit.register(self._write_pending)  # the last lines of a process that exits
 
     def write(self, namespace: str, level: str, args: tuple) -> None:
         if self.json_lines:
