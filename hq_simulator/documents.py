@@ -279,6 +279,17 @@ class Store:
             self._json[key] = text
         return text
 
+    def cached_texts(self, fmt: str, doc_ids: list[str]) -> list[str | None]:
+        """``cached_json`` of many documents where already built (``None`` where not), in one pass.
+
+        Example:
+            >>> store = Store("demo"); _ = store.cached_json("v2", "a", lambda: [1])
+            >>> store.cached_texts("v2", ["a", "b"])
+            ['[1]', None]
+        """
+        get = self._json.get
+        return [get((fmt, doc_id)) for doc_id in doc_ids]
+
     def select(self, kind: str, signature: object, predicate: Callable[[dict], bool] | None,
                order: str = "indexed", desc: bool = False) -> tuple[list, list]:
         """Return ``(keys, ids)`` of the ``kind`` documents matching ``predicate``, sorted by ``order``.

@@ -87,7 +87,7 @@ class _Routes:
         query = case_query(request)
         with self.store.lock:
             total, ids = run_query(self.store, "case", query, offset, limit)
-            objects = [self.sim.case_json(i) for i in ids]
+            objects = self.sim.case_jsons(ids)
             if _wants_related(request):
                 objects = [self._related(text, request) for text in objects]
         return envelope(request, total, limit, offset, objects)

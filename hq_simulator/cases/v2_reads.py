@@ -160,7 +160,7 @@ class _Routes:
         limit, checks = list_filters(params)
         with self.store.lock:
             matching, ids = _page(self.store, checks, last, limit)
-            cases = [self.sim.case_json(i, "v2") for i in ids]
+            cases = self.sim.case_jsons(ids, "v2")
             tail = self.store.cases[ids[-1]] if ids else None
         body = '{"matching_records": %d, "cases": [%s]' % (matching, ", ".join(cases))
         if tail is not None and matching > len(ids):
