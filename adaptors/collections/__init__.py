@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from .plug import use_store
 
-__all__ = ["collections", "get", "set", "remove", "each"]
+__all__ = ["collections", "get", "set", "remove", "each", "load_all"]
 
 _OPERATIONS = ("get", "set", "remove", "each")
 # what this package gives by name, loaded from its module on first use (PEP 562)
@@ -45,6 +45,20 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     globals()[name] = value
     return value
+
+
+def load_all() -> None:
+    """Load now what this package gives on first use: for a process about to lose read access to pyfn's files.
+
+    A served run's process calls it before it becomes another user (``--run-as``).
+
+    Example:
+        >>> load_all()
+        >>> import sys; "adaptors.collections.operations" in sys.modules
+        True
+    """
+    for name in _LAZY:
+        __getattr__(name)
 
 
 class _Collections:

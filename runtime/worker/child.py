@@ -41,6 +41,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from adaptors.collections import load_all
 from runtime import events
 from runtime.context import RunContext, RunOptions
 from runtime.errors import PyfnError, UsageError
@@ -144,6 +145,8 @@ def _confine(request: RunRequest) -> None:
     except Exception:  # noqa: BLE001 - execute() loads it again and reports why it fails
         workflow, names = None, set()
     keep_only(request.workflow_path, workflow, request.fingerprint)
+    if request.run_as:  # its user may not read pyfn's files: what a job loads on first use is loaded now
+        load_all()
     confine(names, request.run_as)
 
 
