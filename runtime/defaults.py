@@ -12,7 +12,7 @@ from __future__ import annotations
 
 __all__ = ["STEP_TIMEOUT_MS", "RUN_TIMEOUT_MS", "RUN_MEMORY_MB", "RUN_MESSAGE_MB", "HOST", "PORT", "MAX_BODY_MB",
            "SYNC_TIMEOUT_S", "CLEANUP_INTERVAL_S", "HEAD_TIMEOUT_S", "BODY_TIMEOUT_S", "MAX_CONNECTIONS", "SHUTDOWN_TIMEOUT_S",
-           "HEARTBEAT_S", "LOST_AFTER_S", "SANDBOX", "WAIT_TIMEOUT_S"]
+           "HEARTBEAT_S", "LOST_AFTER_S", "SANDBOX", "WAIT_TIMEOUT_S", "RUN_NICENESS"]
 
 # a run's limits
 STEP_TIMEOUT_MS = 300_000  # one step's time (pyfn execute -t), as OpenFn's CLI: 5 minutes
@@ -24,6 +24,9 @@ RUN_MEMORY_MB = 500  # a served run's process memory (--memory-mb), as Lightning
 # largest webhook body (MAX_BODY_MB) and 64 collection values (1 MiB each), and bounds what the server holds
 # for each running run whatever a job sends. Bigger data belongs in a collection, not in the state.
 RUN_MESSAGE_MB = 64
+# How much lower a served run's CPU priority is than its server's (the nice value added; 19 at most): on
+# busy cores the server answering webhooks and recording runs goes first, runs take what is left.
+RUN_NICENESS = 10
 
 # pyfn serve
 HOST = "127.0.0.1"

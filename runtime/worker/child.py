@@ -59,7 +59,6 @@ from runtime.worker.preload import keep_only, plan_for
 
 __all__ = ["RunRequest", "main", "run", "execute"]
 
-_NICENESS = 5
 
 @dataclass(frozen=True)
 class RunRequest:
@@ -104,7 +103,6 @@ def run(request: RunRequest, conn: Any) -> None:
 
     Started by :func:`main` in a forked process, or by ``runtime.worker.sandboxed`` in a sandbox.
     """
-    os.nice(_NICENESS)  # runs yield the CPU to the server answering webhooks
     _confine(request)
     for sig in (signal.SIGINT, signal.SIGTERM):  # the server decides when a run stops
         signal.signal(sig, signal.SIG_IGN)

@@ -9,7 +9,8 @@ holds, so an adaptor only a reloaded workflow uses is imported by its runs. A ru
 version its worker has loaded (the snapshot's fingerprint, ``runtime.workflow.version``)
 and the files of that version: a cached plan of another version (the project was
 reloaded since the forkserver started) is not used, the run compiles the files it
-was given instead — never what the disk holds by then. A file that is not
+was given instead — never what the disk holds by then. The forkserver lowers its CPU priority
+(``runtime.defaults.RUN_NICENESS``), so the runs it forks yield busy cores to the server. A file that is not
 in the cache (or did not compile there) is loaded by the run itself, which
 then reports the problem as its crash. Runs see only the variables their steps name
 (``runtime.worker.confine``), so a trigger's ``${VAR}`` is not required here.
@@ -28,6 +29,7 @@ import os
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from runtime.defaults import RUN_NICENESS
 from runtime.textfile import ReadFiles, serving
 from runtime.workflow.model import Workflow
 from runtime.workflow.load import load_workflow
@@ -48,8 +50,11 @@ def _key(path: str) -> str:
 
 
 def _preload() -> None:
+    if ENV not in os.environ:
+        return  # not the forkserver
+    os.nice(RUN_NICENESS)  # the forkserver and every run it forks yield the cores to the server
     try:
-        paths = json.loads(os.environ.get(ENV) or "[]")
+        paths = json.loads(os.environ[ENV] or "[]")
     except ValueError:
         return
     for path in paths:

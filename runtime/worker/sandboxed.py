@@ -16,6 +16,7 @@ import json
 import os
 from multiprocessing.connection import Connection
 
+from runtime.defaults import RUN_NICENESS
 from runtime.worker.child import RunRequest, run
 from runtime.worker.confine import become_subreaper
 
@@ -25,6 +26,7 @@ __all__ = ["main"]
 def main() -> None:
     """Read the request from standard input (the pipe), then run it."""
     become_subreaper()
+    os.nice(RUN_NICENESS)  # a forked run has it from its forkserver (runtime.worker.preload)
     conn = Connection(os.dup(0))
     empty = os.open(os.devnull, os.O_RDONLY)
     os.dup2(empty, 0)

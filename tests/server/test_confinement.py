@@ -25,7 +25,7 @@ def look(state):
     except OSError:  # as another user (--run-as) the process's own block is not even readable
         block = []
     return {**state, "data": {"env": sorted(os.environ), "block": sorted(v.split(b"=")[0].decode() for v in block if v),
-                              "uid": os.getuid()}}
+                              "uid": os.getuid(), "niceness": os.nice(0)}}
 
 fn(look)
 """
@@ -191,6 +191,7 @@ def test_a_run_sees_only_the_variables_its_own_credentials_name(server_factory, 
     assert "CONFINE_OWN_KEY" in seen["env"] and "PATH" in seen["env"]
     assert not {"CONFINE_OTHER_KEY", "CONFINE_UNRELATED", "PYFN_API_TOKEN"} & set(seen["env"])
     assert not {"CONFINE_UNRELATED", "PYFN_API_TOKEN"} & set(seen["block"])  # nor the process's first block
+    assert seen["niceness"] == min(19, os.nice(0) + defaults.RUN_NICENESS)  # the server (niced as this test) first
 
 
 def test_a_forked_grandchild_ends_with_its_run_killed_orfinished_run(server_factory, project, tmp_path):

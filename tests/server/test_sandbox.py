@@ -14,6 +14,7 @@ import uuid
 
 import pytest
 
+from runtime import defaults
 from runtime.store.collections import StoreCollections
 
 from .conftest import ROOT, finished_run, wait_until
@@ -39,6 +40,7 @@ def probe(state):
         "tmp_write": attempt(lambda: open(tmpfile, "w").write("private")),
         "tmp_read_back": attempt(lambda: open(tmpfile).read()),
         "uid": os.getuid(),
+        "niceness": os.nice(0),
         "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
     }
     return {**state, "found": found}
@@ -92,6 +94,7 @@ def test_a_sandboxed_run_sees_a_read_only_project_no_state_and_a_private_tmp(ser
     assert sorted(os.listdir(project / "state"))[:1] == ["pyfn.db"]  # ...while the store is there
     assert found["store"] == "FileNotFoundError 2"
     assert found["tmp_read_back"] == "private" and not tmpfile.exists()  # the run's /tmp is its own
+    assert found["niceness"] == min(19, os.nice(0) + defaults.RUN_NICENESS)  # the server first on busy cores
     assert len(found["processes"]) <= 4  # its own pid namespace: bwrap, the run, nothing of the host
     assert not (project / "jobs" / "written.txt").exists()
     assert final["data"] == {"ok": True}  # collections through the server, which holds the store
