@@ -9,7 +9,7 @@ through the store as fast as it takes them; it prints how many runs per
 second finished, from the first one queued to the last one ended, and checks
 each ran once. The job is a one-step mapping (``--job-ms`` adds a wait, as a
 slow destination would; ``--http-ms`` makes each run GET a loopback HTTP
-server that answers after that long). ``--claims N`` first prints the queue's
+server that answers after that long, with the http adaptor's ``get`` as a job would). ``--claims N`` first prints the queue's
 claim rate alone: N runs queued, then claimed (no job, no finish) by 1, 2 and
 4 connections at once. PostgreSQL: ``$PYFN_TEST_POSTGRES_URL``, or a
 throwaway cluster (Debian's ``postgresql`` package). On one machine the
@@ -34,12 +34,13 @@ WORKFLOW = """\
 name: bench
 steps:
   - id: map
+    adaptor: {adaptor}
     expression: |
       fn(lambda state: {**state, "data": {"id": state["data"]["id"], "seen": True}})
       {wait}
 """
 WAIT = "fn(lambda state: (__import__('time').sleep({s}), state)[1])"
-FETCH = "fn(lambda state: (__import__('urllib.request').request.urlopen('{url}').read(), state)[1])"
+FETCH = "get('{url}')"  # as a job would: the http adaptor, which the workers' forkservers preload
 
 
 def slow_destination(delay_s: float):
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         wait = WAIT.replace("{s}", str(options.job_ms / 1000)) if options.job_ms else ""
         if options.http_ms:
             wait += "\n      " + FETCH.replace("{url}", slow_destination(options.http_ms / 1000))
-        text = WORKFLOW.replace("{wait}", wait)
+        text = WORKFLOW.replace("{wait}", wait).replace("{adaptor}", "http" if options.http_ms else "common")
         (project / "workflows" / "bench.yaml").write_text(text)
         for claimers in (1, 2, 4) if options.claims else ():
             url = cluster.create_database("pyfn_bench")
