@@ -101,6 +101,10 @@ class LogSink:
         elif first:
             self._unflushed.set()
 
+    def flush(self) -> None:
+        """Write the lines still waiting (with ``flush_within_s``) now."""
+        self._write_pending()
+
     def _write_pending(self) -> None:
         """Write and flush the pending lines, in order (one writer of the stream at a time)."""
         with self._lock:

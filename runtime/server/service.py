@@ -96,7 +96,8 @@ def server_logger() -> Logger:
     delivery would cost a busy server a system call (and a wake-up of anything watching the file) each.
 
     Example:
-        >>> server_logger().success("listening on http://127.0.0.1:4000")
+        >>> log = server_logger()
+        >>> log.success("listening on http://127.0.0.1:4000"); log.sink.flush()  # flush: not waiting 50 ms
         [SRV] ✔ listening on http://127.0.0.1:4000
     """
     return Logger("SRV", "default", LogSink(sys.stdout, flush_within_s=LOG_FLUSH_S))
