@@ -16,17 +16,18 @@ import os
 import re
 import stat
 import sys
+from contextlib import contextmanager
 from itertools import chain, compress, repeat
 from operator import is_
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from runtime.errors import UsageError
 from runtime.textfile import read_text
 from runtime.state import to_json
 
 __all__ = ["escape_surrogates", "parse_json", "load_state_file", "parse_state_text", "serialize_output", "write_output",
-           "write_output_text"]
+           "write_output_text", "collector_paused"]
 
 
 STDIN = "-"  # the state path that means standard input (``-s -``)
@@ -93,12 +94,28 @@ def _parse_large(text: str | bytes) -> Any:
     """
     import msgspec.json
 
+    with collector_paused():  # a parse makes no cycles: no collection need look at its values as they come
+        try:
+            return msgspec.json.decode(text)
+        except (msgspec.DecodeError, RecursionError):
+            return _UNPARSED
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off inside the block, then as it was (left off if it was off).
+
+    For a parse: it makes fresh dicts and lists without cycles, which a collection would only walk.
+
+    Example:
+        >>> with collector_paused():
+        ...     gc.isenabled()
+        False
+    """
     collecting = gc.isenabled()
-    gc.disable()  # a parse makes no cycles: no collection need look at its values as they come
+    gc.disable()
     try:
-        return msgspec.json.decode(text)
-    except (msgspec.DecodeError, RecursionError):
-        return _UNPARSED
+        yield
     finally:
         if collecting:
             gc.enable()

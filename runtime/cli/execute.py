@@ -15,7 +15,8 @@ from runtime.errors import PyfnError, StepTimeoutError, UsageError
 from runtime.exits import process_exit
 from runtime.logger import Loggers, LogSink, create_loggers, format_duration
 from runtime.secrets import Masker
-from runtime.state_file import STDIN, load_state_file, parse_state_text, serialize_output, write_output_text
+from runtime.state_file import (STDIN, collector_paused, load_state_file, parse_state_text, serialize_output,
+                                write_output_text)
 from runtime.plan import Plan, find_step, load_plan
 from runtime.workflow import WORKFLOW_SUFFIXES
 from runtime.report import log_error
@@ -153,14 +154,9 @@ def _input_state(args: ExecuteArgs, loggers: Loggers, plan: Plan, cache: StepCac
     its values as they come, nor again and again while the job runs (``run_execute`` unfreezes).
     Frozen before the collector is back on, none of them is ever walked.
     """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         state = _read_input(args, loggers, plan, cache, start)
-    finally:
         gc.freeze()
-        if collecting:
-            gc.enable()
     return hand_over(state)  # parsed here, held by no one: the first step need not copy it
 
 
