@@ -97,8 +97,8 @@ def own_group() -> None:
 
 def confine(names: Iterable[str], run_as: str | None = None) -> None:
     """In the run's process, before any job code: only its own variables, and its own user."""
-    keep = {*BASE_ENV, *names}
-    for name in [name for name in os.environ if name not in keep]:  # what is kept is not set again
+    kept = run_environment(os.environ, names)
+    for name in [name for name in os.environ if name not in kept]:  # what is kept is not set again
         del os.environ[name]
     if run_as:
         _become(run_as)
