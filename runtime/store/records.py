@@ -82,8 +82,7 @@ def now_iso() -> str:
         >>> len(now_iso()), now_iso().endswith("Z")
         (27, True)
     """
-    # what iso() writes for a UTC time of a four-digit year, in half its time (no strftime)
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
+    return iso(_dt.datetime.now(_dt.timezone.utc))
 
 
 def iso(moment: _dt.datetime) -> str:
@@ -93,7 +92,8 @@ def iso(moment: _dt.datetime) -> str:
         >>> iso(_dt.datetime(2024, 5, 2, 12, 0, tzinfo=_dt.timezone(_dt.timedelta(hours=2))))
         '2024-05-02T10:00:00.000000Z'
     """
-    return moment.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime (half the time: three per delivery); "+00:00" becomes "Z"
+    return moment.astimezone(_dt.timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_iso(text: str | None) -> _dt.datetime | None:
